@@ -1,0 +1,1 @@
+"""MIS-C Cohort Explorer: the domain package (no Streamlit outside misc_dash.ui)."""
