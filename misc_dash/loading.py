@@ -197,6 +197,8 @@ def _read_workbook(src, label: str, problems: list[Problem]) -> tuple[dict[str, 
         return tables, meta
     for sheet, df in sheets.items():
         name = str(sheet).strip()
+        if name == "dictionary":  # the template's own help sheet
+            continue
         if name == "metadata":
             try:
                 meta = {str(k): v for k, v in zip(df.iloc[:, 0], df.iloc[:, 1])}
@@ -464,7 +466,8 @@ def validate(path: str | Path | bytes, filename: str | None = None) -> tuple[Coh
     raw, meta, problems, label = read_raw_tables(path, filename)
     if any(p.severity == "error" for p in problems):
         return None, problems
-    labels = {name: (f"{label}[{name}]" if str(label).lower().endswith((".xlsx", ".xlsm")) else f"{name}.csv") for name in raw}
+    is_xlsx = str(label).lower().endswith((".xlsx", ".xlsm"))
+    labels = {t.name: (f"{label}[{t.name}]" if is_xlsx else f"{t.name}.csv") for t in C.TABLES}
     tables, probs = validate_tables(raw, labels)
     problems += probs
     if any(p.severity == "error" for p in problems):
