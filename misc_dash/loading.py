@@ -456,7 +456,7 @@ def validate_tables(raw: Mapping[str, pd.DataFrame], labels: Mapping[str, str] |
             df = pd.DataFrame({c.name: pd.Series(dtype=_PANDAS_DTYPE[c.dtype]) for c in spec.columns})
         for c in spec.columns:
             if c.name not in df:
-                df[c.name] = pd.Series([pd.NA] * len(df), dtype=_PANDAS_DTYPE[c.dtype], index=df.index)
+                df[c.name] = pd.Series([float("nan") if c.dtype == "float" else pd.NA] * len(df), dtype=_PANDAS_DTYPE[c.dtype], index=df.index)
         full[spec.name] = df[list(spec.column_names)].reset_index(drop=True)
     return full, problems
 
