@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from decimal import ROUND_HALF_UP, Decimal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -102,15 +103,14 @@ def format_p(p: float | None) -> str:
     if p < 0.0001:
         return "< 0.0001"
     if p >= 0.01:
-        txt = f"{p:.2f}"
+        txt = _round_half_up(p, 2)
         return "> 0.99" if float(txt) > 0.99 else txt
     # one significant digit between 0.0001 and 0.01
-    exp = math.floor(math.log10(p))
-    val = round(p, -exp)
-    if val >= 0.01:
-        return "0.01"
-    decimals = -math.floor(math.log10(val))
-    return f"{val:.{decimals}f}"
+    decimals = -math.floor(math.log10(p))
+    txt = _round_half_up(p, decimals)
+    if float(txt) >= 10.0 ** (1 - decimals):  # rounding carried to the next power (0.00096 → 0.001)
+        txt = _round_half_up(float(txt), decimals - 1)
+    return txt
 
 
 def _json_safe(v: Any) -> Any:
@@ -132,20 +132,19 @@ def _dc_to_dict(obj: Any) -> dict:
     return {f.name: _json_safe(getattr(obj, f.name)) for f in fields(obj)}
 
 
+def _round_half_up(x: float, decimals: int) -> str:
+    """Fixed-point text rounded half up on the shortest repr (3.25 → "3.3", as Prism/Excel; printf gives 3.2)."""
+    q = Decimal(1).scaleb(-decimals)
+    return str(Decimal(repr(float(x))).quantize(q, rounding=ROUND_HALF_UP))
+
+
 def _fmt(x: float | None, decimals: int) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "n/a"
     if math.isinf(x):
         return "∞" if x > 0 else "−∞"
-    return f"{x:.{decimals}f}"
-
-
-def _opt(x: Any) -> float | None:
-    """float, or None for None/NaN (keeps ±inf)."""
-    if x is None:
-        return None
-    x = float(x)
-    return None if math.isnan(x) else x
+    txt = _round_half_up(x, decimals)
+    return txt[1:] if txt.startswith("-") and float(txt) == 0 else txt  # no "-0.0"
 
 
 def _clean(values: Any) -> tuple[np.ndarray, int]:
@@ -401,26 +400,11 @@ def fisher_2x2(
                       notes=tuple(notes), **base)
 
 
-def _freeman_halton_exact(t: np.ndarray, max_tables: int) -> tuple[float, int] | None:
-    """Exact Freeman–Halton p by enumerating every table with the margins of ``t``.
-
-    Returns (p, number of tables) or None when more than ``max_tables`` (partial) tables would be needed.
-    """
-    t = t[t.sum(axis=1) > 0][:, t.sum(axis=0) > 0]
-    if t.shape[0] < 2 or t.shape[1] < 2:
-        return 1.0, 1
-    if t.shape[1] > t.shape[0]:
-        t = t.T  # enumerate over the smaller number of columns
-    rows = t.sum(axis=1)
-    cols = t.sum(axis=0)
-    n_tot = int(t.sum())
-    r = len(rows)
-    const = gammaln(rows + 1).sum() + gammaln(cols + 1).sum() - gammaln(n_tot + 1)
-    log_obs = const - gammaln(t + 1).sum()
-
-    R = rows[None, :].copy()  # remaining row sums per partial table
-    L = np.zeros(1)  # accumulated -sum(log(cell!))
-    for col_total in cols[:-1]:
+def _expand_columns(R: np.ndarray, L: np.ndarray, origin: np.ndarray, col_totals: Sequence[int], max_tables: int):
+    """Extend partial tables column by column (vectorised). ``R``: remaining row sums per partial table,
+    ``L``: accumulated −Σ log(cell!), ``origin``: id carried along. None if more than ``max_tables``."""
+    r = R.shape[1]
+    for col_total in col_totals:
         rem = np.full(R.shape[0], col_total, dtype=np.int64)
         cells = np.zeros_like(R)
         for i in range(r):
@@ -437,16 +421,66 @@ def _freeman_halton_exact(t: np.ndarray, max_tables: int) -> tuple[float, int] |
                 idx = np.repeat(np.arange(R.shape[0]), counts)
                 offsets = np.cumsum(counts) - counts
                 x = lo[idx] + (np.arange(total) - offsets[idx])
-                R, L, rem, cells = R[idx], L[idx], rem[idx], cells[idx]
+                R, L, origin, rem, cells = R[idx], L[idx], origin[idx], rem[idx], cells[idx]
             cells[:, i] = x
             rem = rem - x
         R = R - cells
         L = L - gammaln(cells + 1).sum(axis=1)
-    L = L - gammaln(R + 1).sum(axis=1)
-    logp = const + L
-    thr = log_obs + math.log(_R_REL_ERR)
-    p = float(np.exp(logp[logp <= thr]).sum())
-    return min(p, 1.0), int(logp.size)
+    return R, L, origin
+
+
+def _freeman_halton_exact(t: np.ndarray, max_tables: int) -> tuple[float, int] | None:
+    """Exact Freeman–Halton p: sum of the probabilities of every table with the margins of ``t`` that is at
+    most as probable as ``t`` (× (1 + 1e-7), as R). Meet in the middle: the first half of the columns is
+    enumerated once, the completions are enumerated once per distinct vector of remaining row sums and
+    combined by sorting, so the cost is |first halves| + |completions| rather than |tables|.
+
+    Returns (p, number of tables) or None when a half needs more than ``max_tables`` partial tables.
+    """
+    t = t[t.sum(axis=1) > 0][:, t.sum(axis=0) > 0]
+    if t.shape[0] < 2 or t.shape[1] < 2:
+        return 1.0, 1
+    if t.shape[0] > t.shape[1]:
+        t = t.T  # more, shorter columns: the halves meet on few distinct remaining-row-sum vectors
+    rows = t.sum(axis=1).astype(np.int64)
+    cols = t.sum(axis=0).astype(np.int64)
+    const = gammaln(rows + 1).sum() + gammaln(cols + 1).sum() - gammaln(t.sum() + 1)
+    thr = const - gammaln(t + 1).sum() + math.log(_R_REL_ERR)  # log p_obs, with R's relative tolerance
+    h = len(cols) // 2
+    first = _expand_columns(rows[None, :].copy(), np.zeros(1), np.zeros(1, dtype=np.int64), cols[:h], max_tables)
+    if first is None:
+        return None
+    Rp, Lp, _ = first
+    radix = np.cumprod(np.concatenate([[1], rows[:-1] + 1])).astype(np.int64)
+    if float(np.prod((rows + 1).astype(float))) < 2.0**62:  # encode remaining row sums as one integer
+        _, first_idx, inv = np.unique(Rp @ radix, return_index=True, return_inverse=True)
+        states = Rp[first_idx]
+    else:
+        states, inv = np.unique(Rp, axis=0, return_inverse=True)
+    inv = inv.ravel()
+    k = states.shape[0]
+    second = _expand_columns(states.copy(), np.zeros(k), np.arange(k, dtype=np.int64), cols[h:-1], max_tables)
+    if second is None:
+        return None
+    Rs, Ls, org = second
+    Ls = Ls - gammaln(Rs + 1).sum(axis=1)  # the last column is determined
+    order = np.lexsort((Ls, org))
+    Ls, org = Ls[order], org[order]
+    starts = np.searchsorted(org, np.arange(k), side="left")
+    gmax = np.maximum.reduceat(Ls, starts)  # every state has at least one completion
+    cw = np.concatenate([[0.0], np.cumsum(np.exp(Ls - gmax[org]))])
+    # integer keys (state, rank of value) so the per-state search is one exact searchsorted
+    allv = np.sort(Ls)
+    m = allv.size + 1
+    keys = org * m + np.searchsorted(allv, Ls, side="right")
+    q = thr - const - Lp
+    qkeys = inv * m + np.searchsorted(allv, q, side="right")
+    pos = np.searchsorted(keys, qkeys, side="right")
+    pos = np.clip(pos, starts[inv], None)
+    partial = cw[pos] - cw[starts[inv]]
+    p = float((np.exp(const + Lp + gmax[inv]) * partial).sum())
+    n_tables = int(np.bincount(org, minlength=k)[inv].sum())
+    return min(p, 1.0), n_tables
 
 
 def fisher_rxc(
@@ -1088,7 +1122,7 @@ def logrank(
             at_risk_all = (t >= tt).sum()
             d_all = ((t == tt) & e).sum()
             exp_ += d_all * ((t[m] >= tt).sum()) / at_risk_all
-        extras += [(f"observed {lv}", obs), (f"expected {lv}", exp_)]
+        extras += [(f"observed {lv}", obs), (f"expected {lv}", float(exp_))]
     for lv, k in zip(order, ns):
         if k > 0 and not e[g == lv].any():
             notes.append(f"No events in {lv}.")
