@@ -124,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     a = sub.add_parser("analyze", help="every analysis the dashboard shows, headless")
     a.add_argument("--data", default=None, help="cohort folder or .xlsx (default: the reconstructed cohort)")
-    a.add_argument("--group-by", default="treatment", choices=["treatment", "phenotype", "cv_shock", "kd_like", "sex", "sars_cov2_pcr"])
+    a.add_argument("--group-by", default="treatment", choices=["treatment", "anakinra", "phenotype", "cv_shock", "kd_like", "sex", "sars_cov2_pcr"])
     a.add_argument("--treatment", action="append", help="keep this treatment group (repeatable)")
     a.add_argument("--phenotype", action="append", help="keep this phenotype (repeatable)")
     a.add_argument("--age-min", type=float)

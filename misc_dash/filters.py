@@ -21,9 +21,10 @@ TRI = ("Yes", "No", "Not recorded")  # nullable booleans (PCR, ICU)
 CS_OPTIONS = ("With CS", "Without CS")
 
 # compare-by → (column, ordered labels). Boolean groupings list "No" before "Yes".
-GROUP_BY_CHOICES = ("treatment", "phenotype", "cv_shock", "kd_like", "sex", "sars_cov2_pcr", "custom")
+GROUP_BY_CHOICES = ("treatment", "anakinra", "phenotype", "cv_shock", "kd_like", "sex", "sars_cov2_pcr", "custom")
 GROUP_BY_TITLES = {
     "treatment": "Treatment group",
+    "anakinra": "Anakinra (any) vs none",
     "phenotype": "Phenotype",
     "cv_shock": "CV shock",
     "kd_like": "KD-like features",
@@ -32,6 +33,7 @@ GROUP_BY_TITLES = {
     "custom": "Custom groups A vs B",
 }
 BOOL_GROUP_LABELS = {
+    "anakinra": ("Without anakinra", "With anakinra"),
     "cv_shock": ("No CV shock", "CV shock"),
     "kd_like": ("No KD-like features", "KD-like features"),
     "sars_cov2_pcr": ("PCR negative", "PCR positive"),
