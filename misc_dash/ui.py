@@ -1,0 +1,354 @@
+"""The only module of misc_dash that imports streamlit: cached loaders, the shared sidebar filters, session
+keys and small display helpers. Pages call :func:`page_header` (which returns the current :class:`View`)
+and then the pure core (analyses, figures) through the cached :func:`run`.
+
+Privacy: nothing patient-derived is ever rendered as raw HTML; free text from a cohort (race, ethnicity,
+cohort name, custom group names) is escaped before it reaches markdown. Filters in the URL hold only
+categories and numbers (never patient identifiers).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from . import analyses as A
+from . import derive, figures, stats
+from . import filters as F
+from .loading import Cohort, CohortInvalid, load_default_cohort, validate
+
+# ------------------------------------------------------------------------------------------------ keys
+K_TREAT, K_PHENO, K_AGE, K_SEX = "f_treatment", "f_phenotype", "f_age", "f_sex"
+K_RACE, K_ETH, K_PCR, K_ICU, K_CS = "f_race", "f_ethnicity", "f_pcr", "f_icu", "f_cs"
+K_COMPARE = "compare_by"
+FILTER_KEYS = (K_TREAT, K_PHENO, K_AGE, K_SEX, K_RACE, K_ETH, K_PCR, K_ICU, K_CS)
+K_UPLOAD_COHORT = "_uploaded_cohort"
+K_UPLOAD_PROBLEMS = "_upload_problems"
+K_VIEW = "_view"
+COMPARE_LABELS = {
+    "treatment": "Treatment group",
+    "anakinra": "Anakinra (any) vs none",
+    "phenotype": "Phenotype",
+    "cv_shock": "CV shock",
+    "kd_like": "KD-like features",
+    "sex": "Sex",
+    "sars_cov2_pcr": "SARS-CoV-2 PCR",
+    "custom": "Custom groups (A vs B)",
+}
+SYNTHETIC_BANNER = (
+    "**SYNTHETIC COHORT — not real patients.** These {n} patients were reconstructed from the published summary "
+    "tables and figures of the index study (46-patient single-centre MIS-C cohort); no patient-level data were "
+    "published. Use it to explore the methods, not to make clinical decisions."
+)
+
+
+def md_escape(text: object) -> str:
+    """Escape markdown/HTML-significant characters in untrusted (cohort-derived) text."""
+    s = str(text)
+    s = s.replace("<", "&lt;").replace(">", "&gt;")
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~$])", r"\\\1", s)
+
+
+# ------------------------------------------------------------------------------------------------ caching
+@st.cache_resource(show_spinner=False)
+def default_cohort() -> Cohort:
+    return load_default_cohort()
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _patient_frame(fingerprint: str, _cohort: Cohort) -> pd.DataFrame:
+    return derive.patient_frame(_cohort)
+
+
+@st.cache_resource(show_spinner=False, max_entries=128)
+def _context(fingerprint: str, flt: F.CohortFilter, grouping: F.Grouping, _cohort: Cohort, _pf: pd.DataFrame):
+    try:
+        return A.prepare(_cohort, flt, grouping, pf_all=_pf), None
+    except A.AnalysisError as exc:
+        return None, str(exc)
+
+
+@st.cache_resource(show_spinner=False, max_entries=512)
+def _run(kind: str, fingerprint: str, flt: F.CohortFilter, grouping: F.Grouping, opts: A.AnalysisOptions, extra: tuple, _ctx: A.Context):
+    kw = dict(extra)
+    if kind == "table1":
+        return A.table1(_ctx)
+    if kind == "fever":
+        return A.fever(_ctx, opts)
+    if kind == "echo":
+        return A.echo(_ctx, kw.get("measure", "lvef"), opts)
+    if kind == "cytokines":
+        return A.cytokines(_ctx)
+    if kind == "adverse_events":
+        return A.adverse_events(_ctx)
+    if kind == "dosing":
+        return A.dosing(_ctx)
+    if kind == "labs":
+        return A.labs(_ctx)
+    if kind == "crosstab":
+        return A.crosstab(_ctx)
+    if kind == "flow":
+        return A.cohort_flow(_ctx)
+    if kind == "key_figures":
+        return A.key_figures(_ctx)
+    raise ValueError(kind)
+
+
+@dataclass(frozen=True, eq=False)
+class View:
+    """What every page works from: the loaded cohort, the current filter and grouping, and the context."""
+
+    cohort: Cohort
+    pf_all: pd.DataFrame
+    flt: F.CohortFilter
+    grouping: F.Grouping
+    ctx: A.Context | None
+    error: str | None
+
+    def run(self, kind: str, opts: A.AnalysisOptions = A.AnalysisOptions(), **extra):
+        """A cached analysis of the current selection (see analyses.py)."""
+        return _run(kind, self.cohort.fingerprint, self.flt, self.grouping, opts, tuple(sorted(extra.items())), self.ctx)
+
+    @property
+    def colors(self) -> dict[str, str]:
+        return figures.group_colors(self.ctx.groups if self.ctx else ())
+
+    @property
+    def description(self) -> str:
+        n = len(self.ctx.pf) if self.ctx else 0
+        return self.flt.describe(n)
+
+
+# ------------------------------------------------------------------------------------------------ cohort
+def current_cohort() -> Cohort:
+    up = st.session_state.get(K_UPLOAD_COHORT)
+    return up if up is not None else default_cohort()
+
+
+def load_upload(files) -> None:
+    """Validate uploaded files (one .xlsx, or several CSVs named after the tables). On any problem the
+    current cohort stays loaded and the problems are kept for display."""
+    import tempfile
+    from pathlib import Path
+
+    st.session_state[K_UPLOAD_PROBLEMS] = None
+    if not files:
+        return
+    files = files if isinstance(files, list) else [files]
+    try:
+        xlsx = [f for f in files if f.name.lower().endswith((".xlsx", ".xlsm"))]
+        if xlsx:
+            cohort, problems = validate(xlsx[0].getvalue(), filename=xlsx[0].name)
+        else:
+            with tempfile.TemporaryDirectory() as tmp:
+                for f in files:
+                    name = Path(f.name).name
+                    if name.lower().endswith((".csv", ".json")):
+                        (Path(tmp) / name).write_bytes(f.getvalue())
+                cohort, problems = validate(tmp)
+                if cohort is not None:
+                    cohort = Cohort(cohort.tables, name="Uploaded cohort" if cohort.name.startswith("tmp") else cohort.name, synthetic=cohort.synthetic, description=cohort.description, source="upload", warnings=cohort.warnings, fingerprint=cohort.fingerprint)
+    except Exception as exc:  # never a traceback for a bad upload
+        cohort, problems = None, [f"The file could not be read ({type(exc).__name__})."]
+    if cohort is None:
+        st.session_state[K_UPLOAD_PROBLEMS] = problems
+    else:
+        st.session_state[K_UPLOAD_COHORT] = cohort
+        st.session_state[K_UPLOAD_PROBLEMS] = [p for p in problems]
+        reset_filters()
+
+
+def use_default_cohort() -> None:
+    st.session_state[K_UPLOAD_COHORT] = None
+    st.session_state[K_UPLOAD_PROBLEMS] = None
+    reset_filters()
+
+
+# ------------------------------------------------------------------------------------------------ sidebar
+def _age_bounds(pf: pd.DataFrame) -> tuple[int, int]:
+    a = pf["age_years"].dropna()
+    if a.empty:
+        return 0, 21
+    lo, hi = int(a.min() // 1), int(-(-a.max() // 1))
+    return lo, max(hi, lo + 1)
+
+
+def _state_filter(pf: pd.DataFrame) -> F.CohortFilter:
+    """The filter as the widgets currently hold it (read before drawing them, for the live counts)."""
+    ss = st.session_state
+    lo, hi = _age_bounds(pf)
+    age = ss.get(K_AGE, (lo, hi))
+    age_min = None if age is None or age[0] <= lo else float(age[0])
+    age_max = None if age is None or age[1] >= hi else float(age[1])
+    return F.CohortFilter(
+        treatment=tuple(ss.get(K_TREAT, ()) or ()),
+        phenotype=tuple(ss.get(K_PHENO, ()) or ()),
+        age_min=age_min,
+        age_max=age_max,
+        sex=tuple(ss.get(K_SEX, ()) or ()),
+        race=tuple(ss.get(K_RACE, ()) or ()),
+        ethnicity=tuple(ss.get(K_ETH, ()) or ()),
+        pcr=tuple(ss.get(K_PCR, ()) or ()),
+        icu=tuple(ss.get(K_ICU, ()) or ()),
+        cs=tuple(ss.get(K_CS, ()) or ()),
+    )
+
+
+def reset_filters() -> None:
+    for k in FILTER_KEYS + (K_COMPARE,):
+        if k in st.session_state:
+            del st.session_state[k]
+    for k in list(st.session_state.keys()):
+        if str(k).startswith(("ga_", "gb_")):
+            del st.session_state[k]
+
+
+def _multi(label: str, key: str, options, counts: dict[str, int] | None, help: str | None = None):
+    fmt = (lambda o: f"{o} ({counts.get(o, 0)})") if counts is not None else str
+    return st.multiselect(label, list(options), key=key, format_func=fmt, help=help, placeholder="All", bind="query-params")
+
+
+def _levels(pf: pd.DataFrame, col: str) -> list[str]:
+    return sorted(pf[col].fillna("Not recorded").astype(str).unique().tolist())
+
+
+def _group_filter_widgets(prefix: str, pf: pd.DataFrame) -> F.CohortFilter:
+    lo, hi = _age_bounds(pf)
+    t = st.multiselect("Treatment", list(derive.TREATMENT_GROUPS[:3]), key=f"{prefix}_treatment", placeholder="Any", bind="query-params")
+    p = st.multiselect("Phenotype", list(derive.PHENOTYPES), key=f"{prefix}_phenotype", placeholder="Any", bind="query-params")
+    s = st.multiselect("Sex", list(F.SEXES), key=f"{prefix}_sex", format_func=lambda x: F.SEX_LABELS[x], placeholder="Any", bind="query-params")
+    cs = st.multiselect("Corticosteroids", list(F.CS_OPTIONS), key=f"{prefix}_cs", placeholder="Any", bind="query-params")
+    age = st.slider("Age (years)", lo, hi, (lo, hi), key=f"{prefix}_age", bind="query-params")
+    return F.CohortFilter(
+        treatment=tuple(t), phenotype=tuple(p), sex=tuple(s), cs=tuple(cs),
+        age_min=None if age[0] <= lo else float(age[0]), age_max=None if age[1] >= hi else float(age[1]),
+    )
+
+
+def sidebar() -> View:
+    """Draw the shared sidebar (cohort, filters with live counts, compare-by, custom groups, reset) and
+    return the current view. Called once per run from app.py, so the filters persist across pages."""
+    cohort = current_cohort()
+    pf = _patient_frame(cohort.fingerprint, cohort)
+    pre = _state_filter(pf)
+    sb = st.sidebar
+    with sb:
+        st.markdown("### Cohort")
+        if cohort.synthetic:
+            st.warning(f"Synthetic: {md_escape(cohort.name)} — not real patients", icon="⚠️")
+        else:
+            st.info(f"Loaded: {md_escape(cohort.name)} ({cohort.n_patients} patients)", icon="🏥")
+        st.markdown("### Filters")
+        lo, hi = _age_bounds(pf)
+        _multi("Treatment group", K_TREAT, [g for g in derive.TREATMENT_GROUPS if g in derive.TREATMENT_GROUPS[:3] or (pf["treatment_group"] == g).any()], F.option_counts(pf, pre, "treatment", derive.TREATMENT_GROUPS))
+        _multi("Phenotype", K_PHENO, derive.PHENOTYPES, F.option_counts(pf, pre, "phenotype", derive.PHENOTYPES), help=derive.PHENOTYPE_HELP)
+        age = st.slider("Age (years)", lo, hi, (lo, hi), key=K_AGE, bind="query-params")
+        _multi("Sex", K_SEX, F.SEXES, F.option_counts(pf, pre, "sex", F.SEXES))
+        with st.expander("More filters", expanded=bool(pre.race or pre.ethnicity or pre.pcr or pre.icu or pre.cs)):
+            races = _levels(pf, "race")
+            _multi("Race", K_RACE, races, F.option_counts(pf, pre, "race", races))
+            eths = _levels(pf, "ethnicity")
+            _multi("Ethnicity", K_ETH, eths, F.option_counts(pf, pre, "ethnicity", eths))
+            _multi("SARS-CoV-2 PCR positive", K_PCR, F.TRI, F.option_counts(pf, pre, "pcr", F.TRI))
+            _multi("ICU", K_ICU, F.TRI, F.option_counts(pf, pre, "icu", F.TRI))
+            _multi("Corticosteroids (stress or inflammatory dose)", K_CS, F.CS_OPTIONS, F.option_counts(pf, pre, "cs", F.CS_OPTIONS))
+        st.markdown("### Compare by")
+        by = st.selectbox("Compare groups by", list(COMPARE_LABELS), format_func=COMPARE_LABELS.get, key=K_COMPARE, bind="query-params", label_visibility="collapsed")
+        grouping = F.Grouping(by=by)
+        if by == "custom":
+            st.caption("Define two groups; each is compared within the filtered cohort. Patients matching both are left out.")
+            with st.expander("Group A", expanded=True):
+                a = _group_filter_widgets("ga", pf)
+            with st.expander("Group B", expanded=True):
+                b = _group_filter_widgets("gb", pf)
+            grouping = F.Grouping(by="custom", a=a, b=b, a_name="Group A", b_name="Group B")
+        st.button("Reset all filters", on_click=reset_filters, use_container_width=True)
+    flt = F.CohortFilter(
+        treatment=tuple(st.session_state.get(K_TREAT, ()) or ()),
+        phenotype=tuple(st.session_state.get(K_PHENO, ()) or ()),
+        age_min=None if age[0] <= lo else float(age[0]),
+        age_max=None if age[1] >= hi else float(age[1]),
+        sex=tuple(st.session_state.get(K_SEX, ()) or ()),
+        race=tuple(st.session_state.get(K_RACE, ()) or ()),
+        ethnicity=tuple(st.session_state.get(K_ETH, ()) or ()),
+        pcr=tuple(st.session_state.get(K_PCR, ()) or ()),
+        icu=tuple(st.session_state.get(K_ICU, ()) or ()),
+        cs=tuple(st.session_state.get(K_CS, ()) or ()),
+    )
+    ctx, err = _context(cohort.fingerprint, flt, grouping, cohort, pf)
+    view = View(cohort, pf, flt, grouping, ctx, err)
+    st.session_state[K_VIEW] = view
+    return view
+
+
+def get_view() -> View:
+    v = st.session_state.get(K_VIEW)
+    return v if v is not None else sidebar()
+
+
+# ------------------------------------------------------------------------------------------------ page parts
+def page_header(title: str, caption: str | None = None, need_groups: bool = True) -> View:
+    """Title, the synthetic-data banner, the one-line cohort description and group sizes. Stops the page
+    with a plain warning when the selection is empty."""
+    view = get_view()
+    st.title(title)
+    if view.cohort.synthetic:
+        st.warning(SYNTHETIC_BANNER.format(n=view.cohort.n_patients), icon="⚠️")
+    if view.ctx is None:
+        st.warning(
+            f"**No patients match the current filters.** {md_escape(view.error or '')}  \n"
+            "Relax a filter in the sidebar (or press *Reset all filters*).",
+            icon="🔍",
+        )
+        st.stop()
+    ctx = view.ctx
+    sizes = ctx.group_sizes()
+    groups_txt = " · ".join(f"{md_escape(g)}: {n}" for g, n in sizes.items())
+    st.markdown(f"**{md_escape(view.description)}**  \nCompared by *{md_escape(view.grouping.title)}* — {groups_txt}")
+    if caption:
+        st.caption(caption)
+    for note in ctx.notes:
+        st.info(md_escape(note), icon="ℹ️")
+    if need_groups and len(ctx.present_groups) < 2:
+        st.warning(
+            "Fewer than two groups have patients in this selection, so no between-group test can be computed. "
+            "Relax a filter or choose another *Compare by*.",
+            icon="⚠️",
+        )
+    small = [g for g, n in sizes.items() if 0 < n < stats.SMALL_GROUP]
+    if small:
+        st.warning(
+            f"Small group(s): {', '.join(md_escape(g) for g in small)} (fewer than {stats.SMALL_GROUP} patients). "
+            "p-values from groups this small are fragile; a non-significant result is not evidence of no difference.",
+            icon="⚠️",
+        )
+    return view
+
+
+def confounding_caution(view: View) -> None:
+    """The confounding-by-indication caution, shown wherever treatment groups are compared."""
+    if view.grouping.by in ("treatment", "anakinra", "custom"):
+        st.warning(A.CONFOUNDING_NOTE, icon="⚖️")
+
+
+def test_line(res: stats.TestResult | None, what: str = "") -> None:
+    """One p-value with its test and n, plus its caveats next to it."""
+    if res is None:
+        st.caption(f"{md_escape(what)}: no test (fewer than two groups with data).")
+        return
+    prefix = f"{md_escape(what)} — " if what else ""
+    est = res.estimate_text() if res.estimate is not None else ""
+    est_txt = f"; {md_escape(res.effect)} {md_escape(est)}" if est and res.effect else ""
+    st.markdown(f"{prefix}**{md_escape(res.label())}**{est_txt}")
+    for note in res.notes:
+        st.caption("⚠️ " + md_escape(note))
+
+
+def plot(fig, key: str | None = None) -> None:
+    st.plotly_chart(fig, key=key, config={"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}})
+
+
+def table(df: pd.DataFrame, **kw) -> None:
+    st.dataframe(df, hide_index=True, **kw)
