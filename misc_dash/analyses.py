@@ -787,3 +787,14 @@ def format_summary(d: dict) -> str:
         p = stats.format_p(v["p_value"]) if v["p_value"] is not None else "n/a"
         lines.append(f"  {c}: " + " | ".join(f"{g} {m}" for g, m in v["median"].items()) + f" p={p}")
     return "\n".join(lines)
+
+
+# ============================================================================================ literature link
+def lvef_since_anakinra(ctx: Context) -> pd.DataFrame:
+    """LVEF of the selection's anakinra patients on a 'days since anakinra start' axis (for the Literature
+    page): patient_id, group, day_since_anakinra, lvef_pct."""
+    pf = ctx.pf[ctx.pf["anakinra"]]
+    e = ctx.cohort["echo"][["patient_id", "day", "lvef_pct"]].dropna()
+    e = e.merge(pf[["patient_id", "group", "start_day"]], on="patient_id")
+    e["day_since_anakinra"] = e["day"].astype(float) - e["start_day"].astype(float)
+    return e[["patient_id", "group", "day_since_anakinra", "lvef_pct"]].reset_index(drop=True)

@@ -93,7 +93,23 @@ def _run(kind: str, fingerprint: str, flt: F.CohortFilter, grouping: F.Grouping,
         return A.cohort_flow(_ctx)
     if kind == "key_figures":
         return A.key_figures(_ctx)
+    if kind == "lvef_since_anakinra":
+        return A.lvef_since_anakinra(_ctx)
     raise ValueError(kind)
+
+
+@st.cache_resource(show_spinner=False)
+def literature():
+    from .literature import load_literature
+
+    return load_literature()
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def fidelity(fingerprint: str, _cohort: Cohort):
+    from .fidelity import fidelity_report
+
+    return fidelity_report(_cohort)
 
 
 @dataclass(frozen=True, eq=False)
