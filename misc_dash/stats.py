@@ -160,8 +160,10 @@ def _clean(values: Any) -> tuple[np.ndarray, int]:
 
 def _small_group_notes(groups: Sequence[str], ns: Sequence[int]) -> list[str]:
     small = [f"{g} (n = {n})" for g, n in zip(groups, ns) if 0 < n < SMALL_GROUP]
+    if len(small) == 1:
+        return [f"Small group: {small[0]} has fewer than {SMALL_GROUP} patients; interpret with caution."]
     if small:
-        return [f"Small group: {', '.join(small)} has fewer than {SMALL_GROUP} patients; interpret with caution."]
+        return [f"Small groups: {', '.join(small)} have fewer than {SMALL_GROUP} patients each; interpret with caution."]
     return []
 
 
@@ -395,7 +397,8 @@ def fisher_2x2(
     ci = res.confidence_interval(confidence_level=conf_level)
     est = float(res.statistic)
     if est == 0 or math.isinf(est):
-        notes.append("A cell is zero: the conditional MLE odds ratio is 0 or ∞ (one-sided CI).")
+        notes.append(f"A cell is zero: the conditional MLE odds ratio is {'0' if est == 0 else '∞'} "
+                     "and its CI is open on one side.")
     return TestResult(statistic=est, p_value=p, estimate=est, ci_low=float(ci.low), ci_high=float(ci.high),
                       notes=tuple(notes), **base)
 
@@ -440,8 +443,17 @@ def _freeman_halton_exact(t: np.ndarray, max_tables: int) -> tuple[float, int] |
     t = t[t.sum(axis=1) > 0][:, t.sum(axis=0) > 0]
     if t.shape[0] < 2 or t.shape[1] < 2:
         return 1.0, 1
-    if t.shape[0] > t.shape[1]:
-        t = t.T  # more, shorter columns: the halves meet on few distinct remaining-row-sum vectors
+    # p is invariant under transposition; the halves meet on remaining-row-sum vectors, so try first the
+    # orientation with the fewest possible such vectors, then the other one
+    orients = sorted((t, t.T), key=lambda m: float(np.prod(m.sum(axis=1).astype(float) + 1)))
+    for m in orients:
+        res = _freeman_halton_oriented(m, max_tables)
+        if res is not None:
+            return res
+    return None
+
+
+def _freeman_halton_oriented(t: np.ndarray, max_tables: int) -> tuple[float, int] | None:
     rows = t.sum(axis=1).astype(np.int64)
     cols = t.sum(axis=0).astype(np.int64)
     const = gammaln(rows + 1).sum() + gammaln(cols + 1).sum() - gammaln(t.sum() + 1)
@@ -640,16 +652,29 @@ def _step_root(g, candidates: np.ndarray, lo: float, hi: float) -> float:
     if c.size == 1:
         return float(c[0])
     mids = (c[:-1] + c[1:]) / 2
-    gm = np.array([g(m) for m in mids])
-    nonpos = np.nonzero(gm <= 0)[0]
-    if nonpos.size == 0:
+    cache: dict[int, float] = {}
+
+    def gm(i: int) -> float:
+        if i not in cache:
+            cache[i] = g(float(mids[i]))
+        return cache[i]
+
+    def first(pred) -> int:  # first index i with pred(gm(i)) (monotone), or mids.size
+        lo_i, hi_i = 0, mids.size
+        while lo_i < hi_i:
+            mid = (lo_i + hi_i) // 2
+            if pred(gm(mid)):
+                hi_i = mid
+            else:
+                lo_i = mid + 1
+        return lo_i
+
+    k = first(lambda v: v <= 0)
+    if k == mids.size:
         return float(c[-1])
-    k = int(nonpos[0])
-    if gm[k] < 0:
+    if gm(k) < 0:
         return float(c[k])
-    last = k
-    while last + 1 < gm.size and gm[last + 1] == 0:
-        last += 1
+    last = first(lambda v: v < 0) - 1  # g == 0 on mids[k..last]
     return float((c[k] + c[last + 1]) / 2)
 
 
@@ -1214,6 +1239,10 @@ def cox_hr(
         cph = CoxPHFitter(alpha=1 - conf_level).fit(df, "T", "E")
     s = cph.summary.loc["x"]
     coef, se = float(s["coef"]), float(s["se(coef)"])
+    if not (math.isfinite(coef) and math.isfinite(se)) or abs(coef) > 15 or se > 100:
+        notes.append("The Cox model did not converge (the hazard ratio tends to 0 or ∞, e.g. complete "
+                     "separation of event times): hazard ratio not estimable; use the log-rank test.")
+        return TestResult(statistic=None, p_value=None, notes=tuple(notes), **base)
     zq = _sps.norm.ppf(0.5 + conf_level / 2)
     return TestResult(statistic=float(s["z"]), p_value=float(s["p"]), estimate=math.exp(coef),
                       ci_low=math.exp(coef - zq * se), ci_high=math.exp(coef + zq * se), notes=tuple(notes), **base)
