@@ -1,0 +1,145 @@
+"""AppTest: every page runs on the default cohort without an exception, shows its headline numbers, reacts to a
+filter change, and says so plainly when a filter empties the cohort."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+PAGES = [
+    "pages/overview.py",
+    "pages/table1.py",
+    "pages/cardiac.py",
+    "pages/fever.py",
+    "pages/cytokines.py",
+    "pages/labs.py",
+    "pages/anakinra.py",
+    "pages/safety.py",
+    "pages/literature.py",
+    "pages/data.py",
+]
+
+
+def start(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def markdown_text(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def plotly_specs(at: AppTest) -> list[dict]:
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_runs_and_labels_synthetic(page):
+    at = start(page)
+    assert any("SYNTHETIC COHORT" in w.value for w in at.warning), "the synthetic-data banner must be on every page"
+    assert "All patients — n = 46" in markdown_text(at)
+
+
+def test_overview_headline_numbers():
+    at = start()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Patients"] == "46 of 46"
+    assert metrics["Anakinra"] == "32"
+    assert metrics["CV shock"] == "23"
+    assert any("Confounding by indication" in w.value for w in at.warning)
+
+
+def test_table1_default_groups_and_published_p_values():
+    """Paper Table 1 (IVIG monotherapy 14 vs IVIG + anakinra 32): CV shock p = 0.02, non-specific 0.005."""
+    at = start("pages/table1.py")
+    at.selectbox(key="compare_by").set_value("anakinra").run()
+    df = at.dataframe[0].value
+    row = df[df["Variable"] == "CV shock"].iloc[0]
+    assert row["p"] == "0.02"
+    assert row["Without anakinra (n = 14)"] == "3 (21%)"
+    assert row["With anakinra (n = 32)"] == "20 (62%)" or row["With anakinra (n = 32)"] == "20 (63%)"
+    assert df[df["Variable"] == "Non-specific"].iloc[0]["p"] == "0.005"
+
+
+def test_filter_changes_n_everywhere():
+    at = start("pages/table1.py")
+    at.multiselect(key="f_phenotype").select("CV shock").run()
+    assert not at.exception
+    txt = markdown_text(at)
+    assert "CV shock — n = 11" in txt
+    at.switch_page("pages/fever.py").run()
+    assert not at.exception
+    assert "CV shock — n = 11" in markdown_text(at), "filters persist across pages"
+
+
+def test_empty_filter_warns_plainly():
+    at = start("pages/cardiac.py")
+    at.multiselect(key="f_treatment").select("IVIG monotherapy").run()
+    at.multiselect(key="f_phenotype").select("KDSS-like").run()
+    at.multiselect(key="f_sex").select("F").run()
+    at.slider(key="f_age").set_value((0, 1)).run()
+    assert not at.exception
+    assert any("No patients match" in w.value for w in at.warning)
+
+
+def test_fever_page_reproduces_fig1a_logrank():
+    """Fig. 1A: log-rank IVIG monotherapy vs IVIG + anakinra from admission, p = 0.003."""
+    at = start("pages/fever.py")
+    at.selectbox(key="compare_by").set_value("anakinra").run()
+    txt = markdown_text(at)
+    assert "Log-rank (2 groups), n = 14 vs 32: p = 0.003" in txt
+    spec = plotly_specs(at)[0]
+    assert all(tr.get("type", "scatter") != "scattergl" for tr in spec["data"])
+
+
+def test_cardiac_page_shows_wilcoxon_per_group():
+    at = start("pages/cardiac.py")
+    txt = markdown_text(at)
+    assert "Wilcoxon signed-rank" in txt
+    assert len(plotly_specs(at)) >= 2
+
+
+def test_custom_groups_compare_a_vs_b():
+    at = start("pages/table1.py")
+    at.selectbox(key="compare_by").set_value("custom").run()
+    at.multiselect(key="ga_phenotype").select("CV shock").run()
+    at.multiselect(key="gb_phenotype").select("Non-specific").run()
+    assert not at.exception
+    cols = at.dataframe[0].value.columns
+    assert any(c.startswith("Group A (n = 11)") for c in cols)
+    assert any(c.startswith("Group B (n = 15)") for c in cols)
+
+
+def test_bad_upload_is_rejected_and_default_cohort_stays():
+    at = start("pages/data.py")
+    bad_echo = b"patient_id,day,lvef_pct,strain_ap4_pct\nX1,0,145,3\n"
+    at.file_uploader(key="upload_files").set_value([("echo.csv", bad_echo, "text/csv")]).run()
+    at.button[[b.label for b in at.button].index("Validate and load")].click().run()
+    assert not at.exception
+    assert any("was not loaded" in e.value for e in at.error)
+    assert "All patients — n = 46" in markdown_text(at)
+    at.switch_page("pages/fever.py").run()
+    assert not at.exception and "All patients — n = 46" in markdown_text(at)
+
+
+def test_good_upload_replaces_cohort(tmp_path):
+    from misc_dash.loading import DEFAULT_COHORT_DIR
+
+    files = [(p.name, p.read_bytes(), "text/csv") for p in sorted(DEFAULT_COHORT_DIR.glob("*.csv"))]
+    pts = [f for f in files if f[0] == "patients.csv"][0]
+    lines = pts[1].decode().splitlines()
+    files = [f for f in files if f[0] != "patients.csv"] + [("patients.csv", pts[1], "text/csv")]
+    at = start("pages/data.py")
+    at.file_uploader(key="upload_files").set_value(files).run()
+    at.button[[b.label for b in at.button].index("Validate and load")].click().run()
+    assert not at.exception
+    assert not any("SYNTHETIC COHORT" in w.value for w in at.warning)  # no metadata.json uploaded: not labelled synthetic
+    assert f"n = {len(lines) - 1}" in markdown_text(at)
