@@ -55,6 +55,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy import stats as _sps
 from scipy.special import gammaln
 
@@ -314,13 +315,10 @@ def describe_continuous(values: Any) -> ContinuousSummary:
 
 
 def _is_missing(v: Any) -> bool:
-    if v is None:
-        return True
+    """None, NaN, pandas.NA / NaT."""
     try:
-        return bool(isinstance(v, float) and math.isnan(v)) or v is np.nan or (
-            hasattr(v, "__class__") and v.__class__.__name__ in ("NAType", "NaTType")
-        )
-    except (TypeError, ValueError):
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):  # array-likes are not missing scalars
         return False
 
 
@@ -765,6 +763,8 @@ def mann_whitney(
         method = "asymptotic (normal, continuity-corrected, tie-corrected)"
         if small:
             notes.append("Tied values: exact p-value not available, normal approximation used (as R).")
+        else:
+            notes.append("A group has 50 or more values: normal approximation used (as R's default).")
     est, lo, hi, ci_notes = _hl_two_sample(xa, ya, exact, conf_level)
     notes.extend(ci_notes)
     test = f"Mann–Whitney U ({'exact' if exact else 'normal approximation'})"
@@ -1068,16 +1068,17 @@ def kaplan_meier(
     zero = surv == 0
     lower = np.where(zero, np.nan, lower)
     upper = np.where(zero, np.nan, upper)
+    # median + CI, survival:::quantile.survfit: curves at the observed (event and censoring) times,
+    # preceded by (0, S = 1); y = 1 - S
+    seen = (tab["observed"] + tab["censored"]).to_numpy() > 0
+    x = np.concatenate([[0.0], times[seen]])
+    xmax = float(t.max())
+    med = _r_findq(x, np.concatenate([[0.0], 1 - surv[seen]]), 0.5, xmax)
+    med_lo = _r_findq(x, np.concatenate([[0.0], 1 - lower[seen]]), 0.5, xmax)
+    med_hi = _r_findq(x, np.concatenate([[0.0], 1 - upper[seen]]), 0.5, xmax)
     if times[0] != 0:
         times = np.concatenate([[0.0], times])
         surv, lower, upper = (np.concatenate([[1.0], a]) for a in (surv, lower, upper))
-    # median + CI, survival:::quantile.survfit (curves at event and censoring times, y = 1 - S)
-    pos = times > 0
-    x = np.concatenate([[0.0], times[pos]])
-    xmax = float(t.max())
-    med = _r_findq(x, np.concatenate([[0.0], 1 - surv[pos]]), 0.5, xmax)
-    med_lo = _r_findq(x, np.concatenate([[0.0], 1 - lower[pos]]), 0.5, xmax)
-    med_hi = _r_findq(x, np.concatenate([[0.0], 1 - upper[pos]]), 0.5, xmax)
     n_events = int(e.sum())
     if n_events == 0:
         notes.append("No events: the curve stays at 1.")
@@ -1230,7 +1231,6 @@ def cox_hr(
         which = groups[ev.index(0)]
         notes.append(f"No events in {which}: hazard ratio not estimable (0 or ∞); use the log-rank test.")
         return TestResult(statistic=None, p_value=None, notes=tuple(notes), **base)
-    import pandas as pd
     from lifelines import CoxPHFitter
 
     df = pd.DataFrame({"T": t, "E": e.astype(int), "x": x})
