@@ -551,3 +551,18 @@ def test_p_adjust():
     assert [bh[i] for i in (0, 1, 2, 4, 5, 6)] == pytest.approx([0.03, 0.048, 0.048, 0.03, 0.2, 0.048], abs=1e-12)
     assert [ho[i] for i in (0, 1, 2, 4, 5, 6)] == pytest.approx([0.05, 0.12, 0.12, 0.03, 0.2, 0.12], abs=1e-12)
     assert S.benjamini_hochberg([]) == () and math.isnan(S.holm([float("nan")])[0])
+
+
+def test_pandas_nullable_inputs():
+    """pandas nullable dtypes (pd.NA) count as missing everywhere."""
+    import pandas as pd
+
+    s = S.describe_continuous(pd.Series([1, 2, None, 4], dtype="Int64"))
+    assert (s.n, s.missing, s.median) == (3, 1, 2.0)
+    r = S.wilcoxon_paired(pd.Series([1, 2, 3, 4, 5, 6], dtype="Float64"),
+                          pd.Series([2, 4, pd.NA, 7, 9, 12], dtype="Float64"))
+    assert r.n == (5,)
+    k = S.kaplan_meier(pd.Series([1.0, 2.0, 3.0]), pd.Series([True, False, pd.NA], dtype="boolean"))
+    assert k.n == 2
+    c = S.describe_categorical(pd.Series(["a", pd.NA, "b"], dtype="string"), ["a", "b"])
+    assert (c.n, c.missing) == (2, 1)
