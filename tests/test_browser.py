@@ -1,0 +1,129 @@
+"""Playwright: start `streamlit run app.py` on a free port, visit every page in Debian's Chromium, change a
+filter, and check that no exception is shown and the charts rendered. Screenshots go to artifacts/screens/."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = ROOT / "artifacts" / "screens"
+PAGES = {
+    "": "Overview",
+    "table1": "Table 1",
+    "cardiac": "Cardiac",
+    "fever": "Fever",
+    "cytokines": "Cytokines",
+    "labs": "Laboratory",
+    "anakinra": "Anakinra",
+    "safety": "Safety",
+    "literature": "Literature",
+    "data": "Data",
+}
+CHARTS = {"": 1, "cardiac": 2, "fever": 1, "cytokines": 2, "labs": 1, "anakinra": 1, "safety": 1, "literature": 2}
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed (apt-get install chromium)"),
+]
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = _free_port()
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+        "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
+        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read().decode().strip() == "ok":
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not become healthy in 60 s:\n" + proc.stdout.read().decode(errors="replace")[-3000:])
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        pg = browser.new_page(viewport={"width": 1600, "height": 1100})
+        yield pg
+        browser.close()
+
+
+def wait_idle(pg, timeout=45_000):
+    pg.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
+    pg.wait_for_function("() => document.querySelectorAll('[data-testid=\"stSkeleton\"]').length === 0", timeout=timeout)
+    pg.wait_for_timeout(300)
+    pg.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_every_page_renders(page, server, path):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.goto(f"{server}/{path}")
+    wait_idle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    body = page.inner_text("body")
+    assert "SYNTHETIC COHORT" in body
+    assert "n = 46" in body
+    want = CHARTS.get(path, 0)
+    if want:
+        page.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= {want}", timeout=30_000)
+        assert page.locator(".js-plotly-plot").count() >= want
+    page.screenshot(path=str(SHOTS / f"{path or 'overview'}.png"), full_page=True)
+
+
+def test_filter_change_updates_the_page(page, server):
+    page.goto(f"{server}/fever")
+    wait_idle(page)
+    assert "All patients — n = 46" in page.inner_text("body")
+    thumb = page.locator('[data-testid="stSidebar"] [data-testid="stSlider"] [role="slider"]').first
+    thumb.focus()
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    wait_idle(page)
+    page.wait_for_function("() => !document.body.innerText.includes('All patients — n = 46')", timeout=30_000)
+    body = page.inner_text("body")
+    assert "Age ≥ 5" in body or "Age 5" in body
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
+    page.screenshot(path=str(SHOTS / "fever_filtered.png"), full_page=True)
