@@ -939,7 +939,11 @@ def build_flow_figure(rows: Sequence[tuple[str, int, int]]) -> go.Figure:
         if p is None:
             place(i)
     n_leaves = max(leaf[0], 1)
-    col_w, box_w, box_h = 1.0, 0.74, 0.78
+    col_w, box_h = 1.0, 0.8
+
+    def box_w(dep: int) -> float:  # the leaf column holds the longest labels: wider boxes
+        return 1.05 if dep == max_depth and dep > 0 else 0.72
+
     fig = go.Figure()
     lx: list[float | None] = []
     ly: list[float | None] = []
@@ -950,20 +954,20 @@ def build_flow_figure(rows: Sequence[tuple[str, int, int]]) -> go.Figure:
         empty = n == 0
         fill = "#F2F2F2" if empty else ("#E8F1F8" if dep == 0 else "#FFFFFF")
         edge = "#AAAAAA" if empty else "#0072B2"
-        fig.add_shape(type="rect", x0=x0, x1=x0 + box_w, y0=y[i] - box_h / 2, y1=y[i] + box_h / 2, line={"color": edge, "width": 1.5}, fillcolor=fill, layer="below")
+        fig.add_shape(type="rect", x0=x0, x1=x0 + box_w(dep), y0=y[i] - box_h / 2, y1=y[i] + box_h / 2, line={"color": edge, "width": 1.5}, fillcolor=fill, layer="below")
         fig.add_annotation(
-            x=x0 + box_w / 2, y=y[i], text=f"{_wrap(label, 28 if dep else 20)}<br><b>n = {n}</b>{share}", showarrow=False,
+            x=x0 + box_w(dep) / 2, y=y[i], text=f"{_wrap(label, 28 if dep else 20)}<br><b>n = {n}</b>{share}", showarrow=False,
             font={"size": BASE_FONT - 1, "color": "#888888" if empty else "#222222"}, align="center", name=f"flow:{label}",
         )
         if p is not None:
-            xp = rows[p][2] * col_w + box_w
+            xp = rows[p][2] * col_w + box_w(rows[p][2])
             xm = (xp + x0) / 2
             lx += [xp, xm, xm, x0, None]
             ly += [y[p], y[p], y[i], y[i], None]
     fig.add_trace(go.Scatter(x=lx, y=ly, mode="lines", line={"color": "#888888", "width": 1.5}, hoverinfo="skip", showlegend=False, name="flow links"))
-    fig.update_xaxes(visible=False, range=[-0.03, max_depth * col_w + box_w + 0.03], fixedrange=True)
+    fig.update_xaxes(visible=False, range=[-0.03, max_depth * col_w + box_w(max_depth) + 0.03], fixedrange=True)
     fig.update_yaxes(visible=False, range=[-(n_leaves - 1) - 0.55, 0.55], fixedrange=True)
-    fig = _style(fig, "Cohort flow", None, height=max(320, 90 + 78 * n_leaves), legend="none")
+    fig = _style(fig, "Cohort flow", None, height=max(320, 90 + 86 * n_leaves), legend="none")
     fig.update_layout(showlegend=False, margin={"l": 10, "r": 10, "t": 60, "b": 10})
     return fig
 
