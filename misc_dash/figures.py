@@ -437,7 +437,7 @@ def _measure_titles(measure: str) -> tuple[str, str]:
 
 def _normal_text(measure: str, normal: float) -> str:
     sign = "≤" if measure == "strain_ap4_pct" else "≥"
-    return f"normal {sign} {normal:g} %"
+    return f"normal {sign} {normal:g} %".replace("-", "−")
 
 
 def build_echo_trajectories(

@@ -176,7 +176,7 @@ def test_echo_trajectories(measure, normal):
     # normal threshold: a dotted horizontal line at the threshold
     hl = _hlines(fig)
     assert len(hl) == 1 and hl[0].y0 == normal and hl[0].line.dash == "dot"
-    assert any(("%g" % normal) in (a.text or "") for a in fig.layout.annotations)
+    assert any(("%g" % normal).replace("-", "−") in (a.text or "") for a in fig.layout.annotations)
     ytitle = fig.layout.yaxis.title.text
     if measure == "lvef_pct":
         assert ytitle == "LVEF (%)"
