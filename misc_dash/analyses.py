@@ -147,8 +147,6 @@ def cohort_flow(ctx: Context) -> list[tuple[str, int, int]]:
     """(label, n, depth) rows: all → by anakinra → by CS, for whatever cohort is loaded."""
     pf = ctx.pf
     rows = [("Patients in the current selection", len(pf), 0)]
-    for tg in derive.TREATMENT_GROUPS:
-        pass
     anak = pf["anakinra"]
     rows.append(("No anakinra", int((~anak).sum()), 1))
     for tg in ("IVIG monotherapy", "IVIG + inflammatory steroids (no anakinra)", "No IVIG or anakinra"):

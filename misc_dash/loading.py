@@ -487,5 +487,14 @@ def load_cohort(path: str | Path | bytes | None = None, filename: str | None = N
     return cohort
 
 
+def default_cohort_path() -> Path:
+    """The cohort the dashboard opens on: ``$MISC_DASH_COHORT`` if set (a hospital's folder or .xlsx),
+    else the reconstructed synthetic cohort shipped in data/default_cohort."""
+    import os
+
+    env = os.environ.get("MISC_DASH_COHORT")
+    return Path(env) if env else DEFAULT_COHORT_DIR
+
+
 def load_default_cohort() -> Cohort:
-    return load_cohort(DEFAULT_COHORT_DIR)
+    return load_cohort(default_cohort_path())
