@@ -27,16 +27,7 @@ FILTER_KEYS = (K_TREAT, K_PHENO, K_AGE, K_SEX, K_RACE, K_ETH, K_PCR, K_ICU, K_CS
 K_UPLOAD_COHORT = "_uploaded_cohort"
 K_UPLOAD_PROBLEMS = "_upload_problems"
 K_VIEW = "_view"
-COMPARE_LABELS = {
-    "treatment": "Treatment group",
-    "anakinra": "Anakinra (any) vs none",
-    "phenotype": "Phenotype",
-    "cv_shock": "CV shock",
-    "kd_like": "KD-like features",
-    "sex": "Sex",
-    "sars_cov2_pcr": "SARS-CoV-2 PCR",
-    "custom": "Custom groups (A vs B)",
-}
+COMPARE_LABELS = {k: F.GROUP_BY_TITLES[k] for k in F.GROUP_BY_CHOICES}
 SYNTHETIC_BANNER = (
     "**SYNTHETIC COHORT — not real patients.** These {n} patients were reconstructed from the published summary "
     "tables and figures of the index study (46-patient single-centre MIS-C cohort); no patient-level data were "
