@@ -214,6 +214,8 @@ def _table3(p: list[str], eng: _Engine):
     rec = next(r for r in ae.records if r["event"] == T3_EVENTS[p[0]])
     if p[1] == "p":
         return rec["p_value"]
+    if p[1] == "all":
+        return float(sum(v["count"] for v in rec["groups"].values()))
     g = rec["groups"][T3_GROUPS[p[1]]]
     return float(g["count"]) if p[2] == "count" else 100.0 * g["count"] / g["n"]
 
