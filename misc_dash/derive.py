@@ -31,7 +31,7 @@ PHENOTYPE_HELP = (
     "without shock; CV shock = shock without KD-like features; KDSS-like = both. (The paper's Table 1 rows "
     "'KD-like' and 'CV shock' count the flags, which include KDSS-like patients.)"
 )
-FEVER_ORIGINS = ("admission", "treatment")
+FEVER_ORIGINS = ("admission", "treatment", "anakinra")
 
 COURSE_COLUMNS = (
     "start_day",
@@ -126,11 +126,14 @@ def patient_frame(cohort) -> pd.DataFrame:
 
 
 def origin_hours(pf: pd.DataFrame, origin: str) -> pd.Series:
-    """Hour of the time origin per patient (index patient_id): 0 for admission, treatment start otherwise."""
+    """Hour of the time origin per patient (index patient_id): 0 for admission, the treatment start
+    (first IVIG, else first anakinra day), or the start of the first anakinra day (NaN without anakinra)."""
     if origin not in FEVER_ORIGINS:
         raise ValueError(f"origin must be one of {FEVER_ORIGINS}, got {origin!r}")
     if origin == "admission":
         return pd.Series(0.0, index=pf["patient_id"].values)
+    if origin == "anakinra":
+        return pd.Series(pf["start_day"].astype(float).values * 24.0, index=pf["patient_id"].values)
     return pd.Series(pf["treatment_start_hour"].astype(float).values, index=pf["patient_id"].values)
 
 
@@ -201,7 +204,7 @@ def defervescence(
     reasons = []
     for pid in pf["patient_id"]:
         if pid in no_origin:
-            reasons.append((pid, "no treatment start (ivig_start_hour and anakinra both missing)"))
+            reasons.append((pid, "no anakinra" if origin == "anakinra" else "no treatment start (ivig_start_hour and anakinra both missing)"))
         elif pid not in set(table["patient_id"]):
             reasons.append((pid, "no temperature reading at or after the origin"))
     excluded = pd.DataFrame(reasons, columns=["patient_id", "reason"])

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -168,14 +169,44 @@ def compute(rec_id: str, eng: _Engine) -> float | None:
         return _fever(parts[1:], eng)
     if head == "labs":
         return _labs(parts[1:], eng)
+    if head == "text":
+        return _text(parts[1:], eng)
     if head == "los":
         s = stats.describe_continuous(eng.pf["length_of_stay_days"])
         return getattr(s, parts[1])
     raise KeyError(rec_id)
 
 
+def _text(p: list[str], eng: _Engine):
+    """Numbers stated in the Results text (not in a table)."""
+    ana = eng.pf[eng.pf["anakinra"]]
+    n = len(ana)
+    if p[0] == "cs":
+        k = int(ana["cs"].sum())
+        return float(k) if p[1] == "count" else 100.0 * k / n
+    if p[0] == "stress_hc":
+        return 100.0 * int(ana["stress_hydrocortisone"].astype("boolean").fillna(False).sum()) / n
+    if p[0] == "inflammatory_steroids":
+        return 100.0 * int(ana["inflammatory_steroids"].astype("boolean").fillna(False).sum()) / n
+    if p[0] == "without_cs":
+        return 100.0 * int((~ana["cs"]).sum()) / n
+    if p[0] == "cv_shock":
+        return 100.0 * int(ana["cv_shock"].astype("boolean").fillna(False).sum()) / n
+    if p[0] == "ae":
+        event = p[1]
+        if p[2] == "all":
+            return _table3([event, "all", "count"], eng)
+        if p[2] == "p":  # two groups as the text compares them: IVIG + anakinra (all) vs IVIG monotherapy
+            ae = eng.get("ae", "anakinra")
+            return next(r for r in ae.records if r["event"] == event)["p_value"]
+    raise KeyError(".".join(["text", *p]))
+
+
 def _table1(p: list[str], eng: _Engine):
     t1 = eng.get("table1", "anakinra")
+    if p[0] == "n_percent":
+        n = float(len(eng.pf)) if p[1] == "all" else float(t1.group_n[T1_GROUPS[p[1]]])
+        return 100.0 * n / len(eng.pf)
     if p[0] == "n":
         sizes = t1.group_n
         return float(len(eng.pf)) if p[1] == "all" else float(sizes[T1_GROUPS[p[1]]])
@@ -195,6 +226,8 @@ def _table2(p: list[str], eng: _Engine):
     ds = eng.get("dosing", "treatment", ANAKINRA_ONLY)
     if p[0] == "n":
         return float((ds.courses["shock"] == T2_GROUPS[p[1]]).sum())
+    if p[0] == "n_percent":
+        return 100.0 * float((ds.courses["shock"] == T2_GROUPS[p[1]]).sum()) / len(ds.courses)
     rec = next(r for r in ds.records if r["variable"] == T2_ROWS[p[0]])
     if p[1] == "p":
         return rec["p_value"]
@@ -276,6 +309,9 @@ def _fever(p: list[str], eng: _Engine):
         return eng.get("fever", "anakinra").logrank.p_value
     if p[0] == "cs_vs_no_cs":
         return eng.get("fever", "treatment", ANAKINRA_ONLY).logrank.p_value
+    if p[0] == "ana_kd_like":  # KD-like or KDSS-like (kd_like flag) on anakinra, from the first anakinra day
+        fr = eng.get("fever", "kd_like", ANAKINRA_ONLY, fever_origin="anakinra")
+        return 100.0 * (1.0 - fr.curves["KD-like features"].survival_at(float(re.search(r"day(\d+)", p[1]).group(1))))
     fr = eng.get("fever", "anakinra")
     c = fr.curves[T1_GROUPS[p[0]]]
     if p[1] == "afebrile_day5":
