@@ -290,9 +290,24 @@ def sidebar() -> View:
     return view
 
 
+def _sidebar_drawn_this_run() -> bool:
+    """True when app.py already drew the sidebar in this script run. (AppTest's switch_page runs a page
+    script on its own, without app.py; then the page draws the sidebar itself.)"""
+    try:
+        from streamlit.proto.RootContainer_pb2 import RootContainer
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        ctx = get_script_run_ctx()
+        cur = ctx.cursors.get(RootContainer.SIDEBAR) if ctx is not None else None
+        return cur is not None and cur.index > 0
+    except Exception:  # internal API changed: assume the normal app.py route
+        return K_VIEW in st.session_state
+
+
 def get_view() -> View:
-    v = st.session_state.get(K_VIEW)
-    return v if v is not None else sidebar()
+    if not _sidebar_drawn_this_run() or st.session_state.get(K_VIEW) is None:
+        return sidebar()
+    return st.session_state[K_VIEW]
 
 
 # ------------------------------------------------------------------------------------------------ page parts
