@@ -49,7 +49,7 @@ def main():
                 path = "" if name == "overview" else name
                 pg.goto(f"{url}/{path}")
                 tb.wait_idle(pg)
-                thumb = pg.locator('[data-testid="stSidebar"] [data-testid="stSlider"] [role="slider"]').first
+                thumb = pg.locator('[data-testid="stSidebar"] [data-testid="stSlider"] input[type="range"]').first
                 ends, lasts = [], []
                 for i in range(args.repeat):
                     pg.evaluate(OBSERVER)

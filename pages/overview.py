@@ -7,13 +7,14 @@ from misc_dash import figures, ui
 view = ui.page_header("MIS-C Cohort Explorer", need_groups=False)
 kf = view.run("key_figures")
 
-c = st.columns(6)
+c = st.columns(3)
 c[0].metric("Patients", f"{kf['n_patients']} of {kf['n_total']}")
 c[1].metric("Anakinra", kf["anakinra"])
 c[2].metric("CV shock", kf["cv_shock"])
-c[3].metric("ICU", kf["icu"], help=f"{kf['icu_missing']} without an ICU record" if kf["icu_missing"] else None)
-c[4].metric("Age, years (median [Q1, Q3])", kf["age"].text(1))
-c[5].metric("Length of stay, days", kf["length_of_stay"].text(1))
+c = st.columns(3)
+c[0].metric("ICU", kf["icu"], help=f"{kf['icu_missing']} without an ICU record" if kf["icu_missing"] else None)
+c[1].metric("Age, years — median [Q1, Q3]", kf["age"].text(1))
+c[2].metric("Length of stay, days — median [Q1, Q3]", kf["length_of_stay"].text(1))
 
 st.warning(A.CONFOUNDING_NOTE, icon="⚖️")
 

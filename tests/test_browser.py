@@ -90,6 +90,9 @@ def page(server):
 
 
 def wait_idle(pg, timeout=45_000):
+    # the app has run at least once: st.navigation replaced the legacy page list, the header is drawn
+    pg.wait_for_selector('[data-testid="stSidebarNavLink"]:has-text("Overview")', timeout=timeout)
+    pg.wait_for_function("() => document.body.innerText.includes(' — n = ')", timeout=timeout)
     pg.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
     pg.wait_for_function("() => document.querySelectorAll('[data-testid=\"stSkeleton\"]').length === 0", timeout=timeout)
     pg.wait_for_timeout(300)
@@ -116,14 +119,20 @@ def test_filter_change_updates_the_page(page, server):
     page.goto(f"{server}/fever")
     wait_idle(page)
     assert "All patients — n = 46" in page.inner_text("body")
-    thumb = page.locator('[data-testid="stSidebar"] [data-testid="stSlider"] [role="slider"]').first
+    thumb = page.locator('[data-testid="stSidebar"] [data-testid="stSlider"] input[type="range"]').first
     thumb.focus()
     for _ in range(5):
         page.keyboard.press("ArrowRight")
     wait_idle(page)
     page.wait_for_function("() => !document.body.innerText.includes('All patients — n = 46')", timeout=30_000)
     body = page.inner_text("body")
-    assert "Age ≥ 5" in body or "Age 5" in body
+    assert "Age ≥ 6 — n = " in body
     assert page.locator('[data-testid="stException"]').count() == 0
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
     page.screenshot(path=str(SHOTS / "fever_filtered.png"), full_page=True)
+    # the filter persists when moving to another page through the navigation
+    page.locator('[data-testid="stSidebarNavLink"]', has_text="Table 1").first.click()
+    wait_idle(page)
+    page.wait_for_function("() => document.body.innerText.includes('Baseline characteristics') || document.body.innerText.includes('baseline characteristics')", timeout=30_000)
+    assert "Age ≥ 6 — n = " in page.inner_text("body")
+    assert page.locator('[data-testid="stException"]').count() == 0
