@@ -276,10 +276,10 @@ def table1(ctx: Context, decimals: int = 1) -> Table1:
         row = {"Variable": rec["variable"], "All": rec["overall"]["text"]}
         for g in order:
             row[f"{g} (n = {sizes[g]})"] = rec["groups"][g]["text"]
-        row["Missing"] = rec["missing"]
-        row["Test"] = rec["test"] or "not computed (fewer than 2 groups with data)"
         row["p"] = stats.format_p(rec["p_value"]) if rec["p_value"] is not None else "n/a"
         row["q (BH)"] = stats.format_p(rec["q_value"]) if rec.get("q_value") is not None else "n/a"
+        row["Missing"] = rec["missing"]
+        row["Test"] = rec["test"] or "not computed (fewer than 2 groups with data)"
         display.append(row)
     return Table1(pd.DataFrame(display), tuple(records), tuple(tests), order, sizes)
 

@@ -372,5 +372,7 @@ def plot(fig, key: str | None = None) -> None:
     st.plotly_chart(fig, key=key, config={"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}})
 
 
-def table(df: pd.DataFrame, **kw) -> None:
+def table(df: pd.DataFrame, max_rows: int = 30, **kw) -> None:
+    """A dataframe tall enough to show every row up to ``max_rows`` without an inner scrollbar."""
+    kw.setdefault("height", 35 * (min(len(df), max_rows) + 1) + 3)
     st.dataframe(df, hide_index=True, **kw)
