@@ -5,6 +5,11 @@ Prints figures (median of repeats); never asserts a time. Usage:
 """
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 import argparse
 import statistics
 import time

@@ -202,10 +202,11 @@ def defervescence(
     order = {pid: i for i, pid in enumerate(pf["patient_id"])}
     table = table.sort_values("patient_id", key=lambda s: s.map(order)).reset_index(drop=True)
     reasons = []
+    analysed = set(table["patient_id"])
     for pid in pf["patient_id"]:
         if pid in no_origin:
             reasons.append((pid, "no anakinra" if origin == "anakinra" else "no treatment start (ivig_start_hour and anakinra both missing)"))
-        elif pid not in set(table["patient_id"]):
+        elif pid not in analysed:
             reasons.append((pid, "no temperature reading at or after the origin"))
     excluded = pd.DataFrame(reasons, columns=["patient_id", "reason"])
     return Defervescence(table, excluded, origin, float(threshold_c), sustained_hours)
@@ -259,8 +260,9 @@ def echo_pairs(cohort, measure: str = "lvef_pct", followup: str | int = "last", 
     order = {pid: i for i, pid in enumerate(ids)}
     pairs = pairs.reset_index().sort_values("patient_id", key=lambda s: s.map(order)).reset_index(drop=True)
     unp = []
+    paired = set(pairs["patient_id"])
     for pid in ids:
-        if pid in set(pairs["patient_id"]):
+        if pid in paired:
             continue
         k = int(n.get(pid, 0))
         unp.append((pid, k, "no echo with this measure" if k == 0 else "only one echo with this measure"))
