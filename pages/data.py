@@ -51,12 +51,19 @@ if tpl.exists():
 
 st.subheader("Download the filtered cohort")
 ids = view.ctx.pf["patient_id"]
-buf = io.BytesIO()
-with pd.ExcelWriter(buf, engine="openpyxl") as w:
-    for name, df in cohort.tables.items():
-        df[df["patient_id"].isin(ids)].to_excel(w, sheet_name=name, index=False)
-    pd.DataFrame({"key": ["name", "synthetic", "description"], "value": [cohort.name + " (filtered)", str(cohort.synthetic).lower(), view.description]}).to_excel(w, sheet_name="metadata", index=False)
-st.download_button(f"Download {len(ids)} patients (.xlsx, same data contract)", buf.getvalue(), file_name="misc_cohort_filtered.xlsx")
+
+
+def filtered_workbook() -> bytes:
+    """Built only when the button is clicked (not on every rerun)."""
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as w:
+        for name, df in cohort.tables.items():
+            df[df["patient_id"].isin(ids)].to_excel(w, sheet_name=name, index=False)
+        pd.DataFrame({"key": ["name", "synthetic", "description"], "value": [cohort.name + " (filtered)", str(cohort.synthetic).lower(), view.description]}).to_excel(w, sheet_name="metadata", index=False)
+    return buf.getvalue()
+
+
+st.download_button(f"Download {len(ids)} patients (.xlsx, same data contract)", filtered_workbook, file_name="misc_cohort_filtered.xlsx", on_click="ignore")
 
 st.subheader("Fidelity: published vs reconstructed")
 if cohort.synthetic and cohort.source and "default_cohort" in str(cohort.source):
