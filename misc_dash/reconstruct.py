@@ -334,7 +334,7 @@ def _logrank_fast(t1: np.ndarray, t2: np.ndarray) -> float:
     return float(math.erfc(math.sqrt(chi2 / 2)))
 
 
-def _q_cost(x, target: tuple[str, str, str], edge: float = 1.0) -> float:
+def _q_cost(x, target: tuple[str, str, str], edge: float = 0.9) -> float:
     """Distance (in units of the published tolerance) of (median, Q1, Q3) outside the published precision
     (``edge`` < 1 keeps values off the rounding edge, so they also print as published)."""
     got = _wq(x)
@@ -631,7 +631,7 @@ def _min_rows(a: float, m: float) -> int:
     return 1 + (1 if m > a + 1e-9 else 0) + nw
 
 
-def _fit_split(tN, tS, t_all, t_p, grid, lo, hi, seed, label, dominate=None, iters=30000) -> tuple[np.ndarray, np.ndarray]:
+def _fit_split(tN, tS, t_all, t_p, grid, lo, hi, seed, label, dominate=None, iters=30000, edge=0.9) -> tuple[np.ndarray, np.ndarray]:
     """One Table 2 row: sorted values for the 12 patients without and the 20 with CV shock.
 
     ``dominate`` = (sorted N, sorted S) upper bounds: the i-th smallest value must not exceed the i-th smallest
@@ -646,9 +646,9 @@ def _fit_split(tN, tS, t_all, t_p, grid, lo, hi, seed, label, dominate=None, ite
 
     def cost(v):
         x = v["x"]
-        c = _q_cost(x[N], tN) + _q_cost(x[S], tS) + _p_cost(_mw_fast(x[N], x[S]), t_p)
+        c = _q_cost(x[N], tN, edge) + _q_cost(x[S], tS, edge) + _p_cost(_mw_fast(x[N], x[S]), t_p)
         if t_all is not None:
-            c += _q_cost(x, t_all)
+            c += _q_cost(x, t_all, edge)
         if dominate is not None:
             c += float(np.sum(np.maximum(0, np.sort(x[N]) - dominate[0]))) + float(np.sum(np.maximum(0, np.sort(x[S]) - dominate[1])))
         return c
@@ -672,8 +672,8 @@ def _fit_dosing(pts, seed) -> dict[int, dict]:
     g01 = np.round(np.arange(2.0, 11.01, 0.1), 1)
     mxN, mxS = _fit_split(T["max_dose"][1], T["max_dose"][2], ANAKINRA_OVERALL["max_dose"], T["max_dose"][3], g01, 3.0, 11.0, seed, "max dose")
     stN, stS = _fit_split(T["start_dose"][1], T["start_dose"][2], ANAKINRA_OVERALL["start_dose"], T["start_dose"][3], g01, 3.0, 11.0, seed + 1, "start dose", dominate=(mxN, mxS))
-    duN, duS = _fit_split(T["duration"][1], T["duration"][2], ANAKINRA_OVERALL["duration"], T["duration"][3], np.arange(2.0, 18.01, 0.25), 2.0, 18.0, seed + 2, "duration")
-    dyN, dyS = _fit_split(T["start_hospital_day"][1], T["start_hospital_day"][2], None, T["start_hospital_day"][3], np.arange(1.0, 8.0), 1.0, 7.0, seed + 3, "start day")
+    duN, duS = _fit_split(T["duration"][1], T["duration"][2], ANAKINRA_OVERALL["duration"], T["duration"][3], np.arange(2.0, 18.01, 0.25), 2.0, 18.0, seed + 2, "duration", edge=1.0)
+    dyN, dyS = _fit_split(T["start_hospital_day"][1], T["start_hospital_day"][2], None, T["start_hospital_day"][3], np.arange(1.0, 8.0), 1.0, 7.0, seed + 3, "start day", edge=1.0)
     n = len(ana)
     mx, st, du, dy = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
     for ks, a, b, c in ((Nk, mxN, stN, duN), (Sk, mxS, stS, duS)):
@@ -865,7 +865,7 @@ def _fit_echo(pts, seed):
                     d = np.abs(np.round(xf - xb, 6))
                     c += float(np.sum(d == 0)) + float(len(d) - len(np.unique(d)))
                 mb, mf = _wq(xb)[0], _wq(xf)[0]
-                c += 5 * (max(0.0, abs(mb - float(b)) - tol_of(b)) / tol_of(b) + max(0.0, abs(mf - float(f)) - tol_of(f)) / tol_of(f))
+                c += 5 * (max(0.0, abs(mb - float(b)) - 0.9 * tol_of(b)) / tol_of(b) + max(0.0, abs(mf - float(f)) - 0.9 * tol_of(f)) / tol_of(f))
                 c += _p_cost(_wsr_fast(xb, xf), p_)
             if meas == "lvef":
                 want = ECHO_ANA_LOW_BASELINE if arm == "ana" else 0
@@ -889,7 +889,7 @@ def _fit_echo(pts, seed):
                 for ix, b, f, p_ in t1:
                     xb, xf = v["b"][ix], v["f"][ix]
                     mb, mf = _wq(xb)[0], _wq(xf)[0]
-                    c += 5 * (max(0.0, abs(mb - float(b)) - tol_of(b)) / tol_of(b) + max(0.0, abs(mf - float(f)) - tol_of(f)) / tol_of(f))
+                    c += 5 * (max(0.0, abs(mb - float(b)) - 0.9 * tol_of(b)) / tol_of(b) + max(0.0, abs(mf - float(f)) - 0.9 * tol_of(f)) / tol_of(f))
                     c += _p_cost(_wsr_fast(xb, xf), p_)
                 for ix, w in want_low:
                     c += 20 * abs(int(np.sum(v["b"][ix] < 55.0)) - w)
@@ -999,7 +999,7 @@ def _fit_admission_labs(pts, seed):
             c = 0.0
             for arr, t in ((x[S], tS), (x[N], tN)):
                 m = _wq(arr)[0]
-                c += max(0.0, abs(m - float(t)) - tol_of(t)) / tol_of(t)
+                c += max(0.0, abs(m - float(t)) - 0.9 * tol_of(t)) / tol_of(t)
             return c + _p_cost(_mw_fast(x[S], x[N]), tp)
 
         res = _anneal(fams, cost, seed + j, iters=30000, label=f"admission {an}")
