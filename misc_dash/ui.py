@@ -184,8 +184,16 @@ def _age_bounds(pf: pd.DataFrame) -> tuple[int, int]:
 
 def _state_filter(pf: pd.DataFrame) -> F.CohortFilter:
     """The filter as the widgets currently hold it (read before drawing them, for the live counts)."""
-    ss = st.session_state
     lo, hi = _age_bounds(pf)
+    ss = dict(st.session_state)
+    # On the first run of a shared link the widgets do not exist yet: read their URL-bound values.
+    try:
+        for k in FILTER_KEYS:
+            if k not in ss and k in st.query_params:
+                vals = st.query_params.get_all(k)
+                ss[k] = tuple(float(v) for v in vals[:2]) if k == K_AGE and len(vals) == 2 else tuple(vals)
+    except Exception:  # malformed URL values are ignored, as the widgets ignore them
+        pass
     age = ss.get(K_AGE, (lo, hi))
     age_min = None if age is None or age[0] <= lo else float(age[0])
     age_max = None if age is None or age[1] >= hi else float(age[1])
@@ -213,8 +221,13 @@ def reset_filters() -> None:
 
 
 def _multi(label: str, key: str, options, counts: dict[str, int] | None, help: str | None = None):
-    fmt = (lambda o: f"{o} ({counts.get(o, 0)})") if counts is not None else str
-    return st.multiselect(label, list(options), key=key, format_func=fmt, help=help, placeholder="All", bind="query-params")
+    """A filter multiselect bound to the URL. The live counts go in a caption under it, not in the option
+    labels: a bound widget stores its *label* in the URL, and a label that changes with the counts would
+    break shared links."""
+    value = st.multiselect(label, list(options), key=key, help=help, placeholder="All", bind="query-params")
+    if counts is not None:
+        st.caption(" · ".join(f"{md_escape(o)}: {counts.get(o, 0)}" for o in options))
+    return value
 
 
 def _levels(pf: pd.DataFrame, col: str) -> list[str]:

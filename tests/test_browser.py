@@ -136,3 +136,14 @@ def test_filter_change_updates_the_page(page, server):
     page.wait_for_function("() => document.body.innerText.includes('Baseline characteristics') || document.body.innerText.includes('baseline characteristics')", timeout=30_000)
     assert "Age ≥ 6 — n = " in page.inner_text("body")
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_shared_link_reproduces_the_view(page, server):
+    """Filters live in the URL as plain category values (no counts, no patient ids): opening the link in a new
+    session gives the same cohort."""
+    page.goto(f"{server}/fever?f_phenotype=KD-like&f_age=2&f_age=17")
+    wait_idle(page)
+    body = page.inner_text("body")
+    assert "KD-like, age ≥ 2 — n = " in body
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert "patient_id" not in page.url and "SYN-" not in page.url
