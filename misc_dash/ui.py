@@ -264,7 +264,7 @@ def sidebar() -> View:
         lo, hi = _age_bounds(pf)
         _multi("Treatment group", K_TREAT, [g for g in derive.TREATMENT_GROUPS if g in derive.TREATMENT_GROUPS[:3] or (pf["treatment_group"] == g).any()], F.option_counts(pf, pre, "treatment", derive.TREATMENT_GROUPS))
         _multi("Phenotype", K_PHENO, derive.PHENOTYPES, F.option_counts(pf, pre, "phenotype", derive.PHENOTYPES), help=derive.PHENOTYPE_HELP)
-        age = st.slider("Age (years)", lo, hi, (lo, hi), key=K_AGE, bind="query-params")
+        st.slider("Age (years)", lo, hi, (lo, hi), key=K_AGE, bind="query-params")
         _multi("Sex", K_SEX, F.SEXES, F.option_counts(pf, pre, "sex", F.SEXES))
         with st.expander("More filters", expanded=bool(pre.race or pre.ethnicity or pre.pcr or pre.icu or pre.cs)):
             races = _levels(pf, "race")
@@ -285,18 +285,7 @@ def sidebar() -> View:
                 b = _group_filter_widgets("gb", pf)
             grouping = F.Grouping(by="custom", a=a, b=b, a_name="Group A", b_name="Group B")
         st.button("Reset all filters", on_click=reset_filters, use_container_width=True)
-    flt = F.CohortFilter(
-        treatment=tuple(st.session_state.get(K_TREAT, ()) or ()),
-        phenotype=tuple(st.session_state.get(K_PHENO, ()) or ()),
-        age_min=None if age[0] <= lo else float(age[0]),
-        age_max=None if age[1] >= hi else float(age[1]),
-        sex=tuple(st.session_state.get(K_SEX, ()) or ()),
-        race=tuple(st.session_state.get(K_RACE, ()) or ()),
-        ethnicity=tuple(st.session_state.get(K_ETH, ()) or ()),
-        pcr=tuple(st.session_state.get(K_PCR, ()) or ()),
-        icu=tuple(st.session_state.get(K_ICU, ()) or ()),
-        cs=tuple(st.session_state.get(K_CS, ()) or ()),
-    )
+    flt = _state_filter(pf)  # the widgets' values, now in session state
     ctx, err = _context(cohort.fingerprint, flt, grouping, cohort, pf)
     view = View(cohort, pf, flt, grouping, ctx, err)
     st.session_state[K_VIEW] = view
