@@ -151,30 +151,16 @@ def _summary_field(summ: dict, field: str) -> float | None:
 
 def compute(rec_id: str, eng: _Engine) -> float | None:
     """The reconstructed value for one published-record id (see data/published.json for the ids)."""
-    parts = rec_id.split(".")
-    head = parts[0]
-    if head == "table1":
-        return _table1(parts[1:], eng)
-    if head == "table2":
-        return _table2(parts[1:], eng)
-    if head == "table3":
-        return _table3(parts[1:], eng)
-    if head == "table4":
-        return _table4(parts[1:], eng)
-    if head == "anakinra":
-        return _anakinra(parts[1:], eng)
-    if head == "echo":
-        return _echo(parts[1:], eng)
-    if head == "fever":
-        return _fever(parts[1:], eng)
-    if head == "labs":
-        return _labs(parts[1:], eng)
-    if head == "text":
-        return _text(parts[1:], eng)
+    head, *rest = rec_id.split(".")
     if head == "los":
-        s = stats.describe_continuous(eng.pf["length_of_stay_days"])
-        return getattr(s, parts[1])
-    raise KeyError(rec_id)
+        return getattr(stats.describe_continuous(eng.pf["length_of_stay_days"]), rest[0])
+    handlers = {
+        "table1": _table1, "table2": _table2, "table3": _table3, "table4": _table4, "anakinra": _anakinra,
+        "echo": _echo, "fever": _fever, "labs": _labs, "text": _text,
+    }
+    if head not in handlers:
+        raise KeyError(rec_id)
+    return handlers[head](rest, eng)
 
 
 def _text(p: list[str], eng: _Engine):
