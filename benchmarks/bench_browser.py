@@ -44,13 +44,13 @@ def main():
         with sync_playwright() as p:
             b = p.chromium.launch(executable_path=tb.CHROMIUM, args=tb.LAUNCH_ARGS)
             pg = b.new_page(viewport={"width": 1600, "height": 1100})
-            print(f"{'page':<12} {'rerun end (ms)':>16} {'last DOM change (ms)':>22}   (median of {args.repeat} slider steps)")
+            print(f"{'page':<12} {'rerun start (ms)':>17} {'rerun end (ms)':>16} {'last DOM change (ms)':>22}   (median of {args.repeat} slider steps)")
             for name in args.pages.split(","):
                 path = "" if name == "overview" else name
                 pg.goto(f"{url}/{path}")
                 tb.wait_idle(pg)
                 thumb = pg.locator('[data-testid="stSidebar"] [data-testid="stSlider"] input[type="range"]').first
-                ends, lasts = [], []
+                starts, ends, lasts = [], [], []
                 for i in range(args.repeat):
                     pg.evaluate(OBSERVER)
                     thumb.focus()
@@ -59,9 +59,10 @@ def main():
                     pg.wait_for_function("() => window.__bench.doneAt !== null", timeout=60_000)
                     pg.wait_for_timeout(400)  # let late DOM updates (plotly) land
                     r = pg.evaluate("() => window.__bench")
+                    starts.append(r["runningAt"] - t0)
                     ends.append(r["doneAt"] - t0)
                     lasts.append((r["lastMutation"] or r["doneAt"]) - t0)
-                print(f"{name:<12} {statistics.median(ends):>16.0f} {statistics.median(lasts):>22.0f}")
+                print(f"{name:<12} {statistics.median(starts):>17.0f} {statistics.median(ends):>16.0f} {statistics.median(lasts):>22.0f}")
             b.close()
     finally:
         try:

@@ -27,6 +27,7 @@ FILTER_KEYS = (K_TREAT, K_PHENO, K_AGE, K_SEX, K_RACE, K_ETH, K_PCR, K_ICU, K_CS
 K_UPLOAD_COHORT = "_uploaded_cohort"
 K_UPLOAD_PROBLEMS = "_upload_problems"
 K_VIEW = "_view"
+K_REROUTED = "_rerouted"
 COMPARE_LABELS = {k: F.GROUP_BY_TITLES[k] for k in F.GROUP_BY_CHOICES}
 SYNTHETIC_BANNER = (
     "**SYNTHETIC COHORT — not real patients.** These {n} patients were reconstructed from the published summary "
@@ -306,7 +307,32 @@ def _sidebar_drawn_this_run() -> bool:
         return K_VIEW in st.session_state
 
 
+def _reroute_through_app() -> None:
+    """Make sure a page runs under app.py's router, even on the first visit after a server start.
+
+    Streamlit quirk (1.4x–1.67): because a ``pages/`` folder sits next to app.py, a fresh server starts in the
+    old "pages directory" mode and leaves it only when app.py calls ``st.navigation``. If the first visit after
+    a start is a shared link to a page (``/cardiac?f_phenotype=…``), Streamlit runs ``pages/cardiac.py`` on its
+    own: app.py never runs, the navigation lists file names, and the whole server stays in that mode. A page
+    run without app.py therefore switches the server to ``st.navigation`` mode and, on a session's first run
+    (no widget has been used yet, so nothing is lost), reruns once: the rerun goes through app.py to the same
+    page (a page's id is its URL path in both modes). Later runs without app.py (AppTest's ``switch_page``)
+    fall back to the page drawing the sidebar itself (:func:`get_view`)."""
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+
+        if PagesManager.uses_pages_directory:
+            PagesManager.uses_pages_directory = False
+    except ImportError:  # internal API moved: nothing to switch
+        pass
+    if K_VIEW not in st.session_state and not st.session_state.get(K_REROUTED):
+        st.session_state[K_REROUTED] = True
+        st.rerun()
+
+
 def get_view() -> View:
+    if not _sidebar_drawn_this_run():
+        _reroute_through_app()
     if not _sidebar_drawn_this_run() or st.session_state.get(K_VIEW) is None:
         return sidebar()
     return st.session_state[K_VIEW]

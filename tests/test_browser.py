@@ -50,8 +50,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server():
+def _serve():
     port = _free_port()
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
@@ -70,12 +69,19 @@ def server():
     else:
         proc.kill()
         pytest.fail("streamlit did not become healthy in 60 s:\n" + proc.stdout.read().decode(errors="replace")[-3000:])
-    yield url
-    proc.terminate()
     try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def server():
+    yield from _serve()
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +97,11 @@ def page(server):
 
 def wait_idle(pg, timeout=45_000):
     # the app has run at least once: st.navigation replaced the legacy page list, the header is drawn
-    pg.wait_for_selector('[data-testid="stSidebarNavLink"]:has-text("Overview")', timeout=timeout)
+    # (case-sensitive: the legacy pages-directory list would say "overview", and "app")
+    pg.wait_for_function(
+        """() => [...document.querySelectorAll('[data-testid="stSidebarNavLink"]')].some(a => a.innerText.trim().endsWith('Overview'))""",
+        timeout=timeout,
+    )
     pg.wait_for_function("() => document.body.innerText.includes(' — n = ')", timeout=timeout)
     pg.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
     pg.wait_for_function("() => document.querySelectorAll('[data-testid=\"stSkeleton\"]').length === 0", timeout=timeout)
@@ -147,3 +157,23 @@ def test_shared_link_reproduces_the_view(page, server):
     assert "KD-like, age ≥ 2 — n = " in body
     assert page.locator('[data-testid="stException"]').count() == 0
     assert "patient_id" not in page.url and "SYN-" not in page.url
+
+
+def test_first_visit_after_start_can_be_a_shared_link(page):
+    """Streamlit quirk: with a pages/ folder next to app.py, a fresh server whose first visitor opens a page link
+    ran that page without app.py (file-name navigation, no router) until app.py ran once. The page now reroutes
+    through app.py: the navigation shows the page titles and the link's filter applies. (A second, fresh server.)"""
+    gen = _serve()
+    url = next(gen)
+    pg = page.context.browser.new_page(viewport={"width": 1600, "height": 1100})
+    try:
+        pg.goto(f"{url}/cardiac?f_phenotype=CV+shock")
+        wait_idle(pg)
+        links = [t.strip() for t in pg.locator('[data-testid="stSidebarNavLink"]').all_inner_texts()]
+        assert any(t.endswith("Cardiac (LVEF, strain)") for t in links), links
+        assert not any(t in ("app", "cardiac", "overview") for t in links), links
+        assert "CV shock — n = " in pg.inner_text("body")
+        assert pg.locator('[data-testid="stException"]').count() == 0
+    finally:
+        pg.close()
+        gen.close()
