@@ -14,6 +14,8 @@ No streamlit here (``ui.py`` draws the figures). Conventions shared by every bui
 - **Group medians over time** are drawn on days with at least :data:`MIN_MEDIAN_N` patients measured that day
   (a median of one or two patients is a patient, not a group summary).
 - ``template="plotly_white"``, base font :data:`BASE_FONT` px (readable on a projector).
+- **Built as dicts** (:class:`~misc_dash.plotspec.FigureSpec`) and wrapped in a ``go.Figure`` once at the end:
+  plotly's per-call validation cost 75–150 ms per figure; tests validate every builder's output in full.
 """
 from __future__ import annotations
 
@@ -23,9 +25,9 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from .derive import PHENOTYPES, TREATMENT_GROUPS
+from .plotspec import FigureSpec, bar, box, heatmap, scatter
 
 if TYPE_CHECKING:  # stats imports scipy (slow); only needed for type hints here
     from .stats import KMCurve, TestResult
@@ -149,8 +151,8 @@ def _order_present(order: Sequence[str] | None, present: Sequence[Any]) -> list[
 LEGEND_WIDTH_PX = 700  # width assumed when estimating how many rows a top legend needs
 
 
-def _legend_rows(fig: go.Figure, width_px: int = LEGEND_WIDTH_PX) -> int:
-    names = [str(t.name or "") for t in fig.data if t.showlegend is not False and t.name]
+def _legend_rows(fig: FigureSpec, width_px: int = LEGEND_WIDTH_PX) -> int:
+    names = [str(t.get("name") or "") for t in fig.data if t.get("showlegend") is not False and t.get("name")]
     if not names:
         return 0
     rows, cur = 1, 0.0
@@ -162,7 +164,7 @@ def _legend_rows(fig: go.Figure, width_px: int = LEGEND_WIDTH_PX) -> int:
     return rows
 
 
-def _style(fig: go.Figure, title: str, subtitle: str | None = None, height: int = 560, legend: str = "top", extra_top: int = 0, bottom: int = 70) -> go.Figure:
+def _style(fig: FigureSpec, title: str, subtitle: str | None = None, height: int = 560, legend: str = "top", extra_top: int = 0, bottom: int = 70) -> FigureSpec:
     """Template, fonts, title (+ subtitle) pinned to the top, legend placement, margins sized to fit them."""
     sub_lines = (subtitle.count("<br>") + 1) if subtitle else 0
     t: dict[str, Any] = {
@@ -179,8 +181,8 @@ def _style(fig: go.Figure, title: str, subtitle: str | None = None, height: int 
     if subtitle:
         t["subtitle"] = {"text": subtitle, "font": {"size": BASE_FONT - 1, "color": "#444444"}}
     top = 10 + (TITLE_FONT + 10 if title else 0) + 20 * sub_lines + 12 + extra_top
+    fig.set_template(TEMPLATE)
     fig.update_layout(
-        template=TEMPLATE,
         title=t,
         font={"size": BASE_FONT, "family": FONT_FAMILY, "color": "#222222"},
         hoverlabel={"font": {"size": BASE_FONT}},
@@ -195,8 +197,8 @@ def _style(fig: go.Figure, title: str, subtitle: str | None = None, height: int 
     elif legend == "right":
         fig.update_layout(legend={"orientation": "v", "yanchor": "top", "y": 1.0, "xanchor": "left", "x": 1.02, "font": {"size": BASE_FONT - 1}})
     fig.update_layout(margin={"l": 80, "r": 30, "t": top, "b": bottom})
-    fig.update_xaxes(title_font={"size": BASE_FONT + 1}, tickfont={"size": BASE_FONT - 1}, automargin=True)
-    fig.update_yaxes(title_font={"size": BASE_FONT + 1}, tickfont={"size": BASE_FONT - 1}, automargin=True)
+    fig.update_xaxes(title={"font": {"size": BASE_FONT + 1}}, tickfont={"size": BASE_FONT - 1}, automargin=True)
+    fig.update_yaxes(title={"font": {"size": BASE_FONT + 1}}, tickfont={"size": BASE_FONT - 1}, automargin=True)
     return fig
 
 
@@ -216,14 +218,14 @@ def _log_ticks(values: Any) -> tuple[list[float], list[str]] | None:
 
 def empty_figure(message: str = "No data for this selection.", title: str | None = None) -> go.Figure:
     """A figure with a centred message and hidden axes (for "no data for this selection")."""
-    fig = go.Figure()
+    fig = FigureSpec()
     fig.add_annotation(text=_esc(message), x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font={"size": BASE_FONT + 3, "color": "#555555"})
     _style(fig, title or "", height=300, legend="none")
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     if not title:
         fig.update_layout(title=None, margin={"t": 30})
-    return fig
+    return fig.figure()
 
 
 def _fmt_num(x: float | None, digits: int = 3) -> str:
@@ -277,8 +279,8 @@ def _group_median(df: pd.DataFrame, x: str, y: str, min_n: int = MIN_MEDIAN_N) -
     return g[g["n"] >= min_n].sort_values(x)
 
 
-def _median_trace(med: pd.DataFrame, x: str, group: str, color: str, what: str, unit: str, xlabel: str) -> go.Scatter:
-    return go.Scatter(
+def _median_trace(med: pd.DataFrame, x: str, group: str, color: str, what: str, unit: str, xlabel: str) -> dict:
+    return scatter(
         x=med[x].to_numpy(float),
         y=med["median"].to_numpy(float),
         customdata=med["n"].to_numpy(int),
@@ -292,7 +294,7 @@ def _median_trace(med: pd.DataFrame, x: str, group: str, color: str, what: str, 
     )
 
 
-def _threshold_line(fig: go.Figure, y: float, text: str, **kw) -> None:
+def _threshold_line(fig: FigureSpec, y: float, text: str, **kw) -> None:
     fig.add_hline(
         y=y,
         line={"dash": "dot", "color": "#333333", "width": 2},
@@ -330,7 +332,7 @@ def build_km_figure(
     xmax = max([tmax, *at_risk_days]) if at_risk_days else tmax
     n_rows = len(groups)
     table_frac = min(0.12 + 0.055 * n_rows, 0.42)
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[1 - table_frac, table_frac], vertical_spacing=0.13)
+    fig = FigureSpec.subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[1 - table_frac, table_frac], vertical_spacing=0.13)
     for g in groups:
         c = curves[g]
         col = cmap[g]
@@ -339,14 +341,14 @@ def build_km_figure(
         if show_ci:
             lo = np.asarray(c.ci_lower, float)
             hi = np.asarray(c.ci_upper, float)
-            fig.add_trace(go.Scatter(x=t, y=lo, mode="lines", line={"width": 0, "shape": "hv", "color": col}, legendgroup=g, showlegend=False, hoverinfo="skip", name=f"{g} 95% CI lower"), row=1, col=1)
+            fig.add_trace(scatter(x=t, y=lo, mode="lines", line={"width": 0, "shape": "hv", "color": col}, legendgroup=g, showlegend=False, hoverinfo="skip", name=f"{g} 95% CI lower"), row=1, col=1)
             fig.add_trace(
-                go.Scatter(x=t, y=hi, mode="lines", line={"width": 0, "shape": "hv", "color": col}, fill="tonexty", fillcolor=rgba(col, 0.15), legendgroup=g, showlegend=False, hoverinfo="skip", name=f"{g} 95% CI"),
+                scatter(x=t, y=hi, mode="lines", line={"width": 0, "shape": "hv", "color": col}, fill="tonexty", fillcolor=rgba(col, 0.15), legendgroup=g, showlegend=False, hoverinfo="skip", name=f"{g} 95% CI"),
                 row=1,
                 col=1,
             )
         fig.add_trace(
-            go.Scatter(
+            scatter(
                 x=t,
                 y=s,
                 mode="lines",
@@ -362,7 +364,7 @@ def build_km_figure(
         if c.censor_times:
             ct = np.asarray(c.censor_times, float)
             fig.add_trace(
-                go.Scatter(
+                scatter(
                     x=ct,
                     y=[c.survival_at(v) for v in ct],
                     mode="markers",
@@ -378,7 +380,7 @@ def build_km_figure(
         if c.median is not None:
             m = float(c.median)
             fig.add_trace(
-                go.Scatter(
+                scatter(
                     x=[0.0, m, m],
                     y=[0.5, 0.5, 0.0],
                     mode="lines",
@@ -397,7 +399,7 @@ def build_km_figure(
         c = curves[g]
         vals = c.at_risk(at_risk_days)
         fig.add_trace(
-            go.Scatter(
+            scatter(
                 x=at_risk_days,
                 y=[n_rows - 1 - k] * len(at_risk_days),
                 mode="text",
@@ -416,18 +418,16 @@ def build_km_figure(
     pad = 0.03 * xmax if xmax > 0 else 0.5
     fig.update_xaxes(range=[-pad, xmax + pad], zeroline=False)
     tickvals = at_risk_days if at_risk_days else None
-    fig.update_xaxes(tickvals=tickvals, showticklabels=True, title_text=xlabel, row=1, col=1)
-    fig.update_xaxes(tickvals=tickvals, showticklabels=False, showgrid=False, title_text=None, row=2, col=1)
-    fig.update_yaxes(range=[-0.02, 1.03], tickformat=".0%", title_text=f"Proportion still febrile<br>(≥ {threshold_c:g} °C)", row=1, col=1)
-    fig.update_yaxes(
-        range=[-0.6, n_rows - 0.4], tickvals=list(range(n_rows - 1, -1, -1)), ticktext=ticktext, showgrid=False, zeroline=False, fixedrange=True, title_text=None, row=2, col=1
-    )
+    fig.update_xaxes(tickvals=tickvals, showticklabels=True, title={"text": xlabel}, row=1, col=1)
+    fig.update_xaxes(tickvals=tickvals, showticklabels=False, showgrid=False, row=2, col=1)
+    fig.update_yaxes(range=[-0.02, 1.03], tickformat=".0%", title={"text": f"Proportion still febrile<br>(≥ {threshold_c:g} °C)"}, row=1, col=1)
+    fig.update_yaxes(range=[-0.6, n_rows - 0.4], tickvals=list(range(n_rows - 1, -1, -1)), ticktext=ticktext, showgrid=False, zeroline=False, fixedrange=True, row=2, col=1)
     fig.add_annotation(text="<b>Number at risk</b>", xref="paper", yref="y2 domain", x=0.0, y=1.0, yanchor="bottom", xanchor="left", showarrow=False, font={"size": BASE_FONT})
     subtitle = "Kaplan–Meier, 95% CI bands; + censored; dotted = median"
     if logrank is not None:
         subtitle = f"{_esc(logrank.label())}<br>{subtitle}"
     _style(fig, "Time to defervescence — proportion still febrile", subtitle, height=540 + 32 * n_rows, bottom=20)
-    return fig
+    return fig.figure()
 
 
 # ================================================================================================ 2 echo trajectories
@@ -462,14 +462,14 @@ def build_echo_trajectories(
     cmap = _colors(order or groups, colors)
     xlabel = X_TITLES.get(x, x)
     day_word = "day since treatment" if x == "day_since_treatment" else "day"
-    fig = go.Figure()
+    fig = FigureSpec()
     for g in groups:
         sub = d[d["group"].astype(str) == g]
         xs, ys, cd = _patient_lines(sub, x, "value", _with_day(sub, x))
         col = cmap[g]
         hover_day = f"{day_word} %{{x:g}}"
         fig.add_trace(
-            go.Scatter(
+            scatter(
                 x=xs,
                 y=ys,
                 customdata=cd,
@@ -486,12 +486,12 @@ def build_echo_trajectories(
         if len(med):
             fig.add_trace(_median_trace(med, x, g, col, what, " %", day_word))
     _threshold_line(fig, normal, _normal_text(measure, normal))
-    fig.update_xaxes(title_text=xlabel, zeroline=False)
+    fig.update_xaxes(title={"text": xlabel}, zeroline=False)
     if x == "day_since_treatment":
         fig.add_vline(x=0, line={"dash": "dash", "color": GREY, "width": 1.5})
-    fig.update_yaxes(title_text=ytitle)
+    fig.update_yaxes(title={"text": ytitle})
     sub = f"Thin lines: patients; thick: group median (days with ≥ {MIN_MEDIAN_N} patients); dotted: {_normal_text(measure, normal)}"
-    return _style(fig, title, sub)
+    return _style(fig, title, sub).figure()
 
 
 # ================================================================================================ 3 paired slope
@@ -528,9 +528,9 @@ def build_paired_slope(
             line2 += f": p {p}" if p[:1] in "<>" else f": p = {p}"
             line3 = f"<br><span style='font-size:{BASE_FONT - 3}px'>{_esc(t.test)}</span>"
         titles.append(f"<b>{_wrap(g, 26)}</b><br><span style='font-size:{BASE_FONT - 1}px'>{_esc(line2)}</span>{line3}")
-    fig = make_subplots(rows=1, cols=ncol, shared_yaxes=True, horizontal_spacing=0.04 if ncol > 1 else 0.0, subplot_titles=titles)
-    for a in fig.layout.annotations:
-        a.font = {"size": BASE_FONT}
+    fig = FigureSpec.subplots(rows=1, cols=ncol, shared_yaxes=True, horizontal_spacing=0.04 if ncol > 1 else 0.0, subplot_titles=titles)
+    for a in fig.layout.get("annotations", []):
+        a["font"] = {"size": BASE_FONT}
     cats = ["Baseline", "Follow-up"]
     for k, g in enumerate(groups, start=1):
         sub = d[d["group"].astype(str) == g].sort_values("patient_id")
@@ -546,7 +546,7 @@ def build_paired_slope(
             day = sub[dcol].map(lambda v: f", day {v:g}" if pd.notna(v) else "") if dcol in sub.columns else ""
             cd[j::3] = (pid + day).to_numpy(object)
         fig.add_trace(
-            go.Scatter(
+            scatter(
                 x=xs,
                 y=ys,
                 customdata=cd,
@@ -563,7 +563,7 @@ def build_paired_slope(
         )
         med = [float(np.median(sub["baseline"])), float(np.median(sub["followup"]))]
         fig.add_trace(
-            go.Scatter(
+            scatter(
                 x=cats,
                 y=med,
                 mode="lines+markers",
@@ -581,14 +581,14 @@ def build_paired_slope(
     for k in range(1, ncol + 1):
         fig.add_hline(y=normal, line={"dash": "dot", "color": "#333333", "width": 2}, row=1, col=k)
     fig.add_annotation(text=_normal_text(measure, normal), xref=f"x{ncol if ncol > 1 else ''} domain", x=1.0, xanchor="right", yref="y", y=normal, yanchor="bottom", showarrow=False, font={"size": BASE_FONT - 1, "color": "#333333"}, bgcolor="rgba(255,255,255,0.8)")
-    fig.update_yaxes(title_text=ytitle, row=1, col=1)
+    fig.update_yaxes(title={"text": ytitle}, row=1, col=1)
     missing = [g for g in (order or ()) if g not in groups]
     sub = "Thin lines: patients (first echo → follow-up echo); diamonds: group median"
     if missing:
         sub += f"<br>No pairs: {_esc(', '.join(missing))}"
     fig = _style(fig, title, sub, height=600, legend="none", extra_top=76)
     fig.update_layout(showlegend=False)
-    return fig
+    return fig.figure()
 
 
 # ================================================================================================ 4 cytokines (boxes)
@@ -608,12 +608,12 @@ def build_cytokine_figure(values: pd.DataFrame, order: Sequence[str] | None, col
     cmap = _colors(order or groups, colors)
     cyto_order = list(pd.unique(values["cytokine"].dropna().astype(str)))
     cyto_order = [c for c in cyto_order if c in set(d["cytokine"].astype(str))]
-    fig = go.Figure()
+    fig = FigureSpec()
     for g in groups:
         sub = d[d["group"].astype(str) == g]
         col = cmap[g]
         fig.add_trace(
-            go.Box(
+            box(
                 x=sub["cytokine"].astype(str).to_numpy(object),
                 y=sub["fold_difference"].to_numpy(float),
                 customdata=sub["patient_id"].to_numpy(object),
@@ -633,9 +633,9 @@ def build_cytokine_figure(values: pd.DataFrame, order: Sequence[str] | None, col
     # annotations on a log axis take log10 positions (shapes take data values): log10(1) = 0
     fig.add_annotation(text="upper limit of normal (fold 1)", xref="paper", x=1.0, xanchor="right", yref="y", y=0.0, yanchor="top", showarrow=False, font={"size": BASE_FONT - 2, "color": "#333333"}, bgcolor="rgba(255,255,255,0.8)")
     fig.update_layout(boxmode="group", boxgroupgap=0.25, boxgap=0.15)
-    fig.update_xaxes(title_text="Cytokine", type="category", categoryorder="array", categoryarray=cyto_order)
+    fig.update_xaxes(title={"text": "Cytokine"}, type="category", categoryorder="array", categoryarray=cyto_order)
     ticks = _log_ticks(d["fold_difference"])
-    fig.update_yaxes(type="log", title_text="Fold difference (× upper limit of normal, log scale)")
+    fig.update_yaxes(type="log", title={"text": "Fold difference (× upper limit of normal, log scale)"})
     if ticks:
         fig.update_yaxes(tickvals=ticks[0], ticktext=ticks[1])
     sub = "Boxes: median and quartiles; dots: patients"
@@ -646,7 +646,7 @@ def build_cytokine_figure(values: pd.DataFrame, order: Sequence[str] | None, col
             xref="paper", yref="paper", x=1.0, y=-0.2, xanchor="right", yanchor="top", showarrow=False,
             font={"size": BASE_FONT - 2, "color": "#555555"}, name="nonpositive_note",
         )
-    return _style(fig, title, sub, height=580)
+    return _style(fig, title, sub, height=580).figure()
 
 
 # ================================================================================================ 5 cytokine heatmap
@@ -686,8 +686,8 @@ def build_cytokine_heatmap(records: Sequence[Mapping], order: Sequence[str] | No
     zz = np.array([[np.nan if v is None else v for v in row] for row in z], float)
     lim = float(np.nanmax(np.abs(zz))) if np.isfinite(zz).any() else 1.0
     lim = max(lim, 1.0)
-    fig = go.Figure(
-        go.Heatmap(
+    fig = FigureSpec([
+        heatmap(
             z=zz,
             x=[_wrap(g, 18) for g in groups],
             y=ylabels,
@@ -704,10 +704,10 @@ def build_cytokine_heatmap(records: Sequence[Mapping], order: Sequence[str] | No
             ygap=2,
             colorbar={"title": {"text": "log2 fold<br>difference", "font": {"size": BASE_FONT - 1}}, "tickfont": {"size": BASE_FONT - 2}},
         )
-    )
-    fig.update_yaxes(autorange="reversed", title_text="Cytokine (BH q-value across cytokines)")
-    fig.update_xaxes(title_text="Group", side="bottom")
-    return _style(fig, title, "Cell: median fold difference (× upper limit of normal) and n; 0 on the colour scale = fold 1 (ULN)", height=max(380, 130 + 48 * len(records)), legend="none")
+    ])
+    fig.update_yaxes(autorange="reversed", title={"text": "Cytokine (BH q-value across cytokines)"})
+    fig.update_xaxes(title={"text": "Group"}, side="bottom")
+    return _style(fig, title, "Cell: median fold difference (× upper limit of normal) and n; 0 on the colour scale = fold 1 (ULN)", height=max(380, 130 + 48 * len(records)), legend="none").figure()
 
 
 def _p(p: float | None) -> str:
@@ -741,7 +741,7 @@ def build_dosing_figure(daily: pd.DataFrame, x: str = "day_since_start", colors:
     d["route"] = d["route"].fillna("").astype(str)
     groups = _order_present(("− CV shock", "+ CV shock"), d["shock"].astype(str))
     cmap = _colors(groups, colors)
-    fig = go.Figure()
+    fig = FigureSpec()
     xlabel = X_TITLES.get(x, x)
     day_word = "day since anakinra start" if x == "day_since_start" else "day since admission"
     for g in groups:
@@ -752,13 +752,13 @@ def build_dosing_figure(daily: pd.DataFrame, x: str = "day_since_start", colors:
         ends = last.assign(**{x: last[x] + 1})
         xs, ys, _ = _patient_lines(pd.concat([sub, ends], ignore_index=True), x, "dose_mg_kg_day")
         fig.add_trace(
-            go.Scatter(
+            scatter(
                 x=xs, y=ys, mode="lines", line={"color": rgba(col, 0.7), "width": 2, "shape": "hv"},
                 name=legend_name(g, sub["patient_id"].nunique()), legendgroup=g, connectgaps=False, hoverinfo="skip",
             )
         )
         fig.add_trace(
-            go.Scatter(
+            scatter(
                 x=sub[x].to_numpy(float), y=sub["dose_mg_kg_day"].to_numpy(float),
                 customdata=_id_route(sub),
                 mode="markers", marker={"size": 5, "color": rgba(col, 0.7)}, name=f"{g} daily doses", legendgroup=g, showlegend=False,
@@ -770,7 +770,7 @@ def build_dosing_figure(daily: pd.DataFrame, x: str = "day_since_start", colors:
         peak = s.loc[s.groupby("patient_id", sort=False)["dose_mg_kg_day"].idxmax()]
         for pts, sym, label in ((first, "circle-open", "start"), (peak, "triangle-up", "peak")):
             fig.add_trace(
-                go.Scatter(
+                scatter(
                     x=pts[x].to_numpy(float), y=pts["dose_mg_kg_day"].to_numpy(float),
                     customdata=_id_route(pts),
                     mode="markers", marker={"symbol": sym, "size": 10, "color": col, "line": {"width": 2, "color": col}},
@@ -778,9 +778,9 @@ def build_dosing_figure(daily: pd.DataFrame, x: str = "day_since_start", colors:
                     hovertemplate=f"patient %{{customdata}} — {_esc(g)} ({label})<br>{day_word} %{{x:g}}<br>%{{y:.3~g}} mg/kg/day<extra></extra>",
                 )
             )
-    fig.update_xaxes(title_text=xlabel, zeroline=False)
-    fig.update_yaxes(title_text="Anakinra dose (mg/kg/day)", rangemode="tozero")
-    return _style(fig, title, "One step line per patient (dose of day d holds until d + 1); ○ first day, ▲ peak dose")
+    fig.update_xaxes(title={"text": xlabel}, zeroline=False)
+    fig.update_yaxes(title={"text": "Anakinra dose (mg/kg/day)"}, rangemode="tozero")
+    return _style(fig, title, "One step line per patient (dose of day d holds until d + 1); ○ first day, ▲ peak dose").figure()
 
 
 # ================================================================================================ 7 labs
@@ -819,14 +819,14 @@ def build_labs_figure(
     cmap = _colors(order or groups, colors)
     xlabel = X_TITLES.get(x, x)
     day_word = "day since treatment" if x == "day_since_treatment" else "day"
-    fig = go.Figure()
+    fig = FigureSpec()
     for g in groups:
         sub = d[d["group"].astype(str) == g]
         col = cmap[g]
         xs, ys, cd = _patient_lines(sub, x, "value", _with_day(sub, x))
         hover_day = f"{day_word} %{{x:g}}"
         fig.add_trace(
-            go.Scatter(
+            scatter(
                 x=xs, y=ys, customdata=cd, mode="lines+markers", line={"color": rgba(col, 0.45), "width": 1.3},
                 marker={"size": 5, "color": rgba(col, 0.6)}, name=legend_name(g, sub["patient_id"].nunique()), legendgroup=g,
                 connectgaps=False, hovertemplate=f"patient %{{customdata}} — {_esc(g)}<br>{hover_day}<br>{_esc(label)} %{{y:.3~g}} {_esc(unit)}<extra></extra>",
@@ -837,19 +837,19 @@ def build_labs_figure(
             fig.add_trace(_median_trace(med, x, g, col, _esc(label), f" {_esc(unit)}", day_word))
     if x == "day_since_treatment":
         fig.add_vline(x=0, line={"dash": "dash", "color": GREY, "width": 2}, annotation={"text": "treatment start", "font": {"size": BASE_FONT - 2, "color": "#444444"}}, annotation_position="top left")
-    fig.update_xaxes(title_text=xlabel, zeroline=False)
+    fig.update_xaxes(title={"text": xlabel}, zeroline=False)
     ytitle = f"{_esc(label)} ({_esc(unit)})" if unit else _esc(label)
     if log_y:
-        fig.update_yaxes(type="log", title_text=f"{ytitle}, log scale")
+        fig.update_yaxes(type="log", title={"text": f"{ytitle}, log scale"})
         ticks = _log_ticks(d["value"])
         if ticks:
             fig.update_yaxes(tickvals=ticks[0], ticktext=ticks[1])
     else:
-        fig.update_yaxes(title_text=ytitle)
+        fig.update_yaxes(title={"text": ytitle})
     sub = f"Thin lines: patients; thick: group median (days with ≥ {MIN_MEDIAN_N} patients)"
     if n_nonpos:
         sub += f". {n_nonpos} value{'s' if n_nonpos != 1 else ''} ≤ 0 not drawn (log axis)"
-    return _style(fig, title, sub)
+    return _style(fig, title, sub).figure()
 
 
 # ================================================================================================ 8 adverse events
@@ -871,14 +871,14 @@ def build_ae_figure(records: Sequence[Mapping], order: Sequence[str] | None = No
         if r.get("p_value") is not None:
             lab += f"<br><span style='font-size:{BASE_FONT - 3}px'>p {_p(r['p_value'])}</span>"
         labels.append(lab)
-    fig = go.Figure()
+    fig = FigureSpec()
     for g in groups:
         k = [int((r["groups"].get(g) or {}).get("count", 0)) for r in records]
         n = [int((r["groups"].get(g) or {}).get("n", 0)) for r in records]
         pct = [100.0 * a / b if b else None for a, b in zip(k, n)]
         n_group = max(n) if n else 0
         fig.add_trace(
-            go.Bar(
+            bar(
                 y=labels,
                 x=pct,
                 orientation="h",
@@ -893,12 +893,12 @@ def build_ae_figure(records: Sequence[Mapping], order: Sequence[str] | None = No
                 hovertemplate=f"<b>{_esc(g)}</b><br>%{{y}}<br>%{{customdata[0]}} of %{{customdata[1]}} patients (%{{x:.0f}} %)<extra></extra>",
             )
         )
-    mx = max([v for tr in fig.data for v in tr.x if v is not None] + [0])
+    mx = max([v for tr in fig.data for v in tr["x"] if v is not None] + [0])
     fig.update_layout(barmode="group", bargap=0.25, bargroupgap=0.05)
-    fig.update_xaxes(title_text="Patients with the event (%)", range=[0, min(100, mx) * 1.15 + 8], ticksuffix=" %")
-    fig.update_yaxes(autorange="reversed", title_text=None, type="category")
+    fig.update_xaxes(title={"text": "Patients with the event (%)"}, range=[0, min(100, mx) * 1.15 + 8], ticksuffix=" %")
+    fig.update_yaxes(autorange="reversed", type="category")
     h = 200 + len(records) * (22 * len(groups) + 20)
-    return _style(fig, title, "Bars: % of patients in the group; label: count/group size; p: Fisher's exact test", height=max(420, h))
+    return _style(fig, title, "Bars: % of patients in the group; label: count/group size; p: Fisher's exact test", height=max(420, h)).figure()
 
 
 # ================================================================================================ 9 cohort flow
@@ -944,7 +944,7 @@ def build_flow_figure(rows: Sequence[tuple[str, int, int]]) -> go.Figure:
     def box_w(dep: int) -> float:  # the leaf column holds the longest labels: wider boxes
         return 1.05 if dep == max_depth and dep > 0 else 0.72
 
-    fig = go.Figure()
+    fig = FigureSpec()
     lx: list[float | None] = []
     ly: list[float | None] = []
     for i, (label, n, dep) in enumerate(rows):
@@ -964,12 +964,12 @@ def build_flow_figure(rows: Sequence[tuple[str, int, int]]) -> go.Figure:
             xm = (xp + x0) / 2
             lx += [xp, xm, xm, x0, None]
             ly += [y[p], y[p], y[i], y[i], None]
-    fig.add_trace(go.Scatter(x=lx, y=ly, mode="lines", line={"color": "#888888", "width": 1.5}, hoverinfo="skip", showlegend=False, name="flow links"))
+    fig.add_trace(scatter(x=lx, y=ly, mode="lines", line={"color": "#888888", "width": 1.5}, hoverinfo="skip", showlegend=False, name="flow links"))
     fig.update_xaxes(visible=False, range=[-0.03, max_depth * col_w + box_w(max_depth) + 0.03], fixedrange=True)
     fig.update_yaxes(visible=False, range=[-(n_leaves - 1) - 0.55, 0.55], fixedrange=True)
     fig = _style(fig, "Cohort flow", None, height=max(320, 90 + 86 * n_leaves), legend="none")
     fig.update_layout(showlegend=False, margin={"l": 10, "r": 10, "t": 60, "b": 10})
-    return fig
+    return fig.figure()
 
 
 # ================================================================================================ 10 crosstab
@@ -985,16 +985,16 @@ def build_crosstab_figure(ct: pd.DataFrame) -> go.Figure:
     xl = [f"{_wrap(c, 16)}<br>(n = {int(col_tot[c])})" for c in core.columns]
     yl = [f"{_esc(r)} (n = {int(row_tot[r])})" for r in core.index]
     z = core.to_numpy(float)
-    fig = go.Figure(
-        go.Heatmap(
+    fig = FigureSpec([
+        heatmap(
             z=z, x=xl, y=yl, text=core.to_numpy(int).astype(str), texttemplate="%{text}", textfont={"size": BASE_FONT + 1},
             colorscale=SEQUENTIAL, zmin=0, xgap=2, ygap=2, showscale=False,
             hovertemplate="%{y}<br>%{x}<br><b>%{z:.0f} patients</b><extra></extra>",
         )
-    )
-    fig.update_yaxes(autorange="reversed", title_text="Phenotype")
-    fig.update_xaxes(title_text="Treatment group", side="bottom")
-    return _style(fig, title, "Number of patients", height=max(360, 160 + 60 * len(core.index)), legend="none")
+    ])
+    fig.update_yaxes(autorange="reversed", title={"text": "Phenotype"})
+    fig.update_xaxes(title={"text": "Treatment group"}, side="bottom")
+    return _style(fig, title, "Number of patients", height=max(360, 160 + 60 * len(core.index)), legend="none").figure()
 
 
 __all__ = [

@@ -21,7 +21,8 @@ from typing import Any, Mapping
 
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
+
+from .plotspec import FigureSpec, bar, scatter
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PATH = REPO_ROOT / "data" / "literature.json"
@@ -531,7 +532,7 @@ def _bound_symbol(qualifier: str, base: str) -> str:
     return base
 
 
-def _cohort_traces(cohort_traj: pd.DataFrame | None) -> list[go.Scatter]:
+def _cohort_traces(cohort_traj: pd.DataFrame | None) -> list[dict]:
     if cohort_traj is None or len(cohort_traj) == 0:
         return []
     missing = [c for c in COHORT_COLUMNS if c not in cohort_traj.columns]
@@ -557,13 +558,13 @@ def _cohort_traces(cohort_traj: pd.DataFrame | None) -> list[go.Scatter]:
             hover.append(None)
         npat = g["patient_id"].nunique()
         traces.append(
-            go.Scatter(
+            scatter(
                 x=xs,
                 y=ys,
                 mode="lines+markers",
                 name=f"Individual patients: cohort — {group} (n = {npat})",
                 legendgroup="cohort",
-                legendgrouptitle_text="Individual patients (cohort)",
+                legendgrouptitle={"text": "Individual patients (cohort)"},
                 line=dict(color=COHORT_GREYS[k % len(COHORT_GREYS)], width=1,
                           dash=COHORT_DASHES[k % len(COHORT_DASHES)]),
                 marker=dict(size=4, color=COHORT_GREYS[k % len(COHORT_GREYS)]),
@@ -589,7 +590,7 @@ def build_lvef_literature_figure(
     ``points`` comes from :func:`lvef_recovery_points`; ``cohort_traj`` has columns patient_id, group,
     day_since_anakinra, lvef_pct (may be None or empty). Only ``go.Scatter`` (SVG) traces are used.
     """
-    fig = go.Figure()
+    fig = FigureSpec()
     for tr in _cohort_traces(cohort_traj):
         fig.add_trace(tr)
 
@@ -601,13 +602,13 @@ def build_lvef_literature_figure(
         hover = [_hover_point(r) for _, r in g.iterrows()]
         if kind == "individual":
             fig.add_trace(
-                go.Scatter(
+                scatter(
                     x=g["day"],
                     y=g["lvef_pct"],
                     mode="lines+markers",
                     name=f"Individual patient: {study} — table EF (alignment ambiguous)",
                     legendgroup="individual_lit",
-                    legendgrouptitle_text="Individual patient (published case)",
+                    legendgrouptitle={"text": "Individual patient (published case)"},
                     line=dict(color=style["color"], width=2),
                     marker=dict(color=style["color"], symbol=style["symbol"], size=8),
                     hovertext=hover,
@@ -633,13 +634,13 @@ def build_lvef_literature_figure(
         y_minus = [(r["lvef_pct"] - r["lvef_low"]) if not math.isnan(r["lvef_low"]) else 0.0 for _, r in g.iterrows()]
         n_max = int(g["n"].max())
         fig.add_trace(
-            go.Scatter(
+            scatter(
                 x=g["day"],
                 y=g["lvef_pct"],
                 mode="lines+markers",
                 name=f"Aggregate report: {study} (n ≤ {n_max}; median / bound, not individual values)",
                 legendgroup="aggregate",
-                legendgrouptitle_text="Aggregate reports (summary of a group)",
+                legendgrouptitle={"text": "Aggregate reports (summary of a group)"},
                 line=dict(color=style["color"], width=1.5, dash="dash"),
                 marker=dict(color=style["color"], symbol=symbols, size=13, line=dict(width=2, color=style["color"])),
                 error_x=dict(type="data", symmetric=False, array=x_plus, arrayminus=x_minus,
@@ -661,30 +662,30 @@ def build_lvef_literature_figure(
 
     # key for the open symbols
     fig.add_trace(
-        go.Scatter(
+        scatter(
             x=[None], y=[None], mode="markers",
             name="Open triangle + arrow = reported bound (e.g. > 55%), not a measured value",
-            legendgroup="key", legendgrouptitle_text="Key",
+            legendgroup="key", legendgrouptitle={"text": "Key"},
             marker=dict(symbol="triangle-up-open", size=11, color="#444444"),
             hoverinfo="skip",
         )
     )
     fig.add_hline(
-        y=NORMAL_LVEF, line_dash="dot", line_color="#333333", line_width=1.5,
-        annotation_text="LVEF 55% (lower limit of normal)", annotation_position="bottom right",
+        y=NORMAL_LVEF, line={"dash": "dot", "color": "#333333", "width": 1.5},
+        annotation={"text": "LVEF 55% (lower limit of normal)"}, annotation_position="bottom right",
     )
+    fig.set_template("plotly_white")
     fig.update_layout(
         title=dict(text=title),
         height=height,
-        template="plotly_white",
-        xaxis_title="Days since anakinra start (day 0 = first anakinra day)",
-        yaxis_title="LVEF (%)",
+        xaxis={"title": {"text": "Days since anakinra start (day 0 = first anakinra day)"}},
+        yaxis={"title": {"text": "LVEF (%)"}},
         legend=dict(groupclick="toggleitem", orientation="h", x=0, xanchor="left", y=-0.16, yanchor="top"),
         margin=dict(b=200),
         hovermode="closest",
     )
     fig.update_xaxes(zeroline=True, zerolinecolor="#bbbbbb")
-    return fig
+    return fig.figure()
 
 
 # case 003 timeline ------------------------------------------------------------------------------------
@@ -750,7 +751,7 @@ def build_case003_timeline(lit: Literature, *, height: int = 820) -> go.Figure:
     """Case 003 day by day: treatments as horizontal bars, EF/FS and biomarkers (log) as lines, shared day axis."""
     t = lit.case003
     geo = _column_geometry(t)
-    fig = make_subplots(
+    fig = FigureSpec.subplots(
         rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.07, row_heights=[0.38, 0.24, 0.38],
         subplot_titles=("Treatments (value printed per table column)", "Echocardiography",
                         "Biomarkers (log scale)"),
@@ -774,16 +775,16 @@ def build_case003_timeline(lit: Literature, *, height: int = 820) -> go.Figure:
             btext.append(c["raw"] if row["kind"] == "numeric" else "+")
             bhover.append(f"{label}: {shown}<br>{note}<br>source: {row['source']}")
         fig.add_trace(
-            go.Bar(
-                x=bx, base=bbase, y=[label] * len(bx), orientation="h", name=label, marker_color=color,
+            bar(
+                x=bx, base=bbase, y=[label] * len(bx), orientation="h", name=label, marker={"color": color},
                 text=btext, textposition="inside", insidetextanchor="middle", hovertext=bhover, hoverinfo="text",
-                legendgroup="treatments", legendgrouptitle_text="Treatments", showlegend=False,
+                legendgroup="treatments", legendgrouptitle={"text": "Treatments"}, showlegend=False,
             ),
             row=1, col=1,
         )
         if sx:
             fig.add_trace(
-                go.Scatter(
+                scatter(
                     x=sx, y=[label] * len(sx), mode="markers+text", text=["stop"] * len(sx),
                     textposition="middle right", marker=dict(symbol="x-thin-open", size=10, color=color,
                                                              line=dict(width=2, color=color)),
@@ -809,7 +810,7 @@ def build_case003_timeline(lit: Literature, *, height: int = 820) -> go.Figure:
             hover.append(f"{label}: {shown}{extra}<br>{_cell_note(row, c, col)}<br>source: {row['source']}")
         flag = "" if row["complete"] else " ⚠ alignment ambiguous"
         fig.add_trace(
-            go.Scatter(
+            scatter(
                 x=xs, y=ys, mode="lines+markers", name=f"{label}{flag}",
                 line=dict(color=color, width=2, dash=dash),
                 marker=dict(symbol=symbols, size=9, color=color, line=dict(width=1.5, color=color)),
@@ -823,30 +824,31 @@ def build_case003_timeline(lit: Literature, *, height: int = 820) -> go.Figure:
     for name, label, color, symbol in BIOMARKER_ROWS:
         line_trace(name, label, color, symbol, "solid", 3)
 
-    fig.add_hline(y=NORMAL_LVEF, line_dash="dot", line_color="#333333", row=2, col=1,
-                  annotation_text="55%", annotation_position="bottom right")
-    fig.update_yaxes(title_text="%", row=2, col=1)
-    fig.update_yaxes(type="log", title_text="value (unit in legend)", row=3, col=1)
+    fig.add_hline(y=NORMAL_LVEF, line={"dash": "dot", "color": "#333333"}, row=2, col=1,
+                  annotation={"text": "55%"}, annotation_position="bottom right")
+    fig.update_yaxes(title={"text": "%"}, row=2, col=1)
+    fig.update_yaxes(type="log", title={"text": "value (unit in legend)"}, row=3, col=1)
 
     start_col = t.anakinra_start.get("column")
     if start_col is not None:
         centre, width = geo[start_col]
-        fig.add_vline(x=centre - width / 2, line_dash="dash", line_color=OKABE_ITO["vermillion"], row="all", col=1)
+        fig.add_vline(x=centre - width / 2, line={"dash": "dash", "color": OKABE_ITO["vermillion"]}, row="all", col=1)
         fig.add_annotation(x=centre - width / 2, y=1.0, xref="x2", yref="y2 domain", xanchor="left", yanchor="top",
                            text="anakinra start (inferred)", showarrow=False,
                            font=dict(color=OKABE_ITO["vermillion"], size=11))
     ticks = sorted({int(c["table_day"]) for c in t.columns})
     fig.update_xaxes(tickmode="array", tickvals=ticks, ticktext=[f"{d}" for d in ticks], row=3, col=1,
-                     title_text="Table day ('N. day' of the PICU follow-up; ≈ hospitalization day N + 1, inferred)")
+                     title={"text": "Table day ('N. day' of the PICU follow-up; ≈ hospitalization day N + 1, inferred)"})
     fig.add_annotation(
         x=0, y=-0.13, xref="paper", yref="paper", xanchor="left", yanchor="top", showarrow=False, align="left",
         text="⚠ Column alignment of rows with fewer than 10 values is ambiguous (see hover / data/literature.json).<br>"
         "Open markers: censored values ('< x'). Day 3 is printed twice in the table and is split in two halves.",
         font=dict(size=11),
     )
+    fig.set_template("plotly_white")
     fig.update_layout(
         title=dict(text="Case 003 (8-year-old girl): treatments, echocardiography and biomarkers by day"),
-        height=height, template="plotly_white", barmode="overlay", margin=dict(b=130),
+        height=height, barmode="overlay", margin=dict(b=130),
         legend=dict(groupclick="toggleitem"), hovermode="closest",
     )
-    return fig
+    return fig.figure()

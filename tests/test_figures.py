@@ -22,6 +22,7 @@ ALLOWED = {"scatter", "bar", "box", "heatmap", "sankey"}
 def _check_common(fig: go.Figure) -> None:
     """Every figure: allowed trace types only (never WebGL), plotly_white, base font >= 14, legend entries with n."""
     assert isinstance(fig, go.Figure)
+    go.Figure(fig.to_dict())  # full plotly validation (builders skip it for speed): raises on a misspelt property
     for tr in fig.data:
         assert tr.type in ALLOWED, tr.type
         assert "gl" not in tr.type

@@ -362,6 +362,7 @@ def _cohort():
 
 
 def _assert_svg_scatter_only(fig):
+    go.Figure(fig.to_dict())  # full plotly validation (the builders skip it for speed)
     for tr in fig.data:
         assert type(tr) in (go.Scatter, go.Bar), type(tr)
         assert tr.type != "scattergl"
