@@ -8,7 +8,7 @@ documented order.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -182,10 +182,15 @@ class CohortFilter:
         return replace(self, **kw)
 
 
-def option_counts(pf: pd.DataFrame, flt: CohortFilter, field: str, options) -> dict[str, int]:
+def option_counts(pf: pd.DataFrame, flt: CohortFilter, field: str, options, _masks: Mapping[str, pd.Series] | None = None) -> dict[str, int]:
     """For each option of ``field``: how many patients the cohort would have with that option selected
     (given all *other* active filters) — the live count shown next to each option."""
-    base = pf[flt.mask(pf, skip=field)]
+    masks = flt.field_masks(pf) if _masks is None else _masks
+    ok = pd.Series(True, index=pf.index)
+    for k, v in masks.items():
+        if k != field:
+            ok &= v
+    base = pf[ok]
     col = {
         "treatment": lambda d: d["treatment_group"].astype(str),
         "phenotype": lambda d: d["phenotype"].astype(str),
@@ -255,3 +260,9 @@ def assign_groups(pf: pd.DataFrame, grouping: Grouping) -> Groups:
     if missing.any() and by != "custom":
         notes.append(f"{int(missing.sum())} patient(s) with no recorded {GROUP_BY_TITLES.get(by, by)} are left out of the comparison.")
     return Groups(lab, tuple(order), tuple(notes))
+
+
+def all_option_counts(pf: pd.DataFrame, flt: CohortFilter, options: Mapping[str, Sequence[str]]) -> dict[str, dict[str, int]]:
+    """:func:`option_counts` for several fields at once (the filter's masks are computed once)."""
+    masks = flt.field_masks(pf)
+    return {field: option_counts(pf, flt, field, opts, _masks=masks) for field, opts in options.items()}

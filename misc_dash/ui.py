@@ -54,6 +54,19 @@ def _patient_frame(fingerprint: str, _cohort: Cohort) -> pd.DataFrame:
     return derive.patient_frame(_cohort)
 
 
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _option_counts(fingerprint: str, flt: F.CohortFilter, races: list[str], eths: list[str], _pf: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """The sidebar's live counts for every filter option, given the other filters (one pass, cached)."""
+    return F.all_option_counts(
+        _pf,
+        flt,
+        {
+            "treatment": derive.TREATMENT_GROUPS, "phenotype": derive.PHENOTYPES, "sex": F.SEXES, "race": races,
+            "ethnicity": eths, "pcr": F.TRI, "icu": F.TRI, "cs": F.CS_OPTIONS,
+        },
+    )
+
+
 @st.cache_resource(show_spinner=False, max_entries=128)
 def _context(fingerprint: str, flt: F.CohortFilter, grouping: F.Grouping, _cohort: Cohort, _pf: pd.DataFrame):
     try:
@@ -263,18 +276,18 @@ def sidebar() -> View:
             st.info(f"Loaded: {md_escape(cohort.name)} ({cohort.n_patients} patients)", icon="🏥")
         st.markdown("### Filters")
         lo, hi = _age_bounds(pf)
-        _multi("Treatment group", K_TREAT, [g for g in derive.TREATMENT_GROUPS if g in derive.TREATMENT_GROUPS[:3] or (pf["treatment_group"] == g).any()], F.option_counts(pf, pre, "treatment", derive.TREATMENT_GROUPS))
-        _multi("Phenotype", K_PHENO, derive.PHENOTYPES, F.option_counts(pf, pre, "phenotype", derive.PHENOTYPES), help=derive.PHENOTYPE_HELP)
+        races, eths = _levels(pf, "race"), _levels(pf, "ethnicity")
+        counts = _option_counts(cohort.fingerprint, pre, races, eths, pf)
+        _multi("Treatment group", K_TREAT, [g for g in derive.TREATMENT_GROUPS if g in derive.TREATMENT_GROUPS[:3] or (pf["treatment_group"] == g).any()], counts["treatment"])
+        _multi("Phenotype", K_PHENO, derive.PHENOTYPES, counts["phenotype"], help=derive.PHENOTYPE_HELP)
         st.slider("Age (years)", lo, hi, (lo, hi), key=K_AGE, bind="query-params")
-        _multi("Sex", K_SEX, F.SEXES, F.option_counts(pf, pre, "sex", F.SEXES))
+        _multi("Sex", K_SEX, F.SEXES, counts["sex"])
         with st.expander("More filters", expanded=bool(pre.race or pre.ethnicity or pre.pcr or pre.icu or pre.cs)):
-            races = _levels(pf, "race")
-            _multi("Race", K_RACE, races, F.option_counts(pf, pre, "race", races))
-            eths = _levels(pf, "ethnicity")
-            _multi("Ethnicity", K_ETH, eths, F.option_counts(pf, pre, "ethnicity", eths))
-            _multi("SARS-CoV-2 PCR positive", K_PCR, F.TRI, F.option_counts(pf, pre, "pcr", F.TRI))
-            _multi("ICU", K_ICU, F.TRI, F.option_counts(pf, pre, "icu", F.TRI))
-            _multi("Corticosteroids (stress or inflammatory dose)", K_CS, F.CS_OPTIONS, F.option_counts(pf, pre, "cs", F.CS_OPTIONS))
+            _multi("Race", K_RACE, races, counts["race"])
+            _multi("Ethnicity", K_ETH, eths, counts["ethnicity"])
+            _multi("SARS-CoV-2 PCR positive", K_PCR, F.TRI, counts["pcr"])
+            _multi("ICU", K_ICU, F.TRI, counts["icu"])
+            _multi("Corticosteroids (stress or inflammatory dose)", K_CS, F.CS_OPTIONS, counts["cs"])
         st.markdown("### Compare by")
         by = st.selectbox("Compare groups by", list(COMPARE_LABELS), format_func=COMPARE_LABELS.get, key=K_COMPARE, bind="query-params", label_visibility="collapsed")
         grouping = F.Grouping(by=by)
