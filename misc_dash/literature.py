@@ -681,7 +681,7 @@ def build_lvef_literature_figure(
         xaxis={"title": {"text": "Days since anakinra start (day 0 = first anakinra day)"}},
         yaxis={"title": {"text": "LVEF (%)"}},
         legend=dict(groupclick="toggleitem", orientation="h", x=0, xanchor="left", y=-0.16, yanchor="top"),
-        margin=dict(b=200),
+        margin=dict(b=285),  # the legend below the plot: sized so plotly need not push (a second draw)
         hovermode="closest",
     )
     fig.update_xaxes(zeroline=True, zerolinecolor="#bbbbbb")
@@ -848,7 +848,7 @@ def build_case003_timeline(lit: Literature, *, height: int = 820) -> go.Figure:
     fig.set_template("plotly_white")
     fig.update_layout(
         title=dict(text="Case 003 (8-year-old girl): treatments, echocardiography and biomarkers by day"),
-        height=height, barmode="overlay", margin=dict(b=130),
+        height=height, barmode="overlay", margin=dict(l=170, r=320, b=130),  # labels left, legend right: no push
         legend=dict(groupclick="toggleitem"), hovermode="closest",
     )
     return fig.figure()
