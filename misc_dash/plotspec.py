@@ -160,19 +160,18 @@ class FigureSpec:
             return [f"{letter}axis"]
         return sorted({v[1][0 if letter == "x" else 1] for v in self._cells.values()}, key=lambda k: (len(k), k))
 
-    def update_xaxes(self, props: Mapping[str, Any] | None = None, row: int | None = None, col: int | None = None, **kw: Any) -> "FigureSpec":
-        for k in self._axis_keys("x", row, col):
+    def _update_axes(self, letter: str, props: Mapping[str, Any] | None, row: int | None, col: int | None, kw: Mapping[str, Any]) -> "FigureSpec":
+        for k in self._axis_keys(letter, row, col):
             merge(self.layout.setdefault(k, {}), {**(props or {}), **kw})
             if not self.layout[k]:
                 del self.layout[k]
         return self
 
+    def update_xaxes(self, props: Mapping[str, Any] | None = None, row: int | None = None, col: int | None = None, **kw: Any) -> "FigureSpec":
+        return self._update_axes("x", props, row, col, kw)
+
     def update_yaxes(self, props: Mapping[str, Any] | None = None, row: int | None = None, col: int | None = None, **kw: Any) -> "FigureSpec":
-        for k in self._axis_keys("y", row, col):
-            merge(self.layout.setdefault(k, {}), {**(props or {}), **kw})
-            if not self.layout[k]:
-                del self.layout[k]
-        return self
+        return self._update_axes("y", props, row, col, kw)
 
     def add_annotation(self, **kw: Any) -> "FigureSpec":
         self.layout.setdefault("annotations", []).append(merge({}, kw))
