@@ -100,9 +100,10 @@ class CohortFilter:
             m["cs"] = pd.Series(np.where(pf["cs"], "With CS", "Without CS"), index=pf.index).isin(self.cs)
         return m
 
-    def mask(self, pf: pd.DataFrame, skip: str | None = None) -> pd.Series:
+    def mask(self, pf: pd.DataFrame, skip: str | None = None, masks: Mapping[str, pd.Series] | None = None) -> pd.Series:
+        """Patients kept by every active field except ``skip`` (``masks``: :meth:`field_masks`, if already made)."""
         ok = pd.Series(True, index=pf.index)
-        for k, v in self.field_masks(pf).items():
+        for k, v in (self.field_masks(pf) if masks is None else masks).items():
             if k != skip:
                 ok &= v
         return ok
@@ -185,12 +186,7 @@ class CohortFilter:
 def option_counts(pf: pd.DataFrame, flt: CohortFilter, field: str, options, _masks: Mapping[str, pd.Series] | None = None) -> dict[str, int]:
     """For each option of ``field``: how many patients the cohort would have with that option selected
     (given all *other* active filters) — the live count shown next to each option."""
-    masks = flt.field_masks(pf) if _masks is None else _masks
-    ok = pd.Series(True, index=pf.index)
-    for k, v in masks.items():
-        if k != field:
-            ok &= v
-    base = pf[ok]
+    base = pf[flt.mask(pf, skip=field, masks=_masks)]
     col = {
         "treatment": lambda d: d["treatment_group"].astype(str),
         "phenotype": lambda d: d["phenotype"].astype(str),
