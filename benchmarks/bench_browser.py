@@ -34,7 +34,7 @@ OBSERVER = """
     if (b.text === null) { const l = line(); if (l !== null && l !== oldLine) b.text = now; }
     for (const r of recs) {
       const el = r.target.nodeType === 1 ? r.target : r.target.parentElement;
-      if (el && el.closest && el.closest('[data-testid="stPlotlyChart"]')) b.charts = now;
+      if (el && el.closest && el.closest('[data-testid="stPlotlyChart"], .misc-dash-plot')) b.charts = now;
       if (r.type === 'attributes' && r.attributeName === 'data-test-script-state' && r.oldValue === 'running' && b.end === null) b.end = now;
     }
   }).observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true, attributeOldValue: true});
@@ -51,7 +51,7 @@ def _step(pg, thumb, key: str) -> dict:
     thumb.focus()
     t0 = pg.evaluate("() => performance.now()")
     pg.keyboard.press(key)
-    pg.wait_for_function("() => window.__bench.end !== null", timeout=60_000)
+    pg.wait_for_function("() => window.__bench.end !== null", timeout=int(__import__("os").environ.get("BENCH_TIMEOUT", "60000")))
     pg.wait_for_timeout(1500)  # let late DOM updates (plotly, data grids) land
     r = pg.evaluate("() => window.__bench")
     return {k: (None if r[k] is None else r[k] - t0) for k in ("text", "charts", "end", "last")}

@@ -8,8 +8,11 @@ categories and numbers (never patient identifiers).
 """
 from __future__ import annotations
 
+import os
 import re
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -409,8 +412,53 @@ def test_line(res: stats.TestResult | None, what: str = "") -> None:
         st.caption("⚠️ " + md_escape(note))
 
 
-def plot(fig, key: str | None = None) -> None:
-    st.plotly_chart(fig, key=key, config={"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}})
+# ------------------------------------------------------------------------------------------------ charts
+PLOT_CONFIG = {"displaylogo": False, "responsive": True, "toImageButtonOptions": {"format": "png", "scale": 2}}
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"  # Streamlit serves <app.py's folder>/static
+_PLOT_JS = (Path(__file__).with_name("plot_component.js")).read_text(encoding="utf-8")
+_plot_component = st.components.v2.component(
+    "misc_dash_plot", html='<div class="misc-dash-plot"></div>', js=_PLOT_JS, isolate_styles=False
+)
+
+
+@st.cache_resource(show_spinner=False)
+def plotly_js_url() -> str | None:
+    """The app-relative URL of plotly.js for the in-place chart, or None to fall back to ``st.plotly_chart``.
+
+    The file is the plotly.js bundled with the installed plotly package, copied once into ``static/`` under a
+    versioned name (so a browser cache never serves an old one). None when static serving is off or the folder
+    is not writable.
+    """
+    if not st.get_option("server.enableStaticServing"):
+        return None
+    try:
+        import plotly
+        from plotly.offline import get_plotlyjs_version
+
+        src = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+        name = f"plotly-{get_plotlyjs_version()}.min.js"
+        dest = STATIC_DIR / name
+        if not dest.is_file() or dest.stat().st_size != src.stat().st_size:
+            STATIC_DIR.mkdir(exist_ok=True)
+            tmp = dest.with_name(f".{name}.{os.getpid()}.tmp")
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, dest)
+        return f"app/static/{name}"
+    except (OSError, ImportError):
+        return None
+
+
+def plot(fig, key: str) -> None:
+    """One chart. Kept mounted across reruns and redrawn in place (Plotly.react) when the figure changes;
+    ``st.plotly_chart`` when plotly.js cannot be served."""
+    src = plotly_js_url()
+    if src is None:
+        st.plotly_chart(fig, key=key, config={k: v for k, v in PLOT_CONFIG.items() if k != "responsive"})
+        return
+    _plot_component(
+        key=f"plot_{key}",
+        data={"spec": fig.to_json(), "src": src, "config": PLOT_CONFIG, "height": fig.layout.height},
+    )
 
 
 def table(df: pd.DataFrame, max_rows: int = 30, **kw) -> None:

@@ -41,7 +41,9 @@ def markdown_text(at: AppTest) -> str:
 
 
 def plotly_specs(at: AppTest) -> list[dict]:
-    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+    """The figures on the page: the in-place chart component's (ui.plot), or st.plotly_chart's when it falls back."""
+    specs = [json.loads(json.loads(el.proto.json)["spec"]) for el in at.get("bidi_component") if el.proto.component_name == "misc_dash_plot"]
+    return specs + [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -144,3 +146,38 @@ def test_good_upload_replaces_cohort(tmp_path):
     assert not at.exception
     assert not any("SYNTHETIC COHORT" in w.value for w in at.warning)  # no metadata.json uploaded: not labelled synthetic
     assert f"n = {len(lines) - 1}" in markdown_text(at)
+
+
+def test_charts_are_drawn_in_place_with_the_installed_plotly_js():
+    """ui.plot sends the figure to the in-place chart component with the URL of plotly.js under static/ (a copy of
+    the installed plotly package's bundle, served by Streamlit's static file serving)."""
+    import plotly
+    from plotly.offline import get_plotlyjs_version
+
+    at = start("pages/fever.py")
+    comps = [el for el in at.get("bidi_component") if el.proto.component_name == "misc_dash_plot"]
+    assert len(comps) == 1
+    data = json.loads(comps[0].proto.json)
+    assert data["src"] == f"app/static/plotly-{get_plotlyjs_version()}.min.js"
+    served = Path(APP).parent / "static" / data["src"].removeprefix("app/static/")
+    bundled = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    assert served.read_bytes() == bundled.read_bytes()
+    assert data["height"] == json.loads(data["spec"])["layout"]["height"]
+
+
+def test_charts_fall_back_to_st_plotly_chart_without_static_serving():
+    from streamlit import config
+
+    from misc_dash import ui
+
+    old = config.get_option("server.enableStaticServing")
+    config.set_option("server.enableStaticServing", False)
+    ui.plotly_js_url.clear()
+    try:
+        at = start("pages/fever.py")
+        assert len(at.get("plotly_chart")) == 1
+        assert not [el for el in at.get("bidi_component") if el.proto.component_name == "misc_dash_plot"]
+        assert plotly_specs(at)[0]["layout"]["title"]["text"]
+    finally:
+        config.set_option("server.enableStaticServing", old)
+        ui.plotly_js_url.clear()

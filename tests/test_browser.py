@@ -129,6 +129,9 @@ def test_filter_change_updates_the_page(page, server):
     page.goto(f"{server}/fever")
     wait_idle(page)
     assert "All patients — n = 46" in page.inner_text("body")
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
+    # remember the KM chart's element and what it draws
+    before = page.evaluate("() => { const d = document.querySelector('.js-plotly-plot'); window.__km = d; return JSON.stringify(d.data.map(t => t.y)); }")
     thumb = page.locator('[data-testid="stSidebar"] [data-testid="stSlider"] input[type="range"]').first
     thumb.focus()
     for _ in range(5):
@@ -139,6 +142,9 @@ def test_filter_change_updates_the_page(page, server):
     assert "Age ≥ 6 — n = " in body
     assert page.locator('[data-testid="stException"]').count() == 0
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
+    # the chart was redrawn in place (ui.plot: same element, Plotly.react), not mounted anew, and shows the new cohort
+    page.wait_for_function("(before) => JSON.stringify(window.__km.data.map(t => t.y)) !== before", arg=before, timeout=30_000)
+    assert page.evaluate("() => document.contains(window.__km) && document.querySelectorAll('.js-plotly-plot').length === 1")
     page.screenshot(path=str(SHOTS / "fever_filtered.png"), full_page=True)
     # the filter persists when moving to another page through the navigation
     page.locator('[data-testid="stSidebarNavLink"]', has_text="Table 1").first.click()
