@@ -58,6 +58,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import special as _special
 from scipy import stats as _sps
 from scipy.special import gammaln
 
@@ -367,8 +368,20 @@ def share_normal(values: Any, threshold: float, direction: str = ">=") -> Propor
         return ProportionSummary(0, 0, missing, None, None, None, crit)
     k = int(ops[direction](x, threshold).sum())
     n = int(x.size)
-    ci = _sps.binomtest(k, n).proportion_ci(confidence_level=0.95, method="exact")
-    return ProportionSummary(k, n, missing, k / n, float(ci.low), float(ci.high), crit)
+    low, high = clopper_pearson(k, n)
+    return ProportionSummary(k, n, missing, k / n, low, high, crit)
+
+
+def clopper_pearson(k: int, n: int, conf_level: float = 0.95) -> tuple[float, float]:
+    """Exact (Clopper–Pearson) CI for k successes of n, from beta quantiles as R ``binom.test`` computes it
+    (``qbeta(a/2, k, n-k+1)``, ``qbeta(1-a/2, k+1, n-k)``); 0 and 1 at the edges. Same interval as scipy's
+    ``binomtest(k, n).proportion_ci(method="exact")`` (which finds it by root search, ~100x slower)."""
+    if not 0 <= k <= n or n < 1:
+        raise ValueError(f"need 0 <= k <= n and n >= 1, got k={k}, n={n}")
+    a = 1 - conf_level
+    low = 0.0 if k == 0 else float(_special.betaincinv(k, n - k + 1, a / 2))
+    high = 1.0 if k == n else float(_special.betaincinv(k + 1, n - k, 1 - a / 2))
+    return low, high
 
 
 # ---------------------------------------------------------------------------------------------
@@ -692,6 +705,19 @@ def _step_root(g, candidates: np.ndarray, lo: float, hi: float) -> float:
     return float((c[k] + c[last + 1]) / 2)
 
 
+def _average_ranks(a: np.ndarray) -> np.ndarray:
+    """Ranks with ties averaged, 1-based, for a 1-d array without NaN: scipy ``rankdata(a)`` ("average"),
+    by the same arithmetic (so bit-identical) without its per-call overhead (hot inside root searches)."""
+    order = np.argsort(a, kind="mergesort")
+    s = a[order]
+    first = np.r_[True, s[1:] != s[:-1]]
+    dense = np.cumsum(first)
+    bounds = np.r_[np.nonzero(first)[0], a.size]
+    ranks = np.empty(a.size)
+    ranks[order] = 0.5 * (bounds[dense] + bounds[dense - 1] + 1)
+    return ranks
+
+
 def _tie_term(ranks: np.ndarray) -> float:
     _, cnt = np.unique(ranks, return_counts=True)
     return float((cnt.astype(float) ** 3 - cnt).sum())
@@ -719,7 +745,7 @@ def _hl_two_sample(x: np.ndarray, y: np.ndarray, exact: bool, conf_level: float)
         return float(np.median(diffs)), float(diffs[qu - 1]), float(diffs[ql]), notes
 
     def W(d: float, correct: bool) -> float:
-        dr = _sps.rankdata(np.concatenate([x - d, y]))
+        dr = _average_ranks(np.concatenate([x - d, y]))
         dz = dr[:nx].sum() - nx * (nx + 1) / 2 - nx * ny / 2
         corr = np.sign(dz) * 0.5 if correct else 0.0
         sigma = math.sqrt((nx * ny / 12) * ((nx + ny + 1) - _tie_term(dr) / ((nx + ny) * (nx + ny - 1))))
@@ -767,7 +793,7 @@ def mann_whitney(
     ties = np.unique(both).size != both.size
     small = xa.size < 50 and ya.size < 50
     exact = small and not ties
-    u = float(_sps.rankdata(both)[: xa.size].sum() - xa.size * (xa.size + 1) / 2)
+    u = float(_average_ranks(both)[: xa.size].sum() - xa.size * (xa.size + 1) / 2)
     if np.unique(both).size == 1:
         notes.append("All values are identical: no test possible.")
         return TestResult(test="Mann–Whitney U", statistic=u, p_value=None, method="", notes=tuple(notes), **base)
@@ -852,7 +878,7 @@ def _hl_one_sample(d: np.ndarray, exact: bool, conf_level: float) -> tuple[float
         xd = d - mu
         xd = xd[xd != 0]
         nx = xd.size
-        dr = _sps.rankdata(np.abs(xd))
+        dr = _average_ranks(np.abs(xd))
         zd = dr[xd > 0].sum() - nx * (nx + 1) / 4
         sigma = math.sqrt(nx * (nx + 1) * (2 * nx + 1) / 24 - _tie_term(dr) / 48) if nx else 0.0
         corr = np.sign(zd) * 0.5 if correct else 0.0
@@ -877,8 +903,9 @@ def _hl_one_sample(d: np.ndarray, exact: bool, conf_level: float) -> tuple[float
         notes.append(f"Requested {100 * conf_level:g}% CI not achievable; the interval shown is a "
                      f"{100 * (1 - min(1.0, a)):.0f}% CI.")
     if a < 1:
-        lo = _step_root(lambda mu: W(mu, True) - _sps.norm.ppf(1 - a / 2), cand, mumin, mumax)
-        hi = _step_root(lambda mu: W(mu, True) - _sps.norm.ppf(a / 2), cand, mumin, mumax)
+        z_hi, z_lo = float(_sps.norm.ppf(1 - a / 2)), float(_sps.norm.ppf(a / 2))
+        lo = _step_root(lambda mu: W(mu, True) - z_hi, cand, mumin, mumax)
+        hi = _step_root(lambda mu: W(mu, True) - z_lo, cand, mumin, mumax)
     else:
         lo = hi = float(np.median(d))
     est = _step_root(lambda mu: W(mu, False), cand, mumin, mumax)
@@ -927,7 +954,7 @@ def wilcoxon_paired(
         notes.append("Every difference is zero — no change; test not computed.")
         return TestResult(test="Wilcoxon signed-rank", statistic=0.0, p_value=None, estimate=0.0, notes=tuple(notes),
                           extras=tuple(extras), **base)
-    ranks = _sps.rankdata(np.abs(d))
+    ranks = _average_ranks(np.abs(d))
     v = float(ranks[d > 0].sum())
     ties = np.unique(np.abs(d)).size != n
     exact = n < 50 and not ties and zeros == 0
