@@ -204,7 +204,7 @@ def table1_variables(pf: pd.DataFrame) -> list[tuple[str, str, Any]]:
     for col, title in (("race", "Race"), ("ethnicity", "Ethnicity")):
         levels = [x for x in pf[col].dropna().value_counts().index.tolist()]
         for lv in sorted(levels, key=lambda x: (x in ("Other", "Unknown"), x)):
-            rows.append((f"{title}: {lv}", "binary", lambda d, c=col, v=lv: d[c].map(lambda x, v=v: pd.NA if pd.isna(x) else x == v).astype("boolean")))
+            rows.append((f"{title}: {lv}", "binary", lambda d, c=col, v=lv: (d[c] == v).astype("boolean").mask(d[c].isna())))
     rows += [
         ("SARS-CoV-2 PCR +", "binary", lambda d: _binary(d, "sars_cov2_pcr")),
         ("Non-specific", "binary", lambda d: (d["phenotype"] == "Non-specific").astype("boolean")),
@@ -235,34 +235,37 @@ def table1(ctx: Context, decimals: int = 1) -> Table1:
     order = ctx.groups
     sizes = ctx.group_sizes()
     records, tests, display = [], [], []
+    gcol = pf["group"].to_numpy(dtype=object)
+    gmask = {g: gcol == g for g in order}
     for label, kind, get in table1_variables(pf):
-        s_all = get(pf)
-        by = {g: s_all[pf["group"] == g] for g in order}
+        # one float array per variable (binary: 1/0, missing: NaN), split by group with boolean masks
+        vals = stats._to_float(get(pf))
+        miss = np.isnan(vals)
+        by = {g: vals[gmask[g]] for g in order}
         rec: dict[str, Any] = {"variable": label, "kind": kind}
+        missing = int(miss.sum())
         if kind == "continuous":
-            summ_all = stats.describe_continuous(s_all)
+            summ_all = stats.describe_continuous(vals)
             summ = {g: stats.describe_continuous(by[g]) for g in order}
             if summ_all.n == 0:
                 continue
-            res = _compare_continuous({g: by[g].dropna().to_numpy(float) for g in order}, order)
+            res = _compare_continuous({g: by[g][~np.isnan(by[g])] for g in order}, order)
             rec["overall"] = {"text": summ_all.text(decimals), **summ_all.to_dict()}
             rec["groups"] = {g: {"text": summ[g].text(decimals), **summ[g].to_dict()} for g in order}
-            missing = int(s_all.isna().sum())
         else:
-            valid = s_all.dropna()
-            if valid.empty:
+            valid = vals[~miss]
+            if valid.size == 0:
                 continue
-            ev = {g: int(by[g].dropna().astype(bool).sum()) for g in order}
-            tot = {g: int(by[g].notna().sum()) for g in order}
+            ev = {g: int((by[g] == 1).sum()) for g in order}
+            tot = {g: int((~np.isnan(by[g])).sum()) for g in order}
             res = _compare_binary(ev, tot, order)
-            k_all, n_all = int(valid.astype(bool).sum()), int(len(valid))
+            k_all, n_all = int((valid == 1).sum()), int(valid.size)
 
             def txt(k, n):
                 return f"{k} ({100 * k / n:.0f}%)" if n else "0 (n/a)"
 
-            rec["overall"] = {"text": txt(k_all, n_all), "count": k_all, "n": n_all, "missing": int(s_all.isna().sum())}
-            rec["groups"] = {g: {"text": txt(ev[g], tot[g]), "count": ev[g], "n": tot[g], "missing": int(by[g].isna().sum())} for g in order}
-            missing = int(s_all.isna().sum())
+            rec["overall"] = {"text": txt(k_all, n_all), "count": k_all, "n": n_all, "missing": missing}
+            rec["groups"] = {g: {"text": txt(ev[g], tot[g]), "count": ev[g], "n": tot[g], "missing": int(np.isnan(by[g]).sum())} for g in order}
         rec["missing"] = missing
         rec["test"] = res.test if res else None
         rec["p_value"] = res.p_value if res else None

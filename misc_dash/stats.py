@@ -155,6 +155,13 @@ def _to_float(values: Any) -> np.ndarray:
     """1-D float array; None / NaN / pandas.NA / NaT → NaN (lists, numpy arrays, pandas Series alike)."""
     if values is None:
         return np.array([], dtype=float)
+    # fast paths (same result): numeric/boolean numpy arrays and pandas Series/Index (nullable dtypes included)
+    if isinstance(values, np.ndarray) and values.dtype.kind in "biuf":
+        return values.astype(float).ravel()
+    if isinstance(values, (pd.Series, pd.Index)) and (
+        pd.api.types.is_bool_dtype(values.dtype) or pd.api.types.is_numeric_dtype(values.dtype)
+    ):
+        return np.asarray(values.to_numpy(dtype=float, na_value=np.nan), dtype=float).ravel()
     objs = np.asarray(values, dtype=object).ravel()
     return np.array([np.nan if _is_missing(v) else float(v) for v in objs], dtype=float)
 
