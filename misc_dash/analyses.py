@@ -573,15 +573,22 @@ def labs(ctx: Context) -> LabsResult:
     lab = lab[lab["group"].notna()].copy()
     lab["day_since_treatment"] = lab["day"].astype(float) - np.floor(lab["treatment_start_hour"].astype(float) / 24.0)
     records, rows = [], []
-    for a in [x for x in LAB_LABELS if (lab["analyte"] == x).any()]:
-        first = derive.first_lab(ctx.cohort, a, patient_ids=ctx.ids())
-        grp = ctx.pf.set_index("patient_id")["group"]
-        samples = {g: first[first.index.map(grp) == g].to_numpy(float) for g in ctx.groups}
+    # first (earliest-day) value per analyte and patient — derive.first_lab for all analytes in one sort
+    fl = ctx.cohort["labs"]
+    fl = fl[fl["patient_id"].isin(list(ctx.ids()))].dropna(subset=["value"])
+    fl = fl.sort_values(["analyte", "patient_id", "day"], kind="stable").groupby(["analyte", "patient_id"], sort=False, as_index=False)["value"].first()
+    fl["group"] = fl["patient_id"].map(ctx.pf.set_index("patient_id")["group"])
+    firsts = {a: (d["value"].to_numpy(float), d["group"].to_numpy(object)) for a, d in fl.groupby("analyte", sort=False)}
+    units = lab.dropna(subset=["unit"]).groupby("analyte", sort=False)["unit"].first()
+    empty = (np.array([], dtype=float), np.array([], dtype=object))
+    present = set(lab["analyte"].unique())
+    for a in [x for x in LAB_LABELS if x in present]:
+        values, groups = firsts.get(a, empty)
+        samples = {g: values[groups == g] for g in ctx.groups}
         res = _compare_continuous(samples, ctx.groups)
-        unit = lab.loc[lab["analyte"] == a, "unit"].dropna()
         rec = {
             "analyte": a,
-            "unit": unit.iloc[0] if len(unit) else "",
+            "unit": units.get(a, ""),
             "groups": {g: stats.describe_continuous(samples[g]).to_dict() for g in ctx.groups},
             "p_value": res.p_value if res else None,
             "test": res.test if res else None,

@@ -81,3 +81,26 @@ def test_cli_json_matches_checked_in_example():
     out = json.loads(r.stdout)
     example = json.loads((ROOT / "docs" / "analyze_example.json").read_text(encoding="utf-8"))
     assert out == example, "docs/analyze_example.json is stale: regenerate with `python -m misc_dash analyze --json > docs/analyze_example.json`"
+
+
+@pytest.mark.parametrize(
+    "flt, by",
+    [(CohortFilter(), "treatment"), (CohortFilter(age_min=6), "phenotype"), (CohortFilter(phenotype=("CV shock",)), "anakinra")],
+)
+def test_labs_first_values_are_derive_first_lab(cohort, flt, by):
+    """analyses.labs finds every analyte's first value in one sort; per analyte and group it must give exactly what
+    derive.first_lab (one analyte at a time) gives: same n, median, quartiles, and the same test."""
+    from misc_dash import analyses as A
+    from misc_dash import derive, stats
+
+    ctx = prepare(cohort, flt, by)
+    res = A.labs(ctx)
+    assert res.records
+    grp = ctx.pf.set_index("patient_id")["group"]
+    for rec in res.records:
+        first = derive.first_lab(ctx.cohort, rec["analyte"], patient_ids=ctx.ids())
+        samples = {g: first[first.index.map(grp) == g].to_numpy(float) for g in ctx.groups}
+        for g in ctx.groups:
+            assert rec["groups"][g] == stats.describe_continuous(samples[g]).to_dict(), (rec["analyte"], g)
+        ref = A._compare_continuous(samples, ctx.groups)
+        assert rec["p_value"] == (ref.p_value if ref else None) and rec["test"] == (ref.test if ref else None)
