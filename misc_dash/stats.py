@@ -1063,7 +1063,7 @@ def kaplan_meier(
     conf_level: float = 0.95,
     conf_type: str = "log-log",
 ) -> KMCurve:
-    """Kaplan–Meier curve via lifelines, with Greenwood CIs and R's median rule.
+    """Kaplan–Meier curve (product-limit, as lifelines computes it) with Greenwood CIs and R's median rule.
 
     ``conf_type``: "log-log" (lifelines' exponential Greenwood = R ``conf.type = "log-log"``; default),
     "log" (R ``survfit`` default) or "plain". Rows with a missing duration/event are dropped (note).
@@ -1086,14 +1086,14 @@ def kaplan_meier(
         notes.append("No patients — no curve.")
         return KMCurve(label, 0, 0, (0.0,), (1.0,), (1.0,), (1.0,), (), None, None, None, conf_level, conf_type,
                        (), tuple(notes))
-    from lifelines import KaplanMeierFitter
-
-    kmf = KaplanMeierFitter(alpha=1 - conf_level).fit(t, e, label=label)
-    tab = kmf.event_table
-    times = tab.index.to_numpy(dtype=float)
-    surv = kmf.survival_function_.iloc[:, 0].reindex(tab.index).to_numpy(dtype=float)
-    at_risk = tab["at_risk"].to_numpy(dtype=float)
-    died = tab["observed"].to_numpy(dtype=float)
+    # event table at the distinct observed times, and the product-limit estimate in lifelines' form
+    # (exp of the cumulative sum of log((n - d) / n)); tested against lifelines and R survfit
+    times, inv = np.unique(t, return_inverse=True)
+    died = np.bincount(inv, weights=e.astype(float), minlength=times.size)
+    removed = np.bincount(inv, minlength=times.size).astype(float)
+    at_risk = n - np.concatenate([[0.0], np.cumsum(removed)[:-1]])
+    with np.errstate(divide="ignore"):
+        surv = np.exp(np.cumsum(np.log(at_risk - died) - np.log(at_risk)))
     with np.errstate(divide="ignore", invalid="ignore"):
         term = np.where(died > 0, died / (at_risk * (at_risk - died)), 0.0)
     gw = np.cumsum(term)  # Greenwood: var(log S)
@@ -1120,7 +1120,7 @@ def kaplan_meier(
     upper = np.where(zero, np.nan, upper)
     # median + CI, survival:::quantile.survfit: curves at the observed (event and censoring) times,
     # preceded by (0, S = 1); y = 1 - S
-    seen = (tab["observed"] + tab["censored"]).to_numpy() > 0
+    seen = removed > 0
     x = np.concatenate([[0.0], times[seen]])
     xmax = float(t.max())
     med = _r_findq(x, np.concatenate([[0.0], 1 - surv[seen]]), 0.5, xmax)
