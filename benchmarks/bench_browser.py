@@ -37,6 +37,8 @@ OBSERVER = """
       if (el && el.closest && el.closest('[data-testid="stPlotlyChart"], .misc-dash-plot')) b.charts = now;
       if (r.type === 'attributes' && r.attributeName === 'data-test-script-state' && r.oldValue === 'running' && b.end === null) b.end = now;
     }
+    // a fast rerun's "running" and "finished" can land in one React render: the attribute never shows "running"
+    if (b.end === null && b.text !== null && app.getAttribute('data-test-script-state') === 'notRunning') b.end = now;
   }).observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true, attributeOldValue: true});
 }
 """

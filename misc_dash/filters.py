@@ -187,16 +187,7 @@ def option_counts(pf: pd.DataFrame, flt: CohortFilter, field: str, options, _mas
     """For each option of ``field``: how many patients the cohort would have with that option selected
     (given all *other* active filters) — the live count shown next to each option."""
     base = pf[flt.mask(pf, skip=field, masks=_masks)]
-    col = {
-        "treatment": lambda d: d["treatment_group"].astype(str),
-        "phenotype": lambda d: d["phenotype"].astype(str),
-        "sex": lambda d: d["sex"],
-        "race": lambda d: d["race"].fillna("Not recorded"),
-        "ethnicity": lambda d: d["ethnicity"].fillna("Not recorded"),
-        "pcr": lambda d: _tri(d["sars_cov2_pcr"]),
-        "icu": lambda d: _tri(d["icu"]),
-        "cs": lambda d: pd.Series(np.where(d["cs"], "With CS", "Without CS"), index=d.index),
-    }[field](base)
+    col = pd.Series(_field_labels(base, field))
     vc = col.value_counts()
     return {o: int(vc.get(o, 0)) for o in options}
 
@@ -258,7 +249,30 @@ def assign_groups(pf: pd.DataFrame, grouping: Grouping) -> Groups:
     return Groups(lab, tuple(order), tuple(notes))
 
 
+def _field_labels(pf: pd.DataFrame, field: str) -> np.ndarray:
+    """Each patient's option label for a categorical filter field (as :func:`option_counts` counts them)."""
+    return {
+        "treatment": lambda d: d["treatment_group"].astype(str),
+        "phenotype": lambda d: d["phenotype"].astype(str),
+        "sex": lambda d: d["sex"],
+        "race": lambda d: d["race"].fillna("Not recorded"),
+        "ethnicity": lambda d: d["ethnicity"].fillna("Not recorded"),
+        "pcr": lambda d: _tri(d["sars_cov2_pcr"]),
+        "icu": lambda d: _tri(d["icu"]),
+        "cs": lambda d: pd.Series(np.where(d["cs"], "With CS", "Without CS"), index=d.index),
+    }[field](pf).to_numpy(dtype=object)
+
+
 def all_option_counts(pf: pd.DataFrame, flt: CohortFilter, options: Mapping[str, Sequence[str]]) -> dict[str, dict[str, int]]:
-    """:func:`option_counts` for several fields at once (the filter's masks are computed once)."""
-    masks = flt.field_masks(pf)
-    return {field: option_counts(pf, flt, field, opts, _masks=masks) for field, opts in options.items()}
+    """:func:`option_counts` for several fields at once: the filter's masks are made once, and the counting is
+    done on numpy arrays (the sidebar recounts every option on every filter change)."""
+    masks = {k: v.to_numpy(dtype=bool) for k, v in flt.field_masks(pf).items()}
+    out: dict[str, dict[str, int]] = {}
+    for field, opts in options.items():
+        keep = np.ones(len(pf), dtype=bool)
+        for k, m in masks.items():
+            if k != field:
+                keep &= m
+        labels = _field_labels(pf, field)[keep]
+        out[field] = {o: int((labels == o).sum()) for o in opts}
+    return out

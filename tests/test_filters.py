@@ -20,13 +20,15 @@ FILTERS = [
     F.CohortFilter(phenotype=("CV shock",)),
     F.CohortFilter(phenotype=("CV shock", "KDSS-like"), age_min=5.0, age_max=12.0),
     F.CohortFilter(treatment=("IVIG monotherapy",), sex=("F",), icu=("Yes",)),
+    F.CohortFilter(race=("African American",), pcr=("No", "Not recorded"), cs=("With CS",)),
 ]
 
 
 @pytest.mark.parametrize("flt", FILTERS)
 def test_live_counts_match_brute_force(pf, flt):
-    counts = F.all_option_counts(pf, flt, OPTIONS)
-    for field, opts in OPTIONS.items():
+    options = {**OPTIONS, "race": sorted(pf["race"].fillna("Not recorded").unique()), "ethnicity": sorted(pf["ethnicity"].fillna("Not recorded").unique())}
+    counts = F.all_option_counts(pf, flt, options)
+    for field, opts in options.items():
         assert counts[field] == F.option_counts(pf, flt, field, opts)
         for o in opts:
             # selecting only this option in `field` (others unchanged) keeps exactly this many patients
