@@ -315,11 +315,34 @@ def _with_day(df: pd.DataFrame, x: str) -> pd.Series | None:
 
 def _group_median(df: pd.DataFrame, x: str, y: str, min_n: int = MIN_MEDIAN_N) -> pd.DataFrame:
     """Median over patients per x (a patient's several values on one day averaged first); days with >= min_n."""
+    empty = pd.DataFrame({x: np.array([], dtype=float), "median": np.array([], dtype=float), "n": np.array([], dtype=int)})
     if df.empty:
-        return pd.DataFrame(columns=[x, "median", "n"])
-    per = df.groupby([x, "patient_id"], sort=True)[y].mean().reset_index()
-    g = per.groupby(x)[y].agg(median="median", n="count").reset_index()
-    return g[g["n"] >= min_n].sort_values(x)
+        return empty
+    # numpy (this runs for every group on every rerun): rows without x or patient are dropped, like groupby
+    xv = df[x].to_numpy(dtype=float)
+    yv = df[y].to_numpy(dtype=float)
+    pc = pd.factorize(df["patient_id"])[0]
+    keep = ~np.isnan(xv) & (pc >= 0)
+    order = np.lexsort((pc[keep], xv[keep]))
+    xs, ys, ps = xv[keep][order], yv[keep][order], pc[keep][order]
+    if xs.size == 0:
+        return empty
+    first = np.r_[True, (xs[1:] != xs[:-1]) | (ps[1:] != ps[:-1])]
+    gid = np.cumsum(first) - 1
+    ok = ~np.isnan(ys)
+    sums = np.bincount(gid, weights=np.where(ok, ys, 0.0))
+    cnts = np.bincount(gid, weights=ok.astype(float))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = sums / cnts  # a patient's mean on that day (NaN when all of that day's values are missing)
+    px = xs[first]
+    rows = []
+    for day in np.unique(px):
+        v = means[(px == day) & ~np.isnan(means)]
+        if v.size >= min_n:
+            rows.append((day, float(np.median(v)), int(v.size)))
+    if not rows:
+        return empty
+    return pd.DataFrame(rows, columns=[x, "median", "n"])
 
 
 def _median_trace(med: pd.DataFrame, x: str, group: str, color: str, what: str, unit: str, xlabel: str) -> dict:
