@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pandas as pd
@@ -210,12 +209,11 @@ def test_echo_median_rule_and_treatment_axis():
     assert any(s.x0 == 0 and s.x1 == 0 for s in fig.layout.shapes)
 
 
-def test_many_patients_one_trace_per_group_and_fast():
+def test_many_patients_one_trace_per_group():
+    """Figure size does not grow with the cohort: one line trace per group (speed: benchmarks/, not timed here)."""
     small = F.build_echo_trajectories(_traj(5), G3, "lvef_pct", 55.0)
-    t = time.perf_counter()
     big = F.build_echo_trajectories(_traj(500), G3, "lvef_pct", 55.0)
     huge = F.build_echo_trajectories(_traj(3400), G3, "lvef_pct", 55.0, x="day_since_treatment")  # ~10,000 patients
-    assert time.perf_counter() - t < 3.0
     assert len(big.data) == len(small.data) == 6
     assert all(t.type == "scatter" for f in (big, huge) for t in f.data)  # never Scattergl, however large
     assert len(huge.data) == 6
