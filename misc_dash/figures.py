@@ -646,7 +646,8 @@ def build_paired_slope(
         fig.update_xaxes(type="category", categoryorder="array", categoryarray=cats, range=[-0.35, 1.35], row=1, col=k)
     for k in range(1, ncol + 1):
         fig.add_hline(y=normal, line={"dash": "dot", "color": "#333333", "width": 2}, row=1, col=k)
-    fig.add_annotation(text=_normal_text(measure, normal), xref=f"x{ncol if ncol > 1 else ''} domain", x=1.0, xanchor="right", yref="y", y=normal, yanchor="bottom", showarrow=False, font={"size": BASE_FONT - 1, "color": "#333333"}, bgcolor="rgba(255,255,255,0.8)")
+    # label mid-panel (between the baseline and follow-up columns), where no marker or median diamond sits
+    fig.add_annotation(text=_normal_text(measure, normal), xref=f"x{ncol if ncol > 1 else ''} domain", x=0.5, xanchor="center", yref="y", y=normal, yanchor="bottom", showarrow=False, font={"size": BASE_FONT - 1, "color": "#333333"}, bgcolor="rgba(255,255,255,0.8)")
     fig.update_yaxes(title={"text": ytitle}, row=1, col=1)
     missing = [g for g in (order or ()) if g not in groups]
     sub = "Thin lines: patients (first echo → follow-up echo); diamonds: group median"
