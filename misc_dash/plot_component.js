@@ -27,6 +27,38 @@ function loadPlotly(src) {
   return window.__miscDashPlotly;
 }
 
+// Full screen, for presenting (st.plotly_chart had it in Streamlit's element toolbar): a modebar button.
+const EXPAND_ICON = {
+  width: 1000,
+  height: 1000,
+  path: "M0 0h400v110H110v290H0zM600 0h400v400H890V110H600zM0 600h110v290h290v110H0zM890 600h110v400H600V890h290z",
+};
+
+function isFullscreen(div) {
+  return document.fullscreenElement === div;
+}
+
+function fullscreenLayout(div, layout) {
+  // in full screen the figure fills the screen; otherwise it keeps its own height and the page's width
+  return isFullscreen(div) ? Object.assign({}, layout, { width: window.innerWidth, height: window.innerHeight }) : layout;
+}
+
+function plotConfig(div, config) {
+  // one config object per chart and config value: Plotly.react re-creates the whole plot when the config changes
+  const key = JSON.stringify(config || {});
+  if (div.__miscConfigKey !== key) {
+    const button = {
+      name: "fullscreen",
+      title: "Full screen (Esc to leave)",
+      icon: EXPAND_ICON,
+      click: () => (isFullscreen(div) ? document.exitFullscreen() : div.requestFullscreen && div.requestFullscreen()),
+    };
+    div.__miscConfig = Object.assign({}, config || {}, { modeBarButtonsToAdd: [button] });
+    div.__miscConfigKey = key;
+  }
+  return div.__miscConfig;
+}
+
 export default function (component) {
   const { data, parentElement } = component;
   const div = parentElement.querySelector(".misc-dash-plot");
@@ -43,7 +75,18 @@ export default function (component) {
     .then((Plotly) => {
       if (seq !== div.__miscSeq) return; // a newer figure arrived meanwhile
       const fig = JSON.parse(data.spec);
-      return Plotly.react(div, fig.data || [], fig.layout || {}, data.config || {});
+      div.__miscLayout = fig.layout || {};
+      if (!div.__miscFsListener) {
+        div.__miscFsListener = () => {
+          if (!div.__miscLayout) return;
+          Plotly.react(div, div.data || [], fullscreenLayout(div, div.__miscLayout), div.__miscConfig).then(() => {
+            // back on the page: let autosize measure the page's width again, once the layout has settled
+            if (!isFullscreen(div)) requestAnimationFrame(() => Plotly.Plots.resize(div));
+          });
+        };
+        div.addEventListener("fullscreenchange", div.__miscFsListener);
+      }
+      return Plotly.react(div, fig.data || [], fullscreenLayout(div, div.__miscLayout), plotConfig(div, data.config));
     })
     .catch((err) => {
       div.__miscSpec = null;

@@ -183,3 +183,24 @@ def test_first_visit_after_start_can_be_a_shared_link(page):
     finally:
         pg.close()
         gen.close()
+
+
+def test_chart_full_screen_for_presenting(page, server):
+    """The in-place chart's modebar has a full-screen button (st.plotly_chart had one in Streamlit's toolbar):
+    the chart fills the screen, and is back at the page's width after leaving full screen."""
+    page.goto(f"{server}/fever")
+    wait_idle(page)
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
+    page.locator(".js-plotly-plot").first.hover()
+    page.locator('.js-plotly-plot .modebar-btn[data-title="Full screen (Esc to leave)"]').first.click()
+    page.wait_for_function(
+        "() => document.fullscreenElement && document.fullscreenElement.classList.contains('js-plotly-plot')"
+        " && document.fullscreenElement._fullLayout.height === window.innerHeight",
+        timeout=10_000,
+    )
+    page.evaluate("() => document.exitFullscreen()")
+    page.wait_for_function(
+        "() => !document.fullscreenElement && document.querySelector('.js-plotly-plot')._fullLayout.width < window.innerWidth",
+        timeout=10_000,
+    )
+    assert page.locator('[data-testid="stException"]').count() == 0
