@@ -74,10 +74,6 @@ class CohortFilter:
     def field_masks(self, pf: pd.DataFrame) -> dict[str, pd.Series]:
         """One boolean mask per active criterion (used for live per-option counts)."""
         m: dict[str, pd.Series] = {}
-        if self.treatment:
-            m["treatment"] = pf["treatment_group"].astype(str).isin(self.treatment)
-        if self.phenotype:
-            m["phenotype"] = pf["phenotype"].astype(str).isin(self.phenotype)
         if self.age_min is not None or self.age_max is not None:
             age = pf["age_years"].astype(float)
             ok = age.notna()
@@ -86,18 +82,10 @@ class CohortFilter:
             if self.age_max is not None:
                 ok &= age <= self.age_max
             m["age"] = ok
-        if self.sex:
-            m["sex"] = pf["sex"].isin(self.sex)
-        if self.race:
-            m["race"] = pf["race"].fillna("Not recorded").isin(self.race)
-        if self.ethnicity:
-            m["ethnicity"] = pf["ethnicity"].fillna("Not recorded").isin(self.ethnicity)
-        if self.pcr:
-            m["pcr"] = _tri(pf["sars_cov2_pcr"]).isin(self.pcr)
-        if self.icu:
-            m["icu"] = _tri(pf["icu"]).isin(self.icu)
-        if self.cs:
-            m["cs"] = pd.Series(np.where(pf["cs"], "With CS", "Without CS"), index=pf.index).isin(self.cs)
+        for field in CATEGORICAL_FIELDS:
+            chosen = getattr(self, field)
+            if chosen:
+                m[field] = pd.Series(_field_labels(pf, field), index=pf.index).isin(chosen)
         return m
 
     def mask(self, pf: pd.DataFrame, skip: str | None = None, masks: Mapping[str, pd.Series] | None = None) -> pd.Series:
@@ -249,8 +237,11 @@ def assign_groups(pf: pd.DataFrame, grouping: Grouping) -> Groups:
     return Groups(lab, tuple(order), tuple(notes))
 
 
+CATEGORICAL_FIELDS = ("treatment", "phenotype", "sex", "race", "ethnicity", "pcr", "icu", "cs")
+
+
 def _field_labels(pf: pd.DataFrame, field: str) -> np.ndarray:
-    """Each patient's option label for a categorical filter field (as :func:`option_counts` counts them)."""
+    """Each patient's option label for a categorical filter field: what the filter matches and the live counts count."""
     return {
         "treatment": lambda d: d["treatment_group"].astype(str),
         "phenotype": lambda d: d["phenotype"].astype(str),
