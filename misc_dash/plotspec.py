@@ -14,9 +14,11 @@ shorthand (``title_text=…``); a key with an underscore that plotly would split
 from __future__ import annotations
 
 import copy
+import datetime
 from functools import lru_cache
 from typing import Any, Iterable, Mapping
 
+import numpy as np
 import plotly.graph_objects as go
 
 # real plotly property names that contain an underscore (everything else with "_" is shorthand we do not accept)
@@ -232,3 +234,38 @@ class FigureSpec:
             return go.Figure(self.to_dict(), _validate=False)
         except TypeError:  # a plotly without the private switch: validate (slower, same figure)
             return go.Figure(self.to_dict())
+
+
+# ------------------------------------------------------------------------------------------------ JSON for the browser
+def _json_default(o: Any) -> Any:
+    """What orjson cannot write natively: object arrays (hover labels, category gaps), non-contiguous or
+    unusual-dtype arrays, numpy scalars, pandas/datetime values. Anything else: TypeError (caller falls back)."""
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, np.generic):
+        return o.item()
+    if hasattr(o, "to_numpy") and hasattr(o, "dtype"):  # pandas Series / Index
+        return o.to_numpy().tolist()
+    if isinstance(o, (datetime.datetime, datetime.date, datetime.time)):
+        return o.isoformat()
+    if isinstance(o, (tuple, set, frozenset)):
+        return list(o)
+    raise TypeError(f"not JSON-serialisable: {type(o).__name__}")
+
+
+def figure_json(fig: go.Figure) -> str:
+    """The figure as the JSON plotly.js reads, like ``fig.to_json()`` but ~4x faster: the figure's own data and
+    layout are written directly with orjson, without plotly's deep copy and its walk converting every numeric
+    array to base64. Numbers become plain JSON numbers (NaN/inf -> null, which plotly.js reads as a gap, as it
+    reads NaN in a base64 array). ``tests/test_plotspec.py`` checks the result equals ``fig.to_json()`` (after
+    decoding plotly's base64 arrays) for every figure the pages draw. Falls back to ``fig.to_json()`` for
+    anything unusual (frames, or a value orjson cannot write)."""
+    data, layout = getattr(fig, "_data", None), getattr(fig, "_layout", None)
+    if not isinstance(data, list) or not isinstance(layout, dict) or getattr(fig, "_frame_objs", ()):
+        return fig.to_json()
+    try:
+        import orjson
+
+        return orjson.dumps({"data": data, "layout": layout}, default=_json_default, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+    except (ImportError, TypeError):
+        return fig.to_json()

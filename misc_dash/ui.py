@@ -21,6 +21,7 @@ from . import analyses as A
 from . import derive, figures, stats
 from . import filters as F
 from .loading import Cohort, CohortInvalid, load_default_cohort, validate
+from .plotspec import figure_json
 
 # ------------------------------------------------------------------------------------------------ keys
 K_TREAT, K_PHENO, K_AGE, K_SEX = "f_treatment", "f_phenotype", "f_age", "f_sex"
@@ -461,7 +462,7 @@ def plot(fig, key: str) -> None:
         return
     _plot_component(
         key=f"plot_{key}",
-        data={"spec": fig.to_json(), "src": src, "config": PLOT_CONFIG, "height": fig.layout.height},
+        data={"spec": figure_json(fig), "src": src, "config": PLOT_CONFIG, "height": fig.layout.height},
     )
 
 
