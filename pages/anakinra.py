@@ -34,5 +34,4 @@ if len(ds.courses) < 5:
     st.warning("Fewer than 5 patients on anakinra: these summaries are fragile.", icon="⚠️")
 st.subheader("Route")
 ui.table(ds.routes.rename(columns={"route": "Route", "patients": "Patients"}))
-with st.expander("Per-patient courses"):
-    ui.table(ds.courses)
+ui.details_table("Per-patient courses", ds.courses, key="anakinra_courses")

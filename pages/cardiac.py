@@ -67,5 +67,8 @@ ui.test_line(er.change_test, f"Change in {name}")
 st.caption("Mann–Whitney U (2 groups) or Kruskal–Wallis (3+ groups) on the per-patient change. Groups differ in severity at baseline (confounding by indication): a larger change can reflect more room to improve.")
 
 if len(er.unpaired):
-    with st.expander(f"{len(er.unpaired)} patient(s) without a pair (not in the paired analysis)"):
-        ui.table(er.unpaired.rename(columns={"patient_id": "Patient", "n_studies": "Studies with this measure", "reason": "Reason", "group": "Group"}))
+    ui.details_table(
+        f"{len(er.unpaired)} patient(s) without a pair (not in the paired analysis)",
+        er.unpaired.rename(columns={"patient_id": "Patient", "n_studies": "Studies with this measure", "reason": "Reason", "group": "Group"}),
+        key="cardiac_unpaired",
+    )

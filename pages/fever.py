@@ -42,5 +42,4 @@ for g, c in fr.curves.items():
     rows.append({"Group": g, "Patients": c.n, "Defervesced": c.events, "Censored": c.n - c.events, "Median days (95% CI)": c.median_text(1), "Afebrile by day 5": f"{100 * (1 - c.survival_at(5.0)):.0f}%"})
 ui.table(pd.DataFrame(rows))
 if len(fr.excluded):
-    with st.expander(f"{len(fr.excluded)} patient(s) not in the curves"):
-        ui.table(fr.excluded.rename(columns={"patient_id": "Patient", "reason": "Reason"}))
+    ui.details_table(f"{len(fr.excluded)} patient(s) not in the curves", fr.excluded.rename(columns={"patient_id": "Patient", "reason": "Reason"}), key="fever_excluded")

@@ -21,5 +21,4 @@ if ae.grades.empty:
     st.info("No adverse events in this selection.")
 else:
     ui.table(ae.grades.rename(columns={"event": "Event", "group": "Group", "grade": "CTCAE grade", "patients": "Patients"}))
-    with st.expander("Per-patient detail"):
-        ui.table(ae.detail.rename(columns={"patient_id": "Patient", "group": "Group", "event": "Event", "ctcae_grade": "CTCAE grade"}))
+    ui.details_table("Per-patient detail", ae.detail.rename(columns={"patient_id": "Patient", "group": "Group", "event": "Event", "ctcae_grade": "CTCAE grade"}), key="safety_detail")

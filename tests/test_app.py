@@ -110,6 +110,23 @@ def test_cardiac_page_shows_wilcoxon_per_group():
     assert len(plotly_specs(at)) >= 2
 
 
+
+@pytest.mark.parametrize(
+    "page, key",
+    [("pages/cardiac.py", "details_cardiac_unpaired"), ("pages/safety.py", "details_safety_detail"), ("pages/anakinra.py", "details_anakinra_courses")],
+)
+def test_patient_lists_are_drawn_when_their_expander_opens(page, key):
+    """Patient-level lists sit in closed expanders and are drawn only when opened (ui.details_table): the closed
+    expander is on the page, its table is not; opening it (state key) reruns and draws the table."""
+    at = start(page)
+    before = len(at.dataframe)
+    assert key in at.session_state and not at.session_state[key]
+    at.session_state[key] = True
+    at.run()
+    assert not at.exception
+    assert len(at.dataframe) == before + 1
+    assert len(at.dataframe[-1].value) > 0
+
 def test_custom_groups_compare_a_vs_b():
     at = start("pages/table1.py")
     at.selectbox(key="compare_by").set_value("custom").run()

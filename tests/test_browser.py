@@ -204,3 +204,19 @@ def test_chart_full_screen_for_presenting(page, server):
         timeout=10_000,
     )
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_patient_list_opens_on_click(page, server):
+    """Patient-level lists are drawn only when their expander is opened (ui.details_table): clicking the closed
+    expander on the Cardiac page reruns it and shows the list of patients without a pair."""
+    page.goto(f"{server}/cardiac")
+    wait_idle(page)
+    main = page.locator('[data-testid="stMain"]')
+    grids = main.locator('[data-testid="stDataFrame"]').count()
+    main.locator('[data-testid="stExpander"] summary', has_text="without a pair").click()
+    wait_idle(page)
+    page.wait_for_function(f"() => document.querySelectorAll('[data-testid=\"stMain\"] [data-testid=\"stDataFrame\"]').length === {grids + 1}", timeout=30_000)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    grid = main.locator('[data-testid="stExpander"]', has_text="without a pair").locator('[data-testid="stDataFrame"]')
+    assert grid.count() == 1 and grid.first.is_visible()
+    page.screenshot(path=str(SHOTS / "cardiac_unpaired_open.png"), full_page=True)
