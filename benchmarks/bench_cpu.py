@@ -4,7 +4,9 @@ Wall-clock repaint times (bench_browser.py) move by ±20–30 % between runs on 
 main-thread *thread time* per step is steadier, so compare variants with this, interleaved (A B A B).
 Starts `streamlit run app.py`, opens the page, moves the sidebar's age slider back and forth N times and prints
 the median main-thread CPU per step and when the last long task (> 2 ms) ended. Prints; asserts nothing.
-    .venv/bin/python benchmarks/bench_cpu.py cardiac [steps=8]
+With --fresh the slider walks one way (2 → 3 → 4 …): every step is a selection not seen before, so the server
+recomputes the analyses while the browser works (the common case for a user; the default is cached steps).
+    .venv/bin/python benchmarks/bench_cpu.py cardiac [steps=8] [--fresh]
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 
-def main(page: str, steps: int = 8) -> None:
+def main(page: str, steps: int = 8, fresh: bool = False) -> None:
     import test_browser as tb
     from playwright.sync_api import sync_playwright
 
@@ -31,7 +33,7 @@ def main(page: str, steps: int = 8) -> None:
             thumb = pg.locator('[data-testid="stSidebar"] [data-testid="stSlider"] input[type="range"]').first
             for i in range(2):  # warm up: plotly.js loaded, both selections cached
                 thumb.focus()
-                pg.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
+                pg.keyboard.press("ArrowRight" if fresh or i % 2 == 0 else "ArrowLeft")
                 pg.wait_for_timeout(1200)
             busy, ends = [], []
             for i in range(steps):
@@ -39,7 +41,7 @@ def main(page: str, steps: int = 8) -> None:
                 b.start_tracing(page=pg, categories=["devtools.timeline", "disabled-by-default-devtools.timeline"])
                 pg.wait_for_timeout(100)
                 pg.evaluate("() => console.timeStamp('key')")
-                pg.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
+                pg.keyboard.press("ArrowRight" if fresh or i % 2 == 0 else "ArrowLeft")
                 pg.wait_for_timeout(1300)
                 data = json.loads(b.stop_tracing())
                 evs = data["traceEvents"] if isinstance(data, dict) else data
@@ -49,11 +51,12 @@ def main(page: str, steps: int = 8) -> None:
                 tasks = [e for e in evs if (e.get("pid"), e.get("tid")) in main_thread and e.get("name") == "RunTask" and e.get("ph") == "X" and e["ts"] >= t0]
                 busy.append(sum(e.get("tdur", e["dur"]) for e in tasks) / 1000)
                 ends.append(max([e["ts"] + e["dur"] - t0 for e in tasks if e["dur"] > 2000] or [0]) / 1000)
-            print(f"{page}: main-thread CPU per step median {statistics.median(busy):.0f} ms (min {min(busy):.0f}); last long task ends {statistics.median(ends):.0f} ms")
+            print(f"{page} ({'fresh' if fresh else 'cached'} steps): main-thread CPU per step median {statistics.median(busy):.0f} ms (min {min(busy):.0f}); last long task ends {statistics.median(ends):.0f} ms")
             b.close()
     finally:
         gen.close()
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "cardiac", int(sys.argv[2]) if len(sys.argv) > 2 else 8)
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    main(args[0] if args else "cardiac", int(args[1]) if len(args) > 1 else 8, fresh="--fresh" in sys.argv)

@@ -229,43 +229,66 @@ def echo_pairs(cohort, measure: str = "lvef_pct", followup: str | int = "last", 
     ``followup="last"``: the last echo; an integer N: the echo nearest day N among those after baseline
     (ties → the earlier). Patients of ``patient_ids`` (default all) without two studies with a value are
     listed in ``unpaired`` with the reason; nothing is imputed.
+
+    Studies are ordered by (patient, day), ties in table order. Computed on row positions with numpy (this
+    runs on every filter change); ``tests/test_derive_echo.py`` checks it against the plain pandas version.
     """
     measure = ECHO_MEASURES.get(measure, measure)
     e = cohort["echo"]
     ids = list(cohort["patients"]["patient_id"]) if patient_ids is None else list(patient_ids)
-    e = e[e["patient_id"].isin(ids)][["patient_id", "day", measure]].dropna()
-    e = e.sort_values(["patient_id", "day"], kind="stable")
-    g = e.groupby("patient_id", sort=False)
-    n = g.size()
-    base = g.head(1).set_index("patient_id")
-    rest = e[g.cumcount() > 0]
+    pid = e["patient_id"].to_numpy(dtype=object)
+    day = e["day"].to_numpy(dtype=float, na_value=np.nan)
+    val = e[measure].to_numpy(dtype=float, na_value=np.nan)
+    ok = e["patient_id"].isin(ids).to_numpy() & ~np.isnan(day) & ~np.isnan(val)
+    rows = np.flatnonzero(ok)
+    uniq, code = np.unique(pid[rows], return_inverse=True)  # sorted ids: codes order as the ids sort
+    srt = np.lexsort((day[rows], code))  # stable: (patient, day), ties in table order
+    rows, code = rows[srt], code[srt]
+    first = np.r_[True, code[1:] != code[:-1]] if rows.size else np.zeros(0, bool)
+    starts = np.flatnonzero(first)
+    counts = np.diff(np.r_[starts, rows.size])
+    base_pos = rows[starts]
     if followup == "last":
-        fu = rest.groupby("patient_id", sort=False).tail(1).set_index("patient_id")
+        has_fu = counts > 1
+        fu_pos = rows[(starts + counts - 1)[has_fu]]
         label = "last"
     else:
         target = int(followup)
-        r = rest.assign(dist=(rest["day"] - target).abs())
-        r = r.sort_values(["patient_id", "dist", "day"], kind="stable")
-        fu = r.groupby("patient_id", sort=False).head(1).set_index("patient_id")[["day", measure]]
+        rest = ~first
+        r_rows, r_code = rows[rest], code[rest]
+        r_day = day[r_rows]
+        pick = np.lexsort((r_day, np.abs(r_day - target), r_code))  # nearest, then earlier day, then table order
+        r_code_s = r_code[pick]
+        head = np.r_[True, r_code_s[1:] != r_code_s[:-1]] if pick.size else np.zeros(0, bool)
+        fu_pos = r_rows[pick[head]]
+        has_fu = np.zeros(starts.size, bool)
+        has_fu[r_code_s[head]] = True  # codes are 0..k-1, one per patient, in the order of ``starts``
         label = f"nearest day {target}"
+    base_pos = base_pos[has_fu]
+    order = {p: i for i, p in enumerate(ids)}
+    by_ids = np.argsort(np.array([order[p] for p in pid[base_pos]], dtype=np.int64), kind="stable")
+    base_pos, fu_pos = base_pos[by_ids], fu_pos[by_ids]
+    b_day, f_day = e["day"].array.take(base_pos), e["day"].array.take(fu_pos)
+    b_val, f_val = val[base_pos], val[fu_pos]
     pairs = pd.DataFrame(
         {
-            "baseline_day": base["day"],
-            "baseline": base[measure].astype(float),
+            "patient_id": pid[base_pos],
+            "baseline_day": b_day,
+            "baseline": b_val,
+            "followup_day": f_day,
+            "followup": f_val,
+            "change": f_val - b_val,
+            "interval_days": f_day - b_day,
         }
-    ).join(fu.rename(columns={"day": "followup_day", measure: "followup"}), how="inner")
-    pairs["followup"] = pairs["followup"].astype(float)
-    pairs["change"] = pairs["followup"] - pairs["baseline"]
-    pairs["interval_days"] = pairs["followup_day"] - pairs["baseline_day"]
-    order = {pid: i for i, pid in enumerate(ids)}
-    pairs = pairs.reset_index().sort_values("patient_id", key=lambda s: s.map(order)).reset_index(drop=True)
-    unp = []
+    )
+    n = dict(zip(uniq, counts.tolist()))
     paired = set(pairs["patient_id"])
-    for pid in ids:
-        if pid in paired:
+    unp = []
+    for p in ids:
+        if p in paired:
             continue
-        k = int(n.get(pid, 0))
-        unp.append((pid, k, "no echo with this measure" if k == 0 else "only one echo with this measure"))
+        k = int(n.get(p, 0))
+        unp.append((p, k, "no echo with this measure" if k == 0 else "only one echo with this measure"))
     unpaired = pd.DataFrame(unp, columns=["patient_id", "n_studies", "reason"])
     return EchoPairs(pairs, unpaired, measure, label)
 
