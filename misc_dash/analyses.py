@@ -358,18 +358,25 @@ class EchoResult:
 def echo(ctx: Context, measure: str = "lvef", opts: AnalysisOptions = AnalysisOptions()) -> EchoResult:
     col = derive.ECHO_MEASURES.get(measure, measure)
     thr, direction = (opts.lvef_normal, ">=") if col == "lvef_pct" else (opts.strain_normal, "<=")
-    ep = derive.echo_pairs(ctx.cohort, col, followup=opts.echo_followup, patient_ids=ctx.ids())
-    pairs = ep.pairs.merge(ctx.pf[["patient_id", "group"]], on="patient_id")
-    out = []
+    pf_ids, pf_groups = ctx.pf["patient_id"].to_numpy(), ctx.pf["group"].to_numpy()
+    ep = derive.echo_pairs(ctx.cohort, col, followup=opts.echo_followup, patient_ids=pf_ids.tolist())
+    group_of = pd.Series(pf_groups, index=pf_ids)
+    pairs = ep.pairs.assign(group=ep.pairs["patient_id"].map(group_of))
+    # per-group statistics on plain arrays (this runs on every filter change)
+    p_group = pairs["group"].to_numpy()
+    p_cols = {c: pairs[c].to_numpy(dtype=float, na_value=np.nan) for c in ("baseline", "followup", "change", "interval_days")}
+    out, changes = [], {}
     for g in ctx.groups:
-        sub = pairs[pairs["group"] == g]
-        n_pat = int((ctx.pf["group"] == g).sum())
-        test = stats.wilcoxon_paired(sub["baseline"], sub["followup"], label=g) if len(sub) else None
+        m = p_group == g
+        sub = {c: v[m] for c, v in p_cols.items()}
+        n_pairs = int(m.sum())
+        changes[g] = sub["change"]
+        test = stats.wilcoxon_paired(sub["baseline"], sub["followup"], label=g) if n_pairs else None
         out.append(
             EchoGroup(
                 g,
-                n_pat,
-                len(sub),
+                int((pf_groups == g).sum()),
+                n_pairs,
                 stats.describe_continuous(sub["baseline"]),
                 stats.describe_continuous(sub["followup"]),
                 stats.describe_continuous(sub["change"]),
@@ -379,20 +386,24 @@ def echo(ctx: Context, measure: str = "lvef", opts: AnalysisOptions = AnalysisOp
                 stats.describe_continuous(sub["interval_days"]),
             )
         )
-    change_test = _compare_continuous({g: pairs.loc[pairs["group"] == g, "change"].to_numpy(float) for g in ctx.groups}, ctx.groups)
-    unpaired = ep.unpaired.merge(ctx.pf[["patient_id", "group"]], on="patient_id")
-    e = ctx.cohort["echo"][["patient_id", "day", col]].dropna()
-    e = e.merge(ctx.pf[["patient_id", "group", "treatment_start_hour"]], on="patient_id")
-    e = e[e["group"].notna()]
+    change_test = _compare_continuous(changes, ctx.groups)
+    unpaired = ep.unpaired.assign(group=ep.unpaired["patient_id"].map(group_of))
+    e = ctx.cohort["echo"]
+    e_ids = e["patient_id"].to_numpy()
+    day = e["day"].to_numpy(dtype=float, na_value=np.nan)
+    value = e[col].to_numpy(dtype=float, na_value=np.nan)
+    grp = pd.Series(e_ids).map(group_of).to_numpy()  # NaN for patients outside ctx.pf; None = no group
+    start_hour = pd.Series(e_ids).map(pd.Series(ctx.pf["treatment_start_hour"].to_numpy(dtype=float, na_value=np.nan), index=pf_ids)).to_numpy(dtype=float)
+    keep = ~(pd.isna(e_ids) | np.isnan(day) | np.isnan(value) | pd.isna(grp))
     traj = pd.DataFrame(
         {
-            "patient_id": e["patient_id"],
-            "group": e["group"],
-            "day": e["day"].astype(float),
-            "value": e[col].astype(float),
-            "day_since_treatment": e["day"].astype(float) - np.floor(e["treatment_start_hour"].astype(float) / 24.0),
+            "patient_id": e_ids[keep],
+            "group": grp[keep],
+            "day": day[keep],
+            "value": value[keep],
+            "day_since_treatment": day[keep] - np.floor(start_hour[keep] / 24.0),
         }
-    ).reset_index(drop=True)
+    )
     return EchoResult(col, ep.followup, thr, direction, tuple(out), change_test, pairs, unpaired, traj)
 
 
