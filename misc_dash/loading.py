@@ -11,6 +11,7 @@ Row numbers are the line numbers a user sees in a spreadsheet: the header is row
 from __future__ import annotations
 
 import hashlib
+from collections import abc
 import io
 import json
 import warnings
@@ -110,15 +111,38 @@ class Cohort:
     def subset(self, patient_ids: Iterable[str], name: str | None = None) -> "Cohort":
         """The same cohort restricted to some patients (every table filtered)."""
         ids = pd.Index(list(patient_ids))
-        tables = {k: df[df["patient_id"].isin(ids)].reset_index(drop=True) for k, df in self.tables.items()}
+        tables = _SubsetTables(self.tables, ids)
         # the subset is determined by this cohort's content and the kept ids: derive its fingerprint from those
         # (hashing every table again cost ~12 ms per filter change)
         h = hashlib.sha256(f"{self.fingerprint}|subset|".encode())
         h.update("\x1f".join(sorted(map(str, ids.unique()))).encode())
         return Cohort(
-            tables=MappingProxyType(tables), name=name or self.name, synthetic=self.synthetic,
+            tables=tables, name=name or self.name, synthetic=self.synthetic,
             description=self.description, source=self.source, warnings=self.warnings, fingerprint=h.hexdigest()[:16],
         )
+
+
+class _SubsetTables(abc.Mapping):
+    """A cohort's tables restricted to some patients, each filtered on first use (read-only).
+
+    A filter change makes a subset, and most analyses read two or three of its ten tables: filtering all of
+    them up front was most of the time :func:`analyses.prepare` takes."""
+
+    def __init__(self, parent: Mapping[str, pd.DataFrame], ids: pd.Index):
+        self._parent, self._ids, self._done = parent, ids, {}
+
+    def __getitem__(self, table: str) -> pd.DataFrame:
+        df = self._done.get(table)
+        if df is None:
+            src = self._parent[table]
+            df = self._done[table] = src[src["patient_id"].isin(self._ids)].reset_index(drop=True)
+        return df
+
+    def __iter__(self):
+        return iter(self._parent)
+
+    def __len__(self) -> int:
+        return len(self._parent)
 
 
 def _fingerprint(tables: Mapping[str, pd.DataFrame]) -> str:
