@@ -478,15 +478,15 @@ def summary_table(df: pd.DataFrame) -> None:
     st.table(out, hide_index=True)
 
 
-def view_tabs(labels: list[str], key: str) -> list:
-    """Tabs whose hidden content is not computed: only the open tab's chart is built and sent to the browser.
+def view_switch(label: str, options: list[str], key: str) -> str:
+    """A one-of-several view selector (segmented control) for charts that need not all be drawn at once.
 
-    Why: each plotly chart costs the browser 45–85 ms on every rerun; a page with two charts repainted a filter
-    change in ~0.5 s, with one in ~0.3 s. The tabs track their state (``on_change="rerun"``): switching tabs
-    reruns the page (the analyses come from the cache), and the open tab is bound to the URL (``?{key}=label``)
-    so a shared link opens the same view. Use as ``with tab: if tab.open is not False: …`` (``.open`` is
-    ``None`` where state tracking is unavailable, and then every tab is drawn)."""
-    return st.tabs(labels, key=key, on_change="rerun", bind="query-params")
+    Why: each plotly chart costs the browser 45–85 ms on every rerun; the Cardiac page with both of its charts
+    repainted a filter change in ~0.5 s, with one in ~0.35 s. Only the selected view is built and sent;
+    switching reruns the page (the analyses come from the cache). Bound to the URL (``?{key}=…``) so a shared
+    link opens the same view. (Not ``st.tabs``: its panel re-scans every node inside it for focusable
+    elements after each DOM change, and a plotly chart is hundreds of nodes.)"""
+    return st.segmented_control(label, options, default=options[0], required=True, key=key, bind="query-params")
 
 
 def details_table(label: str, df: pd.DataFrame, key: str) -> None:

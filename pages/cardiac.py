@@ -26,23 +26,21 @@ if er.trajectories.empty:
     st.warning(f"No {name} measurements for this selection.", icon="🔍")
     st.stop()
 
-tab_traj, tab_pairs = ui.view_tabs(["Trajectories over time", "Before and after (paired)"], key="cardiac_chart")
-with tab_traj:
-    if tab_traj.open is not False:
-        ui.plot(figures.build_echo_trajectories(er.trajectories, view.ctx.groups, er.measure, er.normal_threshold, x=xaxis, colors=view.colors), key="traj")
-        st.caption(
-            f"{name}: one thin line per patient, thick line = group median per day; dotted line = normal "
-            f"({'≥' if measure == 'lvef' else '≤'} {er.normal_threshold:g} %). Cohort: {ui.md_escape(view.description)}."
-        )
-with tab_pairs:
-    if tab_pairs.open is not False:
-        tests = {eg.group: eg.test for eg in er.groups}
-        ui.plot(figures.build_paired_slope(er.pairs, view.ctx.groups, er.measure, er.normal_threshold, tests=tests, colors=view.colors), key="slope")
-        st.caption(
-            f"{name}: first echo (left) and {ui.md_escape(er.followup)} echo (right) per patient, one panel per group; "
-            f"diamonds = group medians; Wilcoxon p and number of pairs above each panel; dotted line = normal. "
-            f"Cohort: {ui.md_escape(view.description)}."
-        )
+chart = ui.view_switch("Chart", ["Trajectories over time", "Before and after (paired)"], key="cardiac_chart")
+if chart == "Trajectories over time":
+    ui.plot(figures.build_echo_trajectories(er.trajectories, view.ctx.groups, er.measure, er.normal_threshold, x=xaxis, colors=view.colors), key="traj")
+    st.caption(
+        f"{name}: one thin line per patient, thick line = group median per day; dotted line = normal "
+        f"({'≥' if measure == 'lvef' else '≤'} {er.normal_threshold:g} %). Cohort: {ui.md_escape(view.description)}."
+    )
+else:
+    tests = {eg.group: eg.test for eg in er.groups}
+    ui.plot(figures.build_paired_slope(er.pairs, view.ctx.groups, er.measure, er.normal_threshold, tests=tests, colors=view.colors), key="slope")
+    st.caption(
+        f"{name}: first echo (left) and {ui.md_escape(er.followup)} echo (right) per patient, one panel per group; "
+        f"diamonds = group medians; Wilcoxon p and number of pairs above each panel; dotted line = normal. "
+        f"Cohort: {ui.md_escape(view.description)}."
+    )
 
 st.subheader(f"Before and after — first echo vs {ui.md_escape(er.followup)} echo")
 rows = []

@@ -119,12 +119,12 @@ def test_cardiac_page_shows_wilcoxon_per_group():
 
 
 
-def test_cardiac_charts_are_lazy_tabs():
-    """The two Cardiac charts sit in tabs that track their state (ui.view_tabs): only the open tab's chart is
-    built and sent; switching the tab (its state key, bound to the URL) reruns and draws the other one. The
-    per-group Wilcoxon table is under the tabs, on screen with either chart."""
+def test_cardiac_charts_one_at_a_time():
+    """The two Cardiac charts are views of one selector (ui.view_switch): only the selected chart is built and
+    sent; switching (its state key, bound to the URL) reruns and draws the other one. The per-group Wilcoxon
+    table is under the charts, on screen with either."""
     at = start("pages/cardiac.py")
-    assert [t.label for t in at.tabs] == ["Trajectories over time", "Before and after (paired)"]
+    assert at.session_state["cardiac_chart"] == "Trajectories over time"
     titles = lambda: [s["layout"]["title"]["text"] for s in plotly_specs(at)]
     assert titles() == ["<b>LVEF over time</b>"]
     assert len(at.table) == 1

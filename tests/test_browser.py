@@ -222,17 +222,18 @@ def test_patient_list_opens_on_click(page, server):
     page.screenshot(path=str(SHOTS / "cardiac_unpaired_open.png"), full_page=True)
 
 
-def test_cardiac_tab_switch_draws_the_other_chart(page, server):
-    """The Cardiac charts are lazy tabs (ui.view_tabs): one chart on screen; clicking the second tab reruns the page,
-    draws the paired before/after chart in place of the trajectories, and puts the tab in the URL (shareable)."""
+def test_cardiac_view_switch_draws_the_other_chart(page, server):
+    """The Cardiac charts are views of one selector (ui.view_switch): one chart on screen; clicking the second view
+    reruns the page, draws the paired before/after chart in place of the trajectories, and puts the view in the
+    URL (shareable)."""
     page.goto(f"{server}/cardiac")
     wait_idle(page)
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
     title = "() => [...document.querySelectorAll('.js-plotly-plot')].filter(e => e.offsetParent !== null).map(e => e._fullLayout.title.text)"
     assert page.evaluate(title) == ["<b>LVEF over time</b>"]
-    page.get_by_role("tab", name="Before and after (paired)").click()
+    page.locator('[data-testid="stMain"] button', has_text="Before and after (paired)").click()
     wait_idle(page)
     page.wait_for_function(f"() => ({title})().join() === '<b>LVEF: first vs follow-up echo</b>'", timeout=30_000)
     assert "cardiac_chart=" in page.url
     assert page.locator('[data-testid="stException"]').count() == 0
-    page.screenshot(path=str(SHOTS / "cardiac_before_after_tab.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / "cardiac_before_after_view.png"), full_page=True)
