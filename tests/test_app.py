@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -44,6 +45,39 @@ def plotly_specs(at: AppTest) -> list[dict]:
     """The figures on the page: the in-place chart component's (ui.plot), or st.plotly_chart's when it falls back."""
     specs = [json.loads(json.loads(el.proto.json)["spec"]) for el in at.get("bidi_component") if el.proto.component_name == "misc_dash_plot"]
     return specs + [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def markdown_tables(at: AppTest) -> list[pd.DataFrame]:
+    """The markdown tables on the page (ui.summary_table), cells unescaped, as DataFrames of strings."""
+    import re
+
+    def cells(line: str) -> list[str]:
+        parts = re.split(r"(?<!\\)\|", line.strip())[1:-1]
+        return [re.sub(r"\\(.)", r"\1", p.strip()) for p in parts]
+
+    out = []
+    for m in at.markdown:
+        lines = m.value.splitlines()
+        if len(lines) >= 2 and lines[0].startswith("| ") and re.fullmatch(r"\|(:?-+:?\|)+", lines[1]):
+            out.append(pd.DataFrame([cells(x) for x in lines[2:]], columns=cells(lines[0])))
+    return out
+
+
+def test_markdown_table_escapes_cohort_text():
+    """ui.markdown_table (the per-group summaries): a group name with markdown/HTML/table syntax stays literal text,
+    numbers are right-aligned, missing values show as a dash; the table parses back cell for cell."""
+    from misc_dash.ui import markdown_table
+
+    df = pd.DataFrame({"Group": ["A | B *x* <b>", "C\nD"], "Patients": [3, 4], "Median": [1.5, None]})
+    md = markdown_table(df)
+    assert "<b>" not in md and "\\|" in md and "\\*x\\*" in md
+    assert md.splitlines()[1] == "|:---|---:|---:|"
+
+    class _M:  # the parser reads AppTest markdown elements; feed it this one
+        markdown = [type("E", (), {"value": md})()]
+
+    (t,) = markdown_tables(_M())
+    assert t.values.tolist() == [["A | B *x* &lt;b&gt;", "3", "1.5"], ["C D", "4", "—"]]
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -107,13 +141,10 @@ def test_cardiac_page_shows_wilcoxon_per_group():
     at = start("pages/cardiac.py")
     txt = markdown_text(at)
     assert "Wilcoxon signed-rank" in txt
-    # the per-group summary is a static table (ui.summary_table): markdown-escaped cells, read back unescaped
-    import re
-
-    t = at.table[0].value.map(lambda v: re.sub(r"\\(.)", r"\1", v) if isinstance(v, str) else v)
-    t.columns = [re.sub(r"\\(.)", r"\1", c) for c in t.columns]
+    # the per-group summary is one markdown table (ui.summary_table): escaped cells, read back unescaped
+    (t,) = markdown_tables(at)
     assert t["Group"].tolist() == ["IVIG monotherapy", "IVIG + anakinra without CS", "IVIG + anakinra with CS"]
-    assert t["Pairs"].tolist() == [13, 19, 8]
+    assert t["Pairs"].tolist() == ["13", "19", "8"]
     assert t["p"].tolist() == ["0.009", "0.05", "0.04"]
     assert "Baseline, median [Q1, Q3]" in t.columns
 
@@ -127,7 +158,7 @@ def test_cardiac_charts_one_at_a_time():
     assert at.session_state["cardiac_chart"] == "Trajectories over time"
     titles = lambda: [s["layout"]["title"]["text"] for s in plotly_specs(at)]
     assert titles() == ["<b>LVEF over time</b>"]
-    assert len(at.table) == 1
+    assert len(markdown_tables(at)) == 1
     at.session_state["cardiac_chart"] = "Before and after (paired)"
     at.run()
     assert not at.exception
@@ -135,7 +166,7 @@ def test_cardiac_charts_one_at_a_time():
     slope = plotly_specs(at)[0]  # one panel per group, n = pairs (13 / 19 / 8, as in the table)
     assert [tr["name"] for tr in slope["data"] if not tr["name"].endswith("median")] == [
         "IVIG monotherapy (n = 13)", "IVIG + anakinra without CS (n = 19)", "IVIG + anakinra with CS (n = 8)"]
-    assert len(at.table) == 1
+    assert len(markdown_tables(at)) == 1
 
 
 @pytest.mark.parametrize(
