@@ -12,11 +12,17 @@ c1, c2, c3, c4 = st.columns([2, 2, 2, 2])
 measure = c1.radio("Measure", ["lvef", "strain"], format_func={"lvef": "LVEF (%)", "strain": "Ap4 strain (%)"}.get, key="cardiac_measure", horizontal=True, bind="query-params")
 xaxis = c2.radio("Time axis", ["day", "day_since_treatment"], format_func={"day": "Days since admission", "day_since_treatment": "Days since treatment start"}.get, key="cardiac_x", horizontal=True, bind="query-params")
 fu_mode = c3.radio("Follow-up echo", ["last", "nearest"], format_func={"last": "Last echo", "nearest": "Nearest to a day"}.get, key="cardiac_fu", horizontal=True, bind="query-params")
-fu_day = c4.number_input("Day (for 'nearest')", min_value=1, max_value=60, value=10, key="cardiac_fu_day", disabled=fu_mode != "nearest")
-with st.expander("Normal thresholds"):
-    t1, t2 = st.columns(2)
-    lvef_normal = t1.number_input("LVEF normal ≥ (%)", 30.0, 80.0, 55.0, 1.0, key="cardiac_lvef_normal")
-    strain_normal = t2.number_input("Strain normal ≤ (%)", -30.0, -10.0, -21.4, 0.1, key="cardiac_strain_normal")
+# inputs that are rarely changed are drawn only when needed (each input costs the browser a few ms per rerun);
+# persist_state keeps their values while they are not drawn
+fu_day = c4.number_input("Day (for 'nearest')", min_value=1, max_value=60, value=10, key="cardiac_fu_day", persist_state="session") if fu_mode == "nearest" else 10
+lvef_normal = st.session_state.get("cardiac_lvef_normal", 55.0)
+strain_normal = st.session_state.get("cardiac_strain_normal", -21.4)
+thresholds = st.expander(f"Normal thresholds: LVEF ≥ {lvef_normal:g} %, Ap4 strain ≤ {strain_normal:g} %", key="cardiac_thresholds", on_change="rerun")
+if thresholds.open:
+    with thresholds:
+        t1, t2 = st.columns(2)
+        lvef_normal = t1.number_input("LVEF normal ≥ (%)", 30.0, 80.0, 55.0, 1.0, key="cardiac_lvef_normal", persist_state="session")
+        strain_normal = t2.number_input("Strain normal ≤ (%)", -30.0, -10.0, -21.4, 0.1, key="cardiac_strain_normal", persist_state="session")
 
 opts = A.AnalysisOptions(echo_followup="last" if fu_mode == "last" else int(fu_day), lvef_normal=lvef_normal, strain_normal=strain_normal)
 er = view.run("echo", opts, measure=measure)

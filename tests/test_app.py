@@ -63,6 +63,28 @@ def markdown_tables(at: AppTest) -> list[pd.DataFrame]:
     return out
 
 
+def test_cardiac_rare_inputs_keep_their_values_when_not_drawn():
+    """The normal thresholds (a collapsed expander) and the 'nearest day' input are drawn only when needed; their
+    values persist while they are not drawn (persist_state) and keep driving the analysis. LVEF normal ≥ 60 %:
+    baseline normal 10/13, 10/19, 1/8 (vs 13/13, 13/19, 4/8 at 55 %)."""
+    at = start("pages/cardiac.py")
+    assert len(at.number_input) == 0
+    at.session_state["cardiac_thresholds"] = True
+    at.run()
+    at.number_input(key="cardiac_lvef_normal").set_value(60.0).run()
+    at.session_state["cardiac_thresholds"] = False
+    at.run()
+    assert not at.exception and len(at.number_input) == 0
+    assert at.expander[0].label == "Normal thresholds: LVEF ≥ 60 %, Ap4 strain ≤ -21.4 %"
+    assert markdown_tables(at)[0]["Normal at baseline"].tolist() == ["10/13 (77%)", "10/19 (53%)", "1/8 (13%)"]
+    at.radio(key="cardiac_fu").set_value("nearest").run()
+    at.number_input(key="cardiac_fu_day").set_value(5).run()
+    at.radio(key="cardiac_fu").set_value("last").run()
+    assert len(at.number_input) == 0
+    at.radio(key="cardiac_fu").set_value("nearest").run()
+    assert at.number_input(key="cardiac_fu_day").value == 5
+
+
 def test_markdown_table_escapes_cohort_text():
     """ui.markdown_table (the per-group summaries): a group name with markdown/HTML/table syntax stays literal text,
     numbers are right-aligned, missing values show as a dash; the table parses back cell for cell."""
