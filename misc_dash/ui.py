@@ -468,6 +468,13 @@ def plot(fig, key: str) -> None:
     )
 
 
+def notes_block(notes: list[tuple[str, str]]) -> None:
+    """Caveats from the statistics engine ("⚠️ <what>: <note>") as one small grey markdown element (not one
+    element per note: each element costs the browser a few ms on every rerun)."""
+    if notes:
+        st.markdown("  \n".join(f":small[:gray[⚠️ {md_escape(what)}: {md_escape(n)}]]" for what, n in notes))
+
+
 def summary_table(df: pd.DataFrame) -> None:
     """A small per-group summary (a few rows) as one markdown table.
 

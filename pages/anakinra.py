@@ -24,7 +24,7 @@ c[3].metric("Duration, days", o["duration_days"].text(1))
 
 st.subheader("Table 2 — anakinra patients without vs with CV shock")
 st.caption("Within the current filter; this table is always split by CV shock, whatever *Compare by* says.")
-ui.table(ds.table2)
+ui.summary_table(ds.table2)
 st.caption(
     "Median [Q1, Q3]; Mann–Whitney U for continuous rows, Fisher's exact test for counts. Initiation day is the 1-based "
     "hospitalization day (admission day = 1). Max mg/dose = max over days of daily mg/kg × weight ÷ doses per day. "
@@ -33,5 +33,5 @@ st.caption(
 if len(ds.courses) < 5:
     st.warning("Fewer than 5 patients on anakinra: these summaries are fragile.", icon="⚠️")
 st.subheader("Route")
-ui.table(ds.routes.rename(columns={"route": "Route", "patients": "Patients"}))
+ui.summary_table(ds.routes.rename(columns={"route": "Route", "patients": "Patients"}))
 ui.details_table("Per-patient courses", ds.courses, key="anakinra_courses")

@@ -24,7 +24,7 @@ with left:
     ui.plot(figures.build_flow_figure(view.run("flow")), key="flow")
 with right:
     st.subheader("Phenotype × treatment group")
-    st.dataframe(view.run("crosstab"))
+    ui.summary_table(view.run("crosstab").reset_index())
     st.caption(
         "Phenotypes are mutually exclusive: non-specific (neither KD-like features nor CV shock), KD-like (without "
         "shock), CV shock (without KD-like features), KDSS-like (both). Counts for the current filter."

@@ -63,6 +63,20 @@ def markdown_tables(at: AppTest) -> list[pd.DataFrame]:
     return out
 
 
+def test_cytokine_views_one_at_a_time():
+    """Cytokines: the fold-difference chart and the panel heatmap are two views of one selector (ui.view_switch);
+    the per-cytokine table with Mann–Whitney p and BH q is under either."""
+    at = start("pages/cytokines.py")
+    types = lambda: [{tr.get("type", "scatter") for tr in s["data"]} for s in plotly_specs(at)]
+    assert len(types()) == 1 and "heatmap" not in types()[0]
+    (t,) = markdown_tables(at)
+    assert "q (BH)" in t.columns and len(t) >= 5
+    at.session_state["cyto_chart"] = "Panel heatmap (medians)"
+    at.run()
+    assert not at.exception and types() == [{"heatmap"}]
+    assert len(markdown_tables(at)) == 1
+
+
 def test_cardiac_rare_inputs_keep_their_values_when_not_drawn():
     """The normal thresholds (a collapsed expander) and the 'nearest day' input are drawn only when needed; their
     values persist while they are not drawn (persist_state) and keep driving the analysis. LVEF normal ≥ 60 %:

@@ -27,7 +27,7 @@ PAGES = {
     "literature": "Literature",
     "data": "Data",
 }
-CHARTS = {"": 1, "cardiac": 1, "fever": 1, "cytokines": 2, "labs": 1, "anakinra": 1, "safety": 1, "literature": 2}
+CHARTS = {"": 1, "cardiac": 1, "fever": 1, "cytokines": 1, "labs": 1, "anakinra": 1, "safety": 1, "literature": 2}
 
 pytestmark = [
     pytest.mark.browser,
