@@ -743,19 +743,12 @@ def _norm_ppf(q: float) -> float:
 def _average_ranks(a: np.ndarray) -> np.ndarray:
     """Ranks with ties averaged, 1-based, for a 1-d array without NaN: scipy ``rankdata(a)`` ("average"),
     by the same arithmetic (so bit-identical) without its per-call overhead (hot inside root searches)."""
-    order = np.argsort(a, kind="mergesort")
-    s = a[order]
-    first = np.r_[True, s[1:] != s[:-1]]
-    dense = np.cumsum(first)
-    bounds = np.r_[np.nonzero(first)[0], a.size]
-    ranks = np.empty(a.size)
-    ranks[order] = 0.5 * (bounds[dense] + bounds[dense - 1] + 1)
-    return ranks
+    return _ranks_and_ties(a)[0]
 
 
 def _ranks_and_ties(a: np.ndarray) -> tuple[np.ndarray, float]:
-    """``_average_ranks(a)`` and the tie term Σ(t³ − t) over tie groups of size t, from one sort. Used inside
-    the Hodges–Lehmann root searches."""
+    """:func:`_average_ranks` and the tie term Σ(t³ − t) over tie groups of size t, from one sort (the
+    Hodges–Lehmann root searches need both)."""
     order = np.argsort(a, kind="mergesort")
     s = a[order]
     first = np.r_[True, s[1:] != s[:-1]]
