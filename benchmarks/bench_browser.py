@@ -21,6 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from machine import probe_line  # noqa: E402
 
 OBSERVER = """
 (oldLine) => {
@@ -79,6 +82,7 @@ def main():
             b = p.chromium.launch(executable_path=tb.CHROMIUM, args=tb.LAUNCH_ARGS)
             pg = b.new_page(viewport={"width": 1600, "height": 1100})
             cols = ("text", "charts", "end", "last")
+            print(probe_line("before"))
             print(f"milliseconds from the key press, median of {args.repeat} steps")
             print(f"{'page':<11} | {'fresh: text':>11} {'charts':>7} {'rerun end':>9} {'settled':>8} | {'cached: text':>12} {'charts':>7} {'rerun end':>9} {'settled':>8}")
             for name in args.pages.split(","):
@@ -91,6 +95,7 @@ def main():
                 print(f"{name:<11} | {_med(fresh, 'text'):>11} {_med(fresh, 'charts'):>7} {_med(fresh, 'end'):>9} {_med(fresh, 'last'):>8} | "
                       f"{_med(cached, 'text'):>12} {_med(cached, 'charts'):>7} {_med(cached, 'end'):>9} {_med(cached, 'last'):>8}")
             b.close()
+            print(probe_line("after"))
     finally:
         gen.close()
 

@@ -16,6 +16,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from machine import probe_line  # noqa: E402
 
 
 def main(page: str, steps: int = 8, fresh: bool = False) -> None:
@@ -51,6 +54,7 @@ def main(page: str, steps: int = 8, fresh: bool = False) -> None:
                 tasks = [e for e in evs if (e.get("pid"), e.get("tid")) in main_thread and e.get("name") == "RunTask" and e.get("ph") == "X" and e["ts"] >= t0]
                 busy.append(sum(e.get("tdur", e["dur"]) for e in tasks) / 1000)
                 ends.append(max([e["ts"] + e["dur"] - t0 for e in tasks if e["dur"] > 2000] or [0]) / 1000)
+            print(probe_line("after"))
             print(f"{page} ({'fresh' if fresh else 'cached'} steps): main-thread CPU per step median {statistics.median(busy):.0f} ms (min {min(busy):.0f}); last long task ends {statistics.median(ends):.0f} ms")
             b.close()
     finally:
