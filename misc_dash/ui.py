@@ -14,7 +14,6 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -489,7 +488,7 @@ def markdown_table(df: pd.DataFrame) -> str:
     """GitHub-flavoured markdown for a small DataFrame (index dropped), every cell escaped."""
 
     def cell(v) -> str:
-        if v is None or (isinstance(v, float) and np.isnan(v)):
+        if v is None or (not isinstance(v, str) and pd.api.types.is_scalar(v) and pd.isna(v)):  # None, NaN, NA, NaT
             return "—"
         return md_escape(str(v).replace("\n", " ").replace("\r", " "))
 
