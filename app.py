@@ -1,4 +1,5 @@
 """MIS-C Cohort Explorer — the router. The sidebar filters are drawn here so they persist across pages."""
+
 import streamlit as st
 
 from misc_dash import ui

@@ -3,6 +3,7 @@
 Prints figures (median of repeats); never asserts a time. Usage:
     .venv/bin/python benchmarks/bench_analyses.py [--sizes 46,1000,10000,100000] [--repeat 3]
 """
+
 from __future__ import annotations
 
 import sys
@@ -39,7 +40,11 @@ def main():
     base = load_default_cohort()
     print(f"{'patients':>9} {'step':<22} {'seconds':>9}")
     for n in [int(x) for x in args.sizes.split(",")]:
-        cohort = base if n == base.n_patients else _make_cohort(synthesize(n, seed=1, base=base), f"synth {n}", True, "", "", ())
+        cohort = (
+            base
+            if n == base.n_patients
+            else _make_cohort(synthesize(n, seed=1, base=base), f"synth {n}", True, "", "", ())
+        )
         pf, t = timed(lambda: derive.patient_frame(cohort), args.repeat)
         print(f"{n:>9} {'patient_frame':<22} {t:>9.3f}")
         flt = CohortFilter(phenotype=("CV shock", "KDSS-like"))

@@ -12,6 +12,7 @@ Two kinds of step: *fresh* (the slider walks up 2 → 3 → 4 …: a selection n
 *cached* (back and forth between two selections: analyses come from the cache). Prints medians; asserts nothing.
     .venv/bin/python benchmarks/bench_browser.py [--repeat 5] [--pages overview,cardiac]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from machine import probe_line  # noqa: E402
+from machine import probe_line
 
 OBSERVER = """
 (oldLine) => {
@@ -56,7 +57,9 @@ def _step(pg, thumb, key: str) -> dict:
     thumb.focus()
     t0 = pg.evaluate("() => performance.now()")
     pg.keyboard.press(key)
-    pg.wait_for_function("() => window.__bench.end !== null", timeout=int(__import__("os").environ.get("BENCH_TIMEOUT", "60000")))
+    pg.wait_for_function(
+        "() => window.__bench.end !== null", timeout=int(__import__("os").environ.get("BENCH_TIMEOUT", "60000"))
+    )
     pg.wait_for_timeout(1500)  # let late DOM updates (plotly, data grids) land
     r = pg.evaluate("() => window.__bench")
     return {k: (None if r[k] is None else r[k] - t0) for k in ("text", "charts", "end", "last")}
@@ -84,16 +87,22 @@ def main():
             cols = ("text", "charts", "end", "last")
             print(probe_line("before"))
             print(f"milliseconds from the key press, median of {args.repeat} steps")
-            print(f"{'page':<11} | {'fresh: text':>11} {'charts':>7} {'rerun end':>9} {'settled':>8} | {'cached: text':>12} {'charts':>7} {'rerun end':>9} {'settled':>8}")
+            print(
+                f"{'page':<11} | {'fresh: text':>11} {'charts':>7} {'rerun end':>9} {'settled':>8} | {'cached: text':>12} {'charts':>7} {'rerun end':>9} {'settled':>8}"
+            )
             for name in args.pages.split(","):
                 path = "" if name == "overview" else name
                 pg.goto(f"{url}/{path}")
                 tb.wait_idle(pg)
                 thumb = pg.locator('[data-testid="stSidebar"] [data-testid="stSlider"] input[type="range"]').first
                 fresh = [_step(pg, thumb, "ArrowRight") for _ in range(args.repeat)]
-                cached = [_step(pg, thumb, "ArrowLeft" if i % 2 == 0 else "ArrowRight") for i in range(args.repeat + 1)][1:]
-                print(f"{name:<11} | {_med(fresh, 'text'):>11} {_med(fresh, 'charts'):>7} {_med(fresh, 'end'):>9} {_med(fresh, 'last'):>8} | "
-                      f"{_med(cached, 'text'):>12} {_med(cached, 'charts'):>7} {_med(cached, 'end'):>9} {_med(cached, 'last'):>8}")
+                cached = [
+                    _step(pg, thumb, "ArrowLeft" if i % 2 == 0 else "ArrowRight") for i in range(args.repeat + 1)
+                ][1:]
+                print(
+                    f"{name:<11} | {_med(fresh, 'text'):>11} {_med(fresh, 'charts'):>7} {_med(fresh, 'end'):>9} {_med(fresh, 'last'):>8} | "
+                    f"{_med(cached, 'text'):>12} {_med(cached, 'charts'):>7} {_med(cached, 'end'):>9} {_med(cached, 'last'):>8}"
+                )
             b.close()
             print(probe_line("after"))
     finally:

@@ -8,6 +8,7 @@ With --fresh the slider walks one way (2 → 3 → 4 …): every step is a selec
 recomputes the analyses while the browser works (the common case for a user; the default is cached steps).
     .venv/bin/python benchmarks/bench_cpu.py cardiac [steps=8] [--fresh]
 """
+
 from __future__ import annotations
 
 import json
@@ -18,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from machine import probe_line  # noqa: E402
+from machine import probe_line
 
 
 def main(page: str, steps: int = 8, fresh: bool = False) -> None:
@@ -50,12 +51,27 @@ def main(page: str, steps: int = 8, fresh: bool = False) -> None:
                 evs = data["traceEvents"] if isinstance(data, dict) else data
                 names = {(e["pid"], e["tid"]): e["args"]["name"] for e in evs if e.get("name") == "thread_name"}
                 main_thread = {k for k, v in names.items() if v == "CrRendererMain"}
-                t0 = next(e["ts"] for e in evs if e.get("name") == "TimeStamp" and (e["pid"], e["tid"]) in main_thread and e["args"]["data"]["message"] == "key")
-                tasks = [e for e in evs if (e.get("pid"), e.get("tid")) in main_thread and e.get("name") == "RunTask" and e.get("ph") == "X" and e["ts"] >= t0]
+                t0 = next(
+                    e["ts"]
+                    for e in evs
+                    if e.get("name") == "TimeStamp"
+                    and (e["pid"], e["tid"]) in main_thread
+                    and e["args"]["data"]["message"] == "key"
+                )
+                tasks = [
+                    e
+                    for e in evs
+                    if (e.get("pid"), e.get("tid")) in main_thread
+                    and e.get("name") == "RunTask"
+                    and e.get("ph") == "X"
+                    and e["ts"] >= t0
+                ]
                 busy.append(sum(e.get("tdur", e["dur"]) for e in tasks) / 1000)
                 ends.append(max([e["ts"] + e["dur"] - t0 for e in tasks if e["dur"] > 2000] or [0]) / 1000)
             print(probe_line("after"))
-            print(f"{page} ({'fresh' if fresh else 'cached'} steps): main-thread CPU per step median {statistics.median(busy):.0f} ms (min {min(busy):.0f}); last long task ends {statistics.median(ends):.0f} ms")
+            print(
+                f"{page} ({'fresh' if fresh else 'cached'} steps): main-thread CPU per step median {statistics.median(busy):.0f} ms (min {min(busy):.0f}); last long task ends {statistics.median(ends):.0f} ms"
+            )
             b.close()
     finally:
         gen.close()

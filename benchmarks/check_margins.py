@@ -6,6 +6,7 @@ filters and groupings, with the plotly.js bundled in the plotly package, and pri
 margins differ from the ones the builder set. Prints; asserts nothing.
     .venv/bin/python benchmarks/check_margins.py
 """
+
 from __future__ import annotations
 
 import json
@@ -32,20 +33,47 @@ def figures_to_check():
             colors = figures.group_colors(ctx.groups)
             tag = f"{fname} / {by}"
             er = A.echo(ctx, "lvef", A.AnalysisOptions())
-            yield f"{tag} / trajectories", figures.build_echo_trajectories(er.trajectories, ctx.groups, er.measure, er.normal_threshold, colors=colors)
-            yield f"{tag} / slope", figures.build_paired_slope(er.pairs, ctx.groups, er.measure, er.normal_threshold, tests={g.group: g.test for g in er.groups}, colors=colors)
+            yield (
+                f"{tag} / trajectories",
+                figures.build_echo_trajectories(
+                    er.trajectories, ctx.groups, er.measure, er.normal_threshold, colors=colors
+                ),
+            )
+            yield (
+                f"{tag} / slope",
+                figures.build_paired_slope(
+                    er.pairs,
+                    ctx.groups,
+                    er.measure,
+                    er.normal_threshold,
+                    tests={g.group: g.test for g in er.groups},
+                    colors=colors,
+                ),
+            )
             fr = A.fever(ctx, A.AnalysisOptions())
-            yield f"{tag} / KM", figures.build_km_figure(fr.curves, ctx.groups, fr.at_risk_days, logrank=fr.logrank, colors=colors)
+            yield (
+                f"{tag} / KM",
+                figures.build_km_figure(fr.curves, ctx.groups, fr.at_risk_days, logrank=fr.logrank, colors=colors),
+            )
             cr = A.cytokines(ctx)
             yield f"{tag} / cytokines", figures.build_cytokine_figure(cr.values, ctx.groups, colors=colors)
             yield f"{tag} / cytokine heatmap", figures.build_cytokine_heatmap(list(cr.records), ctx.groups)
             lr = A.labs(ctx)
             for analyte in A.LAB_LABELS:
-                yield f"{tag} / labs {analyte}", figures.build_labs_figure(lr.trajectories, analyte, ctx.groups, colors=colors)
+                yield (
+                    f"{tag} / labs {analyte}",
+                    figures.build_labs_figure(lr.trajectories, analyte, ctx.groups, colors=colors),
+                )
             yield f"{tag} / dosing", figures.build_dosing_figure(A.dosing(ctx).daily)
-            yield f"{tag} / adverse events", figures.build_ae_figure(list(A.adverse_events(ctx).records), ctx.groups, colors=colors)
+            yield (
+                f"{tag} / adverse events",
+                figures.build_ae_figure(list(A.adverse_events(ctx).records), ctx.groups, colors=colors),
+            )
             yield f"{tag} / flow", figures.build_flow_figure(A.cohort_flow(ctx))
-            yield f"{tag} / literature LVEF", L.build_lvef_literature_figure(L.lvef_recovery_points(lit), A.lvef_since_anakinra(ctx))
+            yield (
+                f"{tag} / literature LVEF",
+                L.build_lvef_literature_figure(L.lvef_recovery_points(lit), A.lvef_since_anakinra(ctx)),
+            )
 
 
 def main():

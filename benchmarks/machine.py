@@ -4,6 +4,7 @@ On a shared VM the CPU time available to a process changes from minute to minute
 took 1.2–2.6 s within one minute on the 2-core CI VM). The benchmarks print this probe before and after their
 runs: figures taken while the probe is slow are slow for that reason, not because of the code.
 """
+
 from __future__ import annotations
 
 import time

@@ -3,12 +3,12 @@
 Never prints a traceback for bad input: problems are reported as text and the exit code says what happened
 (0 ok, 1 invalid cohort / failed fidelity / analysis impossible, 2 usage error).
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from pathlib import Path
 
 
 def _cmd_validate(args) -> int:
@@ -49,7 +49,9 @@ def _cmd_synth(args) -> int:
         return 2
     tables = synthesize(args.patients, args.seed)
     write_cohort(tables, args.out, name=f"Synthetic resample (N={args.patients}, seed={args.seed})")
-    print(f"wrote {args.patients} synthetic patients to {args.out} ({', '.join(f'{len(v)} {k}' for k, v in tables.items())})")
+    print(
+        f"wrote {args.patients} synthetic patients to {args.out} ({', '.join(f'{len(v)} {k}' for k, v in tables.items())})"
+    )
     return 0
 
 
@@ -124,7 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     a = sub.add_parser("analyze", help="every analysis the dashboard shows, headless")
     a.add_argument("--data", default=None, help="cohort folder or .xlsx (default: the reconstructed cohort)")
-    a.add_argument("--group-by", default="treatment", choices=["treatment", "anakinra", "phenotype", "cv_shock", "kd_like", "sex", "sars_cov2_pcr"])
+    a.add_argument(
+        "--group-by",
+        default="treatment",
+        choices=["treatment", "anakinra", "phenotype", "cv_shock", "kd_like", "sex", "sars_cov2_pcr"],
+    )
     a.add_argument("--treatment", action="append", help="keep this treatment group (repeatable)")
     a.add_argument("--phenotype", action="append", help="keep this phenotype (repeatable)")
     a.add_argument("--age-min", type=float)

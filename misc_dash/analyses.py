@@ -5,9 +5,10 @@ data: DataFrames for display and :class:`misc_dash.stats.TestResult` objects for
 screen always says which test produced a number, on how many patients, and its caveats. No statistics live
 in the pages.
 """
+
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,7 @@ import pandas as pd
 
 from . import derive, stats
 from .contract import ADVERSE_EVENTS, CYTOKINES
-from .filters import BOOL_GROUP_LABELS, GROUP_BY_TITLES, CohortFilter, Grouping, assign_groups
+from .filters import CohortFilter, Grouping, assign_groups
 from .loading import Cohort
 
 CONFOUNDING_NOTE = (
@@ -99,7 +100,12 @@ class Context:
         return df["patient_id"].tolist()
 
 
-def prepare(cohort: Cohort, flt: CohortFilter = CohortFilter(), grouping: Grouping | str = "treatment", pf_all: pd.DataFrame | None = None) -> Context:
+def prepare(
+    cohort: Cohort,
+    flt: CohortFilter = CohortFilter(),
+    grouping: Grouping | str = "treatment",
+    pf_all: pd.DataFrame | None = None,
+) -> Context:
     """Filter the cohort and assign compare-by groups. Raises :class:`AnalysisError` if no patient is left."""
     if isinstance(grouping, str):
         grouping = Grouping(by=grouping)
@@ -107,8 +113,7 @@ def prepare(cohort: Cohort, flt: CohortFilter = CohortFilter(), grouping: Groupi
     pf = flt.apply(pf_all).copy()
     if pf.empty:
         raise AnalysisError(
-            f"No patient matches the filter ({flt.describe()}). Relax a criterion: "
-            + ", ".join(flt.parts() or ["—"])
+            f"No patient matches the filter ({flt.describe()}). Relax a criterion: " + ", ".join(flt.parts() or ["—"])
         )
     g = assign_groups(pf, grouping)
     pf["group"] = g.labels
@@ -164,7 +169,9 @@ def cohort_flow(ctx: Context) -> list[tuple[str, int, int]]:
 def crosstab(ctx: Context) -> pd.DataFrame:
     """Phenotype × treatment group counts (all phenotypes and the three main treatment groups shown)."""
     pf = ctx.pf
-    cols = [g for g in derive.TREATMENT_GROUPS if g in derive.TREATMENT_GROUPS[:3] or (pf["treatment_group"] == g).any()]
+    cols = [
+        g for g in derive.TREATMENT_GROUPS if g in derive.TREATMENT_GROUPS[:3] or (pf["treatment_group"] == g).any()
+    ]
     ct = pd.crosstab(pf["phenotype"].astype(str), pf["treatment_group"].astype(str))
     ct = ct.reindex(index=list(derive.PHENOTYPES), columns=cols, fill_value=0)
     ct["Total"] = ct.sum(axis=1)
@@ -204,7 +211,9 @@ def table1_variables(pf: pd.DataFrame) -> list[tuple[str, str, Any]]:
     for col, title in (("race", "Race"), ("ethnicity", "Ethnicity")):
         levels = [x for x in pf[col].dropna().value_counts().index.tolist()]
         for lv in sorted(levels, key=lambda x: (x in ("Other", "Unknown"), x)):
-            rows.append((f"{title}: {lv}", "binary", lambda d, c=col, v=lv: (d[c] == v).astype("boolean").mask(d[c].isna())))
+            rows.append(
+                (f"{title}: {lv}", "binary", lambda d, c=col, v=lv: (d[c] == v).astype("boolean").mask(d[c].isna()))
+            )
     rows += [
         ("SARS-CoV-2 PCR +", "binary", lambda d: _binary(d, "sars_cov2_pcr")),
         ("Non-specific", "binary", lambda d: (d["phenotype"] == "Non-specific").astype("boolean")),
@@ -265,7 +274,10 @@ def table1(ctx: Context, decimals: int = 1) -> Table1:
                 return f"{k} ({100 * k / n:.0f}%)" if n else "0 (n/a)"
 
             rec["overall"] = {"text": txt(k_all, n_all), "count": k_all, "n": n_all, "missing": missing}
-            rec["groups"] = {g: {"text": txt(ev[g], tot[g]), "count": ev[g], "n": tot[g], "missing": int(np.isnan(by[g]).sum())} for g in order}
+            rec["groups"] = {
+                g: {"text": txt(ev[g], tot[g]), "count": ev[g], "n": tot[g], "missing": int(np.isnan(by[g]).sum())}
+                for g in order
+            }
         rec["missing"] = missing
         rec["test"] = res.test if res else None
         rec["p_value"] = res.p_value if res else None
@@ -304,7 +316,13 @@ class FeverResult:
 
 
 def fever(ctx: Context, opts: AnalysisOptions = AnalysisOptions()) -> FeverResult:
-    d = derive.defervescence(ctx.cohort, origin=opts.fever_origin, threshold_c=opts.fever_threshold, sustained_hours=opts.fever_sustained_hours, pf=ctx.pf)
+    d = derive.defervescence(
+        ctx.cohort,
+        origin=opts.fever_origin,
+        threshold_c=opts.fever_threshold,
+        sustained_hours=opts.fever_sustained_hours,
+        pf=ctx.pf,
+    )
     t = d.table.merge(ctx.pf[["patient_id", "group"]], on="patient_id")
     t = t[t["group"].notna()]
     curves = {}
@@ -324,7 +342,19 @@ def fever(ctx: Context, opts: AnalysisOptions = AnalysisOptions()) -> FeverResul
         cox = stats.cox_hr(t["time_days"], t["event"], ind, groups=present)
     elif opts.cox:
         notes.append("Cox hazard ratio needs exactly two groups.")
-    return FeverResult(d.origin, d.threshold_c, d.sustained_hours, curves, lr, tuple(pw), cox, t.reset_index(drop=True), d.excluded, opts.at_risk_days, tuple(notes))
+    return FeverResult(
+        d.origin,
+        d.threshold_c,
+        d.sustained_hours,
+        curves,
+        lr,
+        tuple(pw),
+        cox,
+        t.reset_index(drop=True),
+        d.excluded,
+        opts.at_risk_days,
+        tuple(notes),
+    )
 
 
 # ============================================================================================ echo
@@ -364,7 +394,9 @@ def echo(ctx: Context, measure: str = "lvef", opts: AnalysisOptions = AnalysisOp
     pairs = ep.pairs.assign(group=ep.pairs["patient_id"].map(group_of))
     # per-group statistics on plain arrays (this runs on every filter change)
     p_group = pairs["group"].to_numpy()
-    p_cols = {c: pairs[c].to_numpy(dtype=float, na_value=np.nan) for c in ("baseline", "followup", "change", "interval_days")}
+    p_cols = {
+        c: pairs[c].to_numpy(dtype=float, na_value=np.nan) for c in ("baseline", "followup", "change", "interval_days")
+    }
     out, changes = [], {}
     for g in ctx.groups:
         m = p_group == g
@@ -393,7 +425,11 @@ def echo(ctx: Context, measure: str = "lvef", opts: AnalysisOptions = AnalysisOp
     day = e["day"].to_numpy(dtype=float, na_value=np.nan)
     value = e[col].to_numpy(dtype=float, na_value=np.nan)
     grp = pd.Series(e_ids).map(group_of).to_numpy()  # NaN for patients outside ctx.pf; None = no group
-    start_hour = pd.Series(e_ids).map(pd.Series(ctx.pf["treatment_start_hour"].to_numpy(dtype=float, na_value=np.nan), index=pf_ids)).to_numpy(dtype=float)
+    start_hour = (
+        pd.Series(e_ids)
+        .map(pd.Series(ctx.pf["treatment_start_hour"].to_numpy(dtype=float, na_value=np.nan), index=pf_ids))
+        .to_numpy(dtype=float)
+    )
     keep = ~(pd.isna(e_ids) | np.isnan(day) | np.isnan(value) | pd.isna(grp))
     traj = pd.DataFrame(
         {
@@ -494,7 +530,11 @@ def adverse_events(ctx: Context) -> AEResult:
         rows.append(row)
     grades = ae.assign(grade=ae["ctcae_grade"].astype("Int64").astype(str).replace("<NA>", "not graded"))
     grades = grades.groupby(["event", "group", "grade"]).size().rename("patients").reset_index()
-    detail = ae[["patient_id", "group", "event", "ctcae_grade"]].sort_values(["event", "group", "patient_id"]).reset_index(drop=True)
+    detail = (
+        ae[["patient_id", "group", "event", "ctcae_grade"]]
+        .sort_values(["event", "group", "patient_id"])
+        .reset_index(drop=True)
+    )
     return AEResult(pd.DataFrame(rows), tuple(records), detail, grades)
 
 
@@ -523,16 +563,35 @@ def dosing(ctx: Context) -> DosingResult:
     pf = ctx.pf[ctx.pf["anakinra"]].copy()
     pf["shock"] = np.where(pf["cv_shock"].astype("boolean").fillna(False), "+ CV shock", "− CV shock")
     order = ("− CV shock", "+ CV shock")
-    courses = pf[["patient_id", "group", "shock", "treatment_group", "weight_kg", "anakinra_indication", *derive.COURSE_COLUMNS]].reset_index(drop=True)
+    courses = pf[
+        ["patient_id", "group", "shock", "treatment_group", "weight_kg", "anakinra_indication", *derive.COURSE_COLUMNS]
+    ].reset_index(drop=True)
     records, rows = [], []
     sizes = {g: int((pf["shock"] == g).sum()) for g in order}
-    for label, col in (("Inflammatory steroids", "inflammatory_steroids"), ("Stress hydrocortisone", "stress_hydrocortisone")):
+    for label, col in (
+        ("Inflammatory steroids", "inflammatory_steroids"),
+        ("Stress hydrocortisone", "stress_hydrocortisone"),
+    ):
         ev = {g: int(pf.loc[pf["shock"] == g, col].astype("boolean").fillna(False).sum()) for g in order}
         res = _compare_binary(ev, sizes, order)
-        records.append({"variable": label, "groups": {g: {"count": ev[g], "n": sizes[g]} for g in order}, "p_value": res.p_value if res else None, "test": res.test if res else None})
+        records.append(
+            {
+                "variable": label,
+                "groups": {g: {"count": ev[g], "n": sizes[g]} for g in order},
+                "p_value": res.p_value if res else None,
+                "test": res.test if res else None,
+            }
+        )
     for label, ind in (("Adjunct therapy", "adjunct"), ("First-line rescue therapy", "rescue")):
         ev = {g: int((pf.loc[pf["shock"] == g, "anakinra_indication"] == ind).sum()) for g in order}
-        records.append({"variable": label, "groups": {g: {"count": ev[g], "n": sizes[g]} for g in order}, "p_value": None, "test": "N/A (defines the groups by design)"})
+        records.append(
+            {
+                "variable": label,
+                "groups": {g: {"count": ev[g], "n": sizes[g]} for g in order},
+                "p_value": None,
+                "test": "N/A (defines the groups by design)",
+            }
+        )
     for label, col, dec in TABLE2_CONTINUOUS:
         samples = {g: pf.loc[pf["shock"] == g, col].dropna().to_numpy(float) for g in order}
         res = _compare_continuous(samples, order)
@@ -559,8 +618,12 @@ def dosing(ctx: Context) -> DosingResult:
         row["p"] = stats.format_p(rec["p_value"]) if rec["p_value"] is not None else "N/A"
         rows.append(row)
     overall = {col: stats.describe_continuous(pf[col]) for _, col, _ in TABLE2_CONTINUOUS}
-    d = ctx.cohort["anakinra_doses"].merge(pf[["patient_id", "group", "shock", "start_day", "weight_kg"]], on="patient_id")
-    d = d.assign(day_since_start=d["day"] - d["start_day"], mg_per_dose=d["dose_mg_kg_day"] * d["weight_kg"] / d["doses_per_day"])
+    d = ctx.cohort["anakinra_doses"].merge(
+        pf[["patient_id", "group", "shock", "start_day", "weight_kg"]], on="patient_id"
+    )
+    d = d.assign(
+        day_since_start=d["day"] - d["start_day"], mg_per_dose=d["dose_mg_kg_day"] * d["weight_kg"] / d["doses_per_day"]
+    )
     routes = d.groupby(["route"])["patient_id"].nunique().rename("patients").reset_index()
     return DosingResult(courses, d.reset_index(drop=True), pd.DataFrame(rows), tuple(records), overall, routes)
 
@@ -587,9 +650,15 @@ def labs(ctx: Context) -> LabsResult:
     # first (earliest-day) value per analyte and patient — derive.first_lab for all analytes in one sort
     fl = ctx.cohort["labs"]
     fl = fl[fl["patient_id"].isin(list(ctx.ids()))].dropna(subset=["value"])
-    fl = fl.sort_values(["analyte", "patient_id", "day"], kind="stable").groupby(["analyte", "patient_id"], sort=False, as_index=False)["value"].first()
+    fl = (
+        fl.sort_values(["analyte", "patient_id", "day"], kind="stable")
+        .groupby(["analyte", "patient_id"], sort=False, as_index=False)["value"]
+        .first()
+    )
     fl["group"] = fl["patient_id"].map(ctx.pf.set_index("patient_id")["group"])
-    firsts = {a: (d["value"].to_numpy(float), d["group"].to_numpy(object)) for a, d in fl.groupby("analyte", sort=False)}
+    firsts = {
+        a: (d["value"].to_numpy(float), d["group"].to_numpy(object)) for a, d in fl.groupby("analyte", sort=False)
+    }
     units = lab.dropna(subset=["unit"]).groupby("analyte", sort=False)["unit"].first()
     empty = (np.array([], dtype=float), np.array([], dtype=object))
     present = set(lab["analyte"].unique())
@@ -608,7 +677,9 @@ def labs(ctx: Context) -> LabsResult:
         row = {"Analyte (first value)": f"{LAB_LABELS[a]} ({rec['unit']})"}
         for g in ctx.groups:
             v = rec["groups"][g]
-            row[f"{g}"] = (f"{_sig(v['median'])} [{_sig(v['q1'])}, {_sig(v['q3'])}] (n = {v['n']})") if v["n"] else "n/a"
+            row[f"{g}"] = (
+                (f"{_sig(v['median'])} [{_sig(v['q1'])}, {_sig(v['q3'])}] (n = {v['n']})") if v["n"] else "n/a"
+            )
         row["Test"] = rec["test"] or "not computed"
         row["p"] = stats.format_p(rec["p_value"]) if rec["p_value"] is not None else "n/a"
         rows.append(row)
@@ -637,7 +708,9 @@ def _summary_dict(s: stats.ContinuousSummary) -> dict:
     return {"n": s.n, "missing": s.missing, "median": s.median, "q1": s.q1, "q3": s.q3}
 
 
-def analyze_to_dict(cohort: Cohort, flt: CohortFilter, group_by: str = "treatment", opts: AnalysisOptions = AnalysisOptions()) -> dict:
+def analyze_to_dict(
+    cohort: Cohort, flt: CohortFilter, group_by: str = "treatment", opts: AnalysisOptions = AnalysisOptions()
+) -> dict:
     """Every analysis the dashboard shows, as a JSON-safe dict (keys documented in docs/ANALYZE.md)."""
     ctx = prepare(cohort, flt, group_by)
     sizes = ctx.group_sizes()
@@ -672,7 +745,10 @@ def analyze_to_dict(cohort: Cohort, flt: CohortFilter, group_by: str = "treatmen
             "threshold_c": fv.threshold_c,
             "sustained_hours": fv.sustained_hours,
             "curves": {g: _group_curve(c) for g, c in fv.curves.items()},
-            "at_risk": {g: dict(zip([str(t) for t in fv.at_risk_days], c.at_risk(fv.at_risk_days))) for g, c in fv.curves.items()},
+            "at_risk": {
+                g: dict(zip([str(t) for t in fv.at_risk_days], c.at_risk(fv.at_risk_days)))
+                for g, c in fv.curves.items()
+            },
             "logrank": _test_dict(fv.logrank),
             "pairwise": [_test_dict(t) for t in fv.pairwise],
             "cox": _test_dict(fv.cox) if fv.cox else None,
@@ -712,7 +788,9 @@ def analyze_to_dict(cohort: Cohort, flt: CohortFilter, group_by: str = "treatmen
     cy = cytokines(ctx)
     out["cytokines"] = {
         r["cytokine"]: {
-            "groups": {g: {"n": v["n"], "median": v["median"], "q1": v["q1"], "q3": v["q3"]} for g, v in r["groups"].items()},
+            "groups": {
+                g: {"n": v["n"], "median": v["median"], "q1": v["q1"], "q3": v["q3"]} for g, v in r["groups"].items()
+            },
             "median": {g: v["median"] for g, v in r["groups"].items()},
             "p_value": r["p_value"],
             "q_value": r["q_value"],
@@ -737,11 +815,15 @@ def analyze_to_dict(cohort: Cohort, flt: CohortFilter, group_by: str = "treatmen
         "n_patients": len(ds.courses),
         "overall": {col: _summary_dict(s) for col, s in ds.overall.items()},
         "by_cv_shock": [
-            {"variable": r["variable"], "groups": r["groups"], "p_value": r["p_value"], "test": r["test"]} for r in ds.records
+            {"variable": r["variable"], "groups": r["groups"], "p_value": r["p_value"], "test": r["test"]}
+            for r in ds.records
         ],
     }
     lb = labs(ctx)
-    out["labs_first_value"] = {r["analyte"]: {"unit": r["unit"], "groups": r["groups"], "p_value": r["p_value"], "test": r["test"]} for r in lb.records}
+    out["labs_first_value"] = {
+        r["analyte"]: {"unit": r["unit"], "groups": r["groups"], "p_value": r["p_value"], "test": r["test"]}
+        for r in lb.records
+    }
     return _json_clean(out)
 
 
@@ -783,13 +865,21 @@ def _json_clean(o):
 
 def format_summary(d: dict) -> str:
     """Short human-readable text of :func:`analyze_to_dict` output (``analyze`` without ``--json``)."""
-    lines = [f"{d['description']}  (grouped by {d['group_by']}: " + ", ".join(f"{g} n={d['group_sizes'][g]}" for g in d["groups"]) + ")"]
+    lines = [
+        f"{d['description']}  (grouped by {d['group_by']}: "
+        + ", ".join(f"{g} n={d['group_sizes'][g]}" for g in d["groups"])
+        + ")"
+    ]
     if d.get("caution"):
         lines.append("CAUTION: " + d["caution"])
     lines.append("\nTable 1")
     for r in d["table1"]:
         p = stats.format_p(r["p_value"]) if r["p_value"] is not None else "n/a"
-        lines.append(f"  {r['variable']:<28} " + " | ".join(r["groups"][g]["text"] for g in d["groups"]) + f" | {r['test'] or '-'} p={p}")
+        lines.append(
+            f"  {r['variable']:<28} "
+            + " | ".join(r["groups"][g]["text"] for g in d["groups"])
+            + f" | {r['test'] or '-'} p={p}"
+        )
     f = d["fever"]
     lines.append(f"\nFever (origin {f['origin']}, < {f['threshold_c']} °C)")
     for g, c in f["curves"].items():
@@ -800,7 +890,9 @@ def format_summary(d: dict) -> str:
         lines.append(f"\nEcho {key}")
         for g, v in d["echo"][key]["groups"].items():
             p = stats.format_p(v["p_value"]) if v["p_value"] is not None else "n/a"
-            lines.append(f"  {g}: pairs={v['n_pairs']} {v['baseline_median']} → {v['followup_median']} ({v['test']}) p={p}")
+            lines.append(
+                f"  {g}: pairs={v['n_pairs']} {v['baseline_median']} → {v['followup_median']} ({v['test']}) p={p}"
+            )
     lines.append("\nCytokines")
     for c, v in d["cytokines"].items():
         p = stats.format_p(v["p_value"]) if v["p_value"] is not None else "n/a"

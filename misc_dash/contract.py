@@ -8,9 +8,10 @@ Names here are a contract that hospitals' scripts rely on: add, never rename.
 All times are relative to hospital admission: ``hour`` 0 = admission, ``day`` 0 = the calendar day of
 admission. No dates, names or record numbers belong in a cohort.
 """
+
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 BOOL_TRUE = ("1", "true", "yes", "y", "t")
 BOOL_FALSE = ("0", "false", "no", "n", "f")
@@ -107,14 +108,40 @@ PATIENTS = TableSpec(
         ColumnSpec("patient_id", "str", "Pseudonymous identifier, unique within the cohort. Never a record number."),
         ColumnSpec("age_years", "float", "Age at diagnosis.", unit="years", min=0, max=21),
         ColumnSpec("sex", "str", "Sex.", allowed=("M", "F")),
-        ColumnSpec("race", "str", "Race as recorded (free text, e.g. African American, Caucasian, Asian, Other).", nullable=True),
-        ColumnSpec("ethnicity", "str", "Ethnicity as recorded (free text, e.g. Latin-American, Not Latin-American).", nullable=True),
-        ColumnSpec("weight_kg", "float", "Body weight at admission (used for mg/dose).", unit="kg", min=0, min_exclusive=True, max=200, nullable=True),
+        ColumnSpec(
+            "race",
+            "str",
+            "Race as recorded (free text, e.g. African American, Caucasian, Asian, Other).",
+            nullable=True,
+        ),
+        ColumnSpec(
+            "ethnicity",
+            "str",
+            "Ethnicity as recorded (free text, e.g. Latin-American, Not Latin-American).",
+            nullable=True,
+        ),
+        ColumnSpec(
+            "weight_kg",
+            "float",
+            "Body weight at admission (used for mg/dose).",
+            unit="kg",
+            min=0,
+            min_exclusive=True,
+            max=200,
+            nullable=True,
+        ),
         _bool("sars_cov2_pcr", "SARS-CoV-2 PCR positive", nullable=True),
         _bool("kd_like", "Kawasaki-disease-like features (AHA criteria)"),
         _bool("cv_shock", "Cardiovascular shock: fluid-refractory hypotension needing vasoactive support"),
         _bool("ivig", "Received IVIG"),
-        ColumnSpec("ivig_start_hour", "float", "Start of the first IVIG infusion.", unit="hours since admission", min=0, nullable=True),
+        ColumnSpec(
+            "ivig_start_hour",
+            "float",
+            "Start of the first IVIG infusion.",
+            unit="hours since admission",
+            min=0,
+            nullable=True,
+        ),
         _bool("inflammatory_steroids", "Received inflammatory-dose corticosteroids (e.g. methylprednisolone)"),
         _bool("stress_hydrocortisone", "Received stress-dose hydrocortisone"),
         _bool("icu", "Admitted to intensive care", nullable=True),
@@ -179,7 +206,15 @@ ECHO = TableSpec(
     columns=(
         ColumnSpec("patient_id", "str", "Patient (must exist in patients)."),
         ColumnSpec("day", "int", "Day of the study.", unit="days since admission", min=0),
-        ColumnSpec("lvef_pct", "float", "Left-ventricular ejection fraction (Simpson biplane); normal ≥ 55.", unit="%", min=0, max=100, nullable=True),
+        ColumnSpec(
+            "lvef_pct",
+            "float",
+            "Left-ventricular ejection fraction (Simpson biplane); normal ≥ 55.",
+            unit="%",
+            min=0,
+            max=100,
+            nullable=True,
+        ),
         ColumnSpec(
             "strain_ap4_pct",
             "float",
@@ -258,7 +293,7 @@ def data_dictionary_markdown() -> str:
         "A cohort is a folder of CSV files (one per table, named `<table>.csv`) or one `.xlsx` workbook with one "
         "sheet per table (same names). All times are relative to hospital admission: `hour` 0 = admission, `day` 0 "
         "= the calendar day of admission. No dates, names or record numbers. Booleans accept 0/1, true/false, yes/no. "
-        "An optional `metadata.json` (`{\"name\": …, \"synthetic\": true|false, \"description\": …}`) names the cohort.",
+        'An optional `metadata.json` (`{"name": …, "synthetic": true|false, "description": …}`) names the cohort.',
         "",
         "Empty template: `data/template/` (CSV headers) and `data/template.xlsx`.",
         "",

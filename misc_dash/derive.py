@@ -9,6 +9,7 @@
 All functions are pure functions of a :class:`misc_dash.loading.Cohort` (or its tables) and vectorised, so
 they run on 100,000 synthetic patients as well as on 46 real ones.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -65,7 +66,9 @@ def anakinra_courses(doses: pd.DataFrame, patients: pd.DataFrame) -> pd.DataFram
         return pd.DataFrame(columns=list(COURSE_COLUMNS), index=pd.Index([], name="patient_id"))
     d = doses.sort_values(["patient_id", "day"], kind="stable").copy()
     w = patients.set_index("patient_id")["weight_kg"].astype(float)
-    d["mg_per_dose"] = d["dose_mg_kg_day"].astype(float) * d["patient_id"].map(w).astype(float) / d["doses_per_day"].astype(float)
+    d["mg_per_dose"] = (
+        d["dose_mg_kg_day"].astype(float) * d["patient_id"].map(w).astype(float) / d["doses_per_day"].astype(float)
+    )
     given = d["doses_given"].astype(float).fillna(d["doses_per_day"].astype(float))
     d["fraction"] = np.minimum(given / d["doses_per_day"].astype(float), 1.0)
     g = d.groupby("patient_id", sort=False)
@@ -100,7 +103,9 @@ def treatment_group(ivig: pd.Series, anakinra: pd.Series, inflammatory: pd.Serie
 
 def phenotype(kd_like: pd.Series, cv_shock: pd.Series) -> pd.Series:
     kd, shock = _flag(kd_like), _flag(cv_shock)
-    return pd.Series(np.select([~kd & ~shock, kd & ~shock, ~kd & shock], PHENOTYPES[:3], default=PHENOTYPES[3]), index=kd.index)
+    return pd.Series(
+        np.select([~kd & ~shock, kd & ~shock, ~kd & shock], PHENOTYPES[:3], default=PHENOTYPES[3]), index=kd.index
+    )
 
 
 def patient_frame(cohort) -> pd.DataFrame:
@@ -117,7 +122,9 @@ def patient_frame(cohort) -> pd.DataFrame:
     stress = _flag(p["stress_hydrocortisone"])
     p["cs"] = infl | stress
     p["anakinra"] = p["patient_id"].isin(courses.index)
-    p["treatment_group"] = pd.Categorical(treatment_group(ivig, p["anakinra"], infl, p["cs"]), categories=TREATMENT_GROUPS, ordered=True)
+    p["treatment_group"] = pd.Categorical(
+        treatment_group(ivig, p["anakinra"], infl, p["cs"]), categories=TREATMENT_GROUPS, ordered=True
+    )
     p["phenotype"] = pd.Categorical(phenotype(p["kd_like"], p["cv_shock"]), categories=PHENOTYPES, ordered=True)
     p = p.join(courses, on="patient_id")
     anak_start = p["start_day"].astype(float) * 24.0
@@ -205,7 +212,14 @@ def defervescence(
     analysed = set(table["patient_id"])
     for pid in pf["patient_id"]:
         if pid in no_origin:
-            reasons.append((pid, "no anakinra" if origin == "anakinra" else "no treatment start (ivig_start_hour and anakinra both missing)"))
+            reasons.append(
+                (
+                    pid,
+                    "no anakinra"
+                    if origin == "anakinra"
+                    else "no treatment start (ivig_start_hour and anakinra both missing)",
+                )
+            )
         elif pid not in analysed:
             reasons.append((pid, "no temperature reading at or after the origin"))
     excluded = pd.DataFrame(reasons, columns=["patient_id", "reason"])

@@ -11,15 +11,16 @@ Tolerance per kind of number (stated in every row):
 Rows the paper's own methods cannot reproduce are ``required: false`` with a ``why`` and are reported as
 "not reproducible" (never as a pass).
 """
+
 from __future__ import annotations
 
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,7 @@ import pandas as pd
 from . import analyses as A
 from . import derive, stats
 from .filters import CohortFilter
-from .loading import REPO_ROOT, Cohort, load_cohort, DEFAULT_COHORT_DIR
+from .loading import DEFAULT_COHORT_DIR, REPO_ROOT, Cohort, load_cohort
 
 PUBLISHED = REPO_ROOT / "data" / "published.json"
 MONO, ANA = "Without anakinra", "With anakinra"
@@ -60,7 +61,7 @@ def tolerance_text(rec: dict) -> str:
     if rec.get("tolerance") is not None:
         return f"± {rec['tolerance']:g}"
     d = int(rec.get("decimals", 0))
-    return f"± {0.5 * 10 ** -d:g} (rounds to the published text)"
+    return f"± {0.5 * 10**-d:g} (rounds to the published text)"
 
 
 def matches(value: float | None, rec: dict) -> bool:
@@ -76,7 +77,7 @@ def matches(value: float | None, rec: dict) -> bool:
     if rec.get("tolerance") is not None:
         return abs(value - float(rec["value"])) <= float(rec["tolerance"]) + 1e-9
     d = int(rec.get("decimals", 0))
-    return abs(value - float(rec["value"])) <= 0.5 * 10 ** -d + 1e-9
+    return abs(value - float(rec["value"])) <= 0.5 * 10**-d + 1e-9
 
 
 # ------------------------------------------------------------------------------------------ computing
@@ -141,7 +142,16 @@ T2_ROWS = {
     "duration": "Treatment duration, days",
 }
 T2_GROUPS = {"no_shock": "− CV shock", "shock": "+ CV shock"}
-T3_EVENTS = {"elevated_lft": "elevated_lft", "neutropenia": "neutropenia", "hemolytic_anemia": "hemolytic_anemia", "anaphylaxis": "anaphylaxis", "rash": "rash", "rehospitalization": "rehospitalization", "thrombosis": "thrombosis", "death": "death"}
+T3_EVENTS = {
+    "elevated_lft": "elevated_lft",
+    "neutropenia": "neutropenia",
+    "hemolytic_anemia": "hemolytic_anemia",
+    "anaphylaxis": "anaphylaxis",
+    "rash": "rash",
+    "rehospitalization": "rehospitalization",
+    "thrombosis": "thrombosis",
+    "death": "death",
+}
 T3_GROUPS = {"mono": "IVIG monotherapy", "ana_no_cs": NOCS, "ana_cs": CS}
 
 
@@ -155,8 +165,15 @@ def compute(rec_id: str, eng: _Engine) -> float | None:
     if head == "los":
         return getattr(stats.describe_continuous(eng.pf["length_of_stay_days"]), rest[0])
     handlers = {
-        "table1": _table1, "table2": _table2, "table3": _table3, "table4": _table4, "anakinra": _anakinra,
-        "echo": _echo, "fever": _fever, "labs": _labs, "text": _text,
+        "table1": _table1,
+        "table2": _table2,
+        "table3": _table3,
+        "table4": _table4,
+        "anakinra": _anakinra,
+        "echo": _echo,
+        "fever": _fever,
+        "labs": _labs,
+        "text": _text,
     }
     if head not in handlers:
         raise KeyError(rec_id)
@@ -349,8 +366,8 @@ def fidelity_report(cohort: Cohort | None = None, published: list[dict] | None =
     df = pd.DataFrame(rows)
     req = df[df["required"]]
     summary = {
-        "rows": int(len(df)),
-        "required": int(len(req)),
+        "rows": len(df),
+        "required": len(req),
         "required_pass": int((req["status"] == "pass").sum()),
         "required_fail": int((req["status"] == "FAIL").sum()),
         "not_reproducible": int((df["status"] == "not reproducible").sum()),
@@ -378,7 +395,10 @@ def format_report(rep: FidelityReport) -> str:
         f"{'status':<17} {'id':<44} {'published':>10} {'ours':>12}  tolerance",
     ]
     for r in rep.rows.itertuples():
-        lines.append(f"{r.status:<17} {r.id:<44} {r.published:>10} {r.reconstructed:>12}  {r.tolerance}" + (f"  — {r.note}" if r.status != "pass" and r.note else ""))
+        lines.append(
+            f"{r.status:<17} {r.id:<44} {r.published:>10} {r.reconstructed:>12}  {r.tolerance}"
+            + (f"  — {r.note}" if r.status != "pass" and r.note else "")
+        )
     lines.append("")
     lines.append("PASSED" if rep.passed else "FAILED: at least one required row does not reproduce")
     return "\n".join(lines)

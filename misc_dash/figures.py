@@ -17,11 +17,13 @@ No streamlit here (``ui.py`` draws the figures). Conventions shared by every bui
 - **Built as dicts** (:class:`~misc_dash.plotspec.FigureSpec`) and wrapped in a ``go.Figure`` once at the end:
   plotly's per-call validation cost 75–150 ms per figure; tests validate every builder's output in full.
 """
+
 from __future__ import annotations
 
 import math
 import re
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -112,7 +114,7 @@ def _color_of(g: str, cmap: Mapping[str, str]) -> str:
 
 
 def rgba(hex_color: str, alpha: float) -> str:
-    """"#0072B2", 0.2 → "rgba(0,114,178,0.2)"."""
+    """ "#0072B2", 0.2 → "rgba(0,114,178,0.2)"."""
     h = hex_color.lstrip("#")
     if len(h) == 3:
         h = "".join(c * 2 for c in h)
@@ -206,7 +208,15 @@ def _margins_for_labels(fig: FigureSpec, bottom: int) -> tuple[int, int, int]:
     return int(round(left)), right, bottom
 
 
-def _style(fig: FigureSpec, title: str, subtitle: str | None = None, height: int = 560, legend: str = "top", extra_top: int = 0, bottom: int = 70) -> FigureSpec:
+def _style(
+    fig: FigureSpec,
+    title: str,
+    subtitle: str | None = None,
+    height: int = 560,
+    legend: str = "top",
+    extra_top: int = 0,
+    bottom: int = 70,
+) -> FigureSpec:
     """Template, fonts, title (+ subtitle) pinned to the top, legend placement, margins sized to fit them."""
     sub_lines = (subtitle.count("<br>") + 1) if subtitle else 0
     t: dict[str, Any] = {
@@ -233,11 +243,29 @@ def _style(fig: FigureSpec, title: str, subtitle: str | None = None, height: int
     if legend == "top":
         rows = _legend_rows(fig)
         fig.update_layout(
-            legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "yref": "paper", "xanchor": "left", "x": 0.0, "font": {"size": BASE_FONT - 1}, "title": None},
+            legend={
+                "orientation": "h",
+                "yanchor": "bottom",
+                "y": 1.0,
+                "yref": "paper",
+                "xanchor": "left",
+                "x": 0.0,
+                "font": {"size": BASE_FONT - 1},
+                "title": None,
+            },
         )
         top += 26 * rows + 8
     elif legend == "right":
-        fig.update_layout(legend={"orientation": "v", "yanchor": "top", "y": 1.0, "xanchor": "left", "x": 1.02, "font": {"size": BASE_FONT - 1}})
+        fig.update_layout(
+            legend={
+                "orientation": "v",
+                "yanchor": "top",
+                "y": 1.0,
+                "xanchor": "left",
+                "x": 1.02,
+                "font": {"size": BASE_FONT - 1},
+            }
+        )
     left, right, bottom = _margins_for_labels(fig, bottom)
     fig.update_layout(margin={"l": left, "r": right, "t": top, "b": bottom})
     fig.update_xaxes(title={"font": {"size": BASE_FONT + 1}}, tickfont={"size": BASE_FONT - 1}, automargin=True)
@@ -262,7 +290,15 @@ def _log_ticks(values: Any) -> tuple[list[float], list[str]] | None:
 def empty_figure(message: str = "No data for this selection.", title: str | None = None) -> go.Figure:
     """A figure with a centred message and hidden axes (for "no data for this selection")."""
     fig = FigureSpec()
-    fig.add_annotation(text=_esc(message), x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font={"size": BASE_FONT + 3, "color": "#555555"})
+    fig.add_annotation(
+        text=_esc(message),
+        x=0.5,
+        y=0.5,
+        xref="paper",
+        yref="paper",
+        showarrow=False,
+        font={"size": BASE_FONT + 3, "color": "#555555"},
+    )
     _style(fig, title or "", height=300, legend="none")
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
@@ -281,7 +317,9 @@ def _fmt_num(x: float | None, digits: int = 3) -> str:
 
 
 # ------------------------------------------------------------------------------------------------ per-patient lines
-def _patient_lines(df: pd.DataFrame, x: str, y: str, label: pd.Series | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _patient_lines(
+    df: pd.DataFrame, x: str, y: str, label: pd.Series | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Concatenate per-patient polylines (sorted by x) with a NaN gap after each patient (vectorised).
 
     Returns x, y (float arrays, NaN = gap) and a 1-D object array for hover (``label`` per row, default the
@@ -319,7 +357,9 @@ def _with_day(df: pd.DataFrame, x: str) -> pd.Series | None:
 
 def _group_median(df: pd.DataFrame, x: str, y: str, min_n: int = MIN_MEDIAN_N) -> pd.DataFrame:
     """Median over patients per x (a patient's several values on one day averaged first); days with >= min_n."""
-    empty = pd.DataFrame({x: np.array([], dtype=float), "median": np.array([], dtype=float), "n": np.array([], dtype=int)})
+    empty = pd.DataFrame(
+        {x: np.array([], dtype=float), "median": np.array([], dtype=float), "n": np.array([], dtype=int)}
+    )
     if df.empty:
         return empty
     # numpy (this runs for every group on every rerun): rows without x or patient are dropped, like groupby
@@ -368,7 +408,11 @@ def _threshold_line(fig: FigureSpec, y: float, text: str, **kw) -> None:
     fig.add_hline(
         y=y,
         line={"dash": "dot", "color": "#333333", "width": 2},
-        annotation={"text": text, "font": {"size": BASE_FONT - 1, "color": "#333333"}, "bgcolor": "rgba(255,255,255,0.8)"},
+        annotation={
+            "text": text,
+            "font": {"size": BASE_FONT - 1, "color": "#333333"},
+            "bgcolor": "rgba(255,255,255,0.8)",
+        },
         annotation_position="top right",
         **kw,
     )
@@ -376,10 +420,10 @@ def _threshold_line(fig: FigureSpec, y: float, text: str, **kw) -> None:
 
 # ================================================================================================ 1 Kaplan–Meier
 def build_km_figure(
-    curves: Mapping[str, "KMCurve"],
+    curves: Mapping[str, KMCurve],
     order: Sequence[str] | None = None,
     at_risk_days: Sequence[float] = (0, 2, 4, 6, 8, 10, 12, 14),
-    logrank: "TestResult | None" = None,
+    logrank: TestResult | None = None,
     origin: str = "admission",
     threshold_c: float = 38.0,
     show_ci: bool = True,
@@ -402,7 +446,9 @@ def build_km_figure(
     xmax = max([tmax, *at_risk_days]) if at_risk_days else tmax
     n_rows = len(groups)
     table_frac = min(0.12 + 0.055 * n_rows, 0.42)
-    fig = FigureSpec.subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[1 - table_frac, table_frac], vertical_spacing=0.13)
+    fig = FigureSpec.subplots(
+        rows=2, cols=1, shared_xaxes=True, row_heights=[1 - table_frac, table_frac], vertical_spacing=0.13
+    )
     for g in groups:
         c = curves[g]
         col = cmap[g]
@@ -411,9 +457,33 @@ def build_km_figure(
         if show_ci:
             lo = np.asarray(c.ci_lower, float)
             hi = np.asarray(c.ci_upper, float)
-            fig.add_trace(scatter(x=t, y=lo, mode="lines", line={"width": 0, "shape": "hv", "color": col}, legendgroup=g, showlegend=False, hoverinfo="skip", name=f"{g} 95% CI lower"), row=1, col=1)
             fig.add_trace(
-                scatter(x=t, y=hi, mode="lines", line={"width": 0, "shape": "hv", "color": col}, fill="tonexty", fillcolor=rgba(col, 0.15), legendgroup=g, showlegend=False, hoverinfo="skip", name=f"{g} 95% CI"),
+                scatter(
+                    x=t,
+                    y=lo,
+                    mode="lines",
+                    line={"width": 0, "shape": "hv", "color": col},
+                    legendgroup=g,
+                    showlegend=False,
+                    hoverinfo="skip",
+                    name=f"{g} 95% CI lower",
+                ),
+                row=1,
+                col=1,
+            )
+            fig.add_trace(
+                scatter(
+                    x=t,
+                    y=hi,
+                    mode="lines",
+                    line={"width": 0, "shape": "hv", "color": col},
+                    fill="tonexty",
+                    fillcolor=rgba(col, 0.15),
+                    legendgroup=g,
+                    showlegend=False,
+                    hoverinfo="skip",
+                    name=f"{g} 95% CI",
+                ),
                 row=1,
                 col=1,
             )
@@ -490,9 +560,34 @@ def build_km_figure(
     tickvals = at_risk_days if at_risk_days else None
     fig.update_xaxes(tickvals=tickvals, showticklabels=True, title={"text": xlabel}, row=1, col=1)
     fig.update_xaxes(tickvals=tickvals, showticklabels=False, showgrid=False, row=2, col=1)
-    fig.update_yaxes(range=[-0.02, 1.03], tickformat=".0%", title={"text": f"Proportion still febrile<br>(≥ {threshold_c:g} °C)"}, row=1, col=1)
-    fig.update_yaxes(range=[-0.6, n_rows - 0.4], tickvals=list(range(n_rows - 1, -1, -1)), ticktext=ticktext, showgrid=False, zeroline=False, fixedrange=True, row=2, col=1)
-    fig.add_annotation(text="<b>Number at risk</b>", xref="paper", yref="y2 domain", x=0.0, y=1.0, yanchor="bottom", xanchor="left", showarrow=False, font={"size": BASE_FONT})
+    fig.update_yaxes(
+        range=[-0.02, 1.03],
+        tickformat=".0%",
+        title={"text": f"Proportion still febrile<br>(≥ {threshold_c:g} °C)"},
+        row=1,
+        col=1,
+    )
+    fig.update_yaxes(
+        range=[-0.6, n_rows - 0.4],
+        tickvals=list(range(n_rows - 1, -1, -1)),
+        ticktext=ticktext,
+        showgrid=False,
+        zeroline=False,
+        fixedrange=True,
+        row=2,
+        col=1,
+    )
+    fig.add_annotation(
+        text="<b>Number at risk</b>",
+        xref="paper",
+        yref="y2 domain",
+        x=0.0,
+        y=1.0,
+        yanchor="bottom",
+        xanchor="left",
+        showarrow=False,
+        font={"size": BASE_FONT},
+    )
     subtitle = "Kaplan–Meier, 95% CI bands; + censored; dotted = median"
     if logrank is not None:
         subtitle = f"{_esc(logrank.label())}<br>{subtitle}"
@@ -570,7 +665,7 @@ def build_paired_slope(
     order: Sequence[str] | None,
     measure: str = "lvef_pct",
     normal: float = 55.0,
-    tests: Mapping[str, "TestResult | None"] | None = None,
+    tests: Mapping[str, TestResult | None] | None = None,
     colors: Mapping[str, str] | None = None,
 ) -> go.Figure:
     """Baseline → follow-up per patient, one panel per group (shared y), median markers, Wilcoxon label and
@@ -598,7 +693,9 @@ def build_paired_slope(
             line2 += f": p {p}" if p[:1] in "<>" else f": p = {p}"
             line3 = f"<br><span style='font-size:{BASE_FONT - 3}px'>{_esc(t.test)}</span>"
         titles.append(f"<b>{_wrap(g, 26)}</b><br><span style='font-size:{BASE_FONT - 1}px'>{_esc(line2)}</span>{line3}")
-    fig = FigureSpec.subplots(rows=1, cols=ncol, shared_yaxes=True, horizontal_spacing=0.04 if ncol > 1 else 0.0, subplot_titles=titles)
+    fig = FigureSpec.subplots(
+        rows=1, cols=ncol, shared_yaxes=True, horizontal_spacing=0.04 if ncol > 1 else 0.0, subplot_titles=titles
+    )
     for a in fig.layout.get("annotations", []):
         a["font"] = {"size": BASE_FONT}
     cats = ["Baseline", "Follow-up"]
@@ -651,7 +748,18 @@ def build_paired_slope(
     for k in range(1, ncol + 1):
         fig.add_hline(y=normal, line={"dash": "dot", "color": "#333333", "width": 2}, row=1, col=k)
     # label mid-panel (between the baseline and follow-up columns), where no marker or median diamond sits
-    fig.add_annotation(text=_normal_text(measure, normal), xref=f"x{ncol if ncol > 1 else ''} domain", x=0.5, xanchor="center", yref="y", y=normal, yanchor="bottom", showarrow=False, font={"size": BASE_FONT - 1, "color": "#333333"}, bgcolor="rgba(255,255,255,0.8)")
+    fig.add_annotation(
+        text=_normal_text(measure, normal),
+        xref=f"x{ncol if ncol > 1 else ''} domain",
+        x=0.5,
+        xanchor="center",
+        yref="y",
+        y=normal,
+        yanchor="bottom",
+        showarrow=False,
+        font={"size": BASE_FONT - 1, "color": "#333333"},
+        bgcolor="rgba(255,255,255,0.8)",
+    )
     fig.update_yaxes(title={"text": ytitle}, row=1, col=1)
     missing = [g for g in (order or ()) if g not in groups]
     sub = "Thin lines: patients (first echo → follow-up echo); diamonds: group median"
@@ -663,7 +771,9 @@ def build_paired_slope(
 
 
 # ================================================================================================ 4 cytokines (boxes)
-def build_cytokine_figure(values: pd.DataFrame, order: Sequence[str] | None, colors: Mapping[str, str] | None = None) -> go.Figure:
+def build_cytokine_figure(
+    values: pd.DataFrame, order: Sequence[str] | None, colors: Mapping[str, str] | None = None
+) -> go.Figure:
     """Fold difference over the upper limit of normal, log y axis; grouped boxes per cytokine with all points;
     reference line at 1. Values ≤ 0 cannot be drawn on a log axis: left out and counted in an annotation."""
     title = "Cytokines — fold difference from the upper limit of normal"
@@ -702,7 +812,18 @@ def build_cytokine_figure(values: pd.DataFrame, order: Sequence[str] | None, col
         )
     fig.add_hline(y=1, line={"dash": "dash", "color": "#333333", "width": 1.8})
     # annotations on a log axis take log10 positions (shapes take data values): log10(1) = 0
-    fig.add_annotation(text="upper limit of normal (fold 1)", xref="paper", x=1.0, xanchor="right", yref="y", y=0.0, yanchor="top", showarrow=False, font={"size": BASE_FONT - 2, "color": "#333333"}, bgcolor="rgba(255,255,255,0.8)")
+    fig.add_annotation(
+        text="upper limit of normal (fold 1)",
+        xref="paper",
+        x=1.0,
+        xanchor="right",
+        yref="y",
+        y=0.0,
+        yanchor="top",
+        showarrow=False,
+        font={"size": BASE_FONT - 2, "color": "#333333"},
+        bgcolor="rgba(255,255,255,0.8)",
+    )
     fig.update_layout(boxmode="group", boxgroupgap=0.25, boxgap=0.15)
     fig.update_xaxes(title={"text": "Cytokine"}, type="category", categoryorder="array", categoryarray=cyto_order)
     ticks = _log_ticks(d["fold_difference"])
@@ -714,14 +835,27 @@ def build_cytokine_figure(values: pd.DataFrame, order: Sequence[str] | None, col
         sub += f". {len(nonpos)} value{'s' if len(nonpos) != 1 else ''} ≤ 0 not drawn (log axis)"
         fig.add_annotation(
             text=f"{len(nonpos)} value{'s' if len(nonpos) != 1 else ''} ≤ 0 not drawn (log axis)",
-            xref="paper", yref="paper", x=1.0, y=-0.2, xanchor="right", yanchor="top", showarrow=False,
-            font={"size": BASE_FONT - 2, "color": "#555555"}, name="nonpositive_note",
+            xref="paper",
+            yref="paper",
+            x=1.0,
+            y=-0.2,
+            xanchor="right",
+            yanchor="top",
+            showarrow=False,
+            font={"size": BASE_FONT - 2, "color": "#555555"},
+            name="nonpositive_note",
         )
     return _style(fig, title, sub, height=580).figure()
 
 
 # ================================================================================================ 5 cytokine heatmap
-DIVERGING = [[0.0, "#0072B2"], [0.25, "#7FB8D8"], [0.5, "#F7F7F7"], [0.75, "#EAAE7F"], [1.0, "#D55E00"]]  # blue – white – vermillion
+DIVERGING = [
+    [0.0, "#0072B2"],
+    [0.25, "#7FB8D8"],
+    [0.5, "#F7F7F7"],
+    [0.75, "#EAAE7F"],
+    [1.0, "#D55E00"],
+]  # blue – white – vermillion
 SEQUENTIAL = [[0.0, "#F7FBFF"], [1.0, "#0072B2"]]
 
 
@@ -742,7 +876,11 @@ def build_cytokine_heatmap(records: Sequence[Mapping], order: Sequence[str] | No
             med, n = v.get("median"), v.get("n", 0)
             ok = med is not None and n and np.isfinite(med) and med > 0
             zr.append(float(np.log2(med)) if ok else None)
-            tr.append(f"{_fmt_num(med)}<br><span style='font-size:{BASE_FONT - 3}px'>n = {n}</span>" if n and med is not None else "—")
+            tr.append(
+                f"{_fmt_num(med)}<br><span style='font-size:{BASE_FONT - 3}px'>n = {n}</span>"
+                if n and med is not None
+                else "—"
+            )
             q1, q3 = v.get("q1"), v.get("q3")
             hr.append(
                 f"<b>{_esc(r['cytokine'])}</b> — {_esc(g)}<br>median {_fmt_num(med)} × ULN [{_fmt_num(q1)}, {_fmt_num(q3)}]<br>n = {n}"
@@ -753,32 +891,46 @@ def build_cytokine_heatmap(records: Sequence[Mapping], order: Sequence[str] | No
         text.append(tr)
         hover.append(hr)
         qv = r.get("q_value")
-        ylabels.append(f"{_esc(r['cytokine'])}" + (f" <span style='font-size:{BASE_FONT - 3}px'>(q {_p(qv)})</span>" if qv is not None else ""))
+        ylabels.append(
+            f"{_esc(r['cytokine'])}"
+            + (f" <span style='font-size:{BASE_FONT - 3}px'>(q {_p(qv)})</span>" if qv is not None else "")
+        )
     zz = np.array([[np.nan if v is None else v for v in row] for row in z], float)
     lim = float(np.nanmax(np.abs(zz))) if np.isfinite(zz).any() else 1.0
     lim = max(lim, 1.0)
-    fig = FigureSpec([
-        heatmap(
-            z=zz,
-            x=[_wrap(g, 18) for g in groups],
-            y=ylabels,
-            text=text,
-            texttemplate="%{text}",
-            textfont={"size": BASE_FONT - 1},
-            customdata=np.array(hover, dtype=object),
-            hovertemplate="%{customdata}<br>log2 = %{z:.2f}<extra></extra>",
-            colorscale=DIVERGING,
-            zmid=0,
-            zmin=-lim,
-            zmax=lim,
-            xgap=2,
-            ygap=2,
-            colorbar={"title": {"text": "log2 fold<br>difference", "font": {"size": BASE_FONT - 1}}, "tickfont": {"size": BASE_FONT - 2}},
-        )
-    ])
+    fig = FigureSpec(
+        [
+            heatmap(
+                z=zz,
+                x=[_wrap(g, 18) for g in groups],
+                y=ylabels,
+                text=text,
+                texttemplate="%{text}",
+                textfont={"size": BASE_FONT - 1},
+                customdata=np.array(hover, dtype=object),
+                hovertemplate="%{customdata}<br>log2 = %{z:.2f}<extra></extra>",
+                colorscale=DIVERGING,
+                zmid=0,
+                zmin=-lim,
+                zmax=lim,
+                xgap=2,
+                ygap=2,
+                colorbar={
+                    "title": {"text": "log2 fold<br>difference", "font": {"size": BASE_FONT - 1}},
+                    "tickfont": {"size": BASE_FONT - 2},
+                },
+            )
+        ]
+    )
     fig.update_yaxes(autorange="reversed", title={"text": "Cytokine (BH q-value across cytokines)"})
     fig.update_xaxes(title={"text": "Group"}, side="bottom")
-    return _style(fig, title, "Cell: median fold difference (× upper limit of normal) and n; 0 on the colour scale = fold 1 (ULN)", height=max(380, 130 + 48 * len(records)), legend="none").figure()
+    return _style(
+        fig,
+        title,
+        "Cell: median fold difference (× upper limit of normal) and n; 0 on the colour scale = fold 1 (ULN)",
+        height=max(380, 130 + 48 * len(records)),
+        legend="none",
+    ).figure()
 
 
 def _p(p: float | None) -> str:
@@ -797,7 +949,9 @@ def _id_route(df: pd.DataFrame) -> np.ndarray:
     return (df["patient_id"].astype(str) + np.where(r != "", " (" + r + ")", "")).to_numpy(object)
 
 
-def build_dosing_figure(daily: pd.DataFrame, x: str = "day_since_start", colors: Mapping[str, str] | None = None) -> go.Figure:
+def build_dosing_figure(
+    daily: pd.DataFrame, x: str = "day_since_start", colors: Mapping[str, str] | None = None
+) -> go.Figure:
     """Daily anakinra dose (mg/kg/day) per patient, coloured by CV shock, one trace per group (NaN gaps);
     open circle at the first day, triangle at the peak dose."""
     title = "Anakinra daily dose per patient"
@@ -824,15 +978,26 @@ def build_dosing_figure(daily: pd.DataFrame, x: str = "day_since_start", colors:
         xs, ys, _ = _patient_lines(pd.concat([sub, ends], ignore_index=True), x, "dose_mg_kg_day")
         fig.add_trace(
             scatter(
-                x=xs, y=ys, mode="lines", line={"color": rgba(col, 0.7), "width": 2, "shape": "hv"},
-                name=legend_name(g, sub["patient_id"].nunique()), legendgroup=g, connectgaps=False, hoverinfo="skip",
+                x=xs,
+                y=ys,
+                mode="lines",
+                line={"color": rgba(col, 0.7), "width": 2, "shape": "hv"},
+                name=legend_name(g, sub["patient_id"].nunique()),
+                legendgroup=g,
+                connectgaps=False,
+                hoverinfo="skip",
             )
         )
         fig.add_trace(
             scatter(
-                x=sub[x].to_numpy(float), y=sub["dose_mg_kg_day"].to_numpy(float),
+                x=sub[x].to_numpy(float),
+                y=sub["dose_mg_kg_day"].to_numpy(float),
                 customdata=_id_route(sub),
-                mode="markers", marker={"size": 5, "color": rgba(col, 0.7)}, name=f"{g} daily doses", legendgroup=g, showlegend=False,
+                mode="markers",
+                marker={"size": 5, "color": rgba(col, 0.7)},
+                name=f"{g} daily doses",
+                legendgroup=g,
+                showlegend=False,
                 hovertemplate=f"patient %{{customdata}} — {_esc(g)}<br>{day_word} %{{x:g}}<br>%{{y:.3~g}} mg/kg/day<extra></extra>",
             )
         )
@@ -842,16 +1007,22 @@ def build_dosing_figure(daily: pd.DataFrame, x: str = "day_since_start", colors:
         for pts, sym, label in ((first, "circle-open", "start"), (peak, "triangle-up", "peak")):
             fig.add_trace(
                 scatter(
-                    x=pts[x].to_numpy(float), y=pts["dose_mg_kg_day"].to_numpy(float),
+                    x=pts[x].to_numpy(float),
+                    y=pts["dose_mg_kg_day"].to_numpy(float),
                     customdata=_id_route(pts),
-                    mode="markers", marker={"symbol": sym, "size": 10, "color": col, "line": {"width": 2, "color": col}},
-                    name=f"{g} {label}", legendgroup=g, showlegend=False,
+                    mode="markers",
+                    marker={"symbol": sym, "size": 10, "color": col, "line": {"width": 2, "color": col}},
+                    name=f"{g} {label}",
+                    legendgroup=g,
+                    showlegend=False,
                     hovertemplate=f"patient %{{customdata}} — {_esc(g)} ({label})<br>{day_word} %{{x:g}}<br>%{{y:.3~g}} mg/kg/day<extra></extra>",
                 )
             )
     fig.update_xaxes(title={"text": xlabel}, zeroline=False)
     fig.update_yaxes(title={"text": "Anakinra dose (mg/kg/day)"}, rangemode="tozero")
-    return _style(fig, title, "One step line per patient (dose of day d holds until d + 1); ○ first day, ▲ peak dose").figure()
+    return _style(
+        fig, title, "One step line per patient (dose of day d holds until d + 1); ○ first day, ▲ peak dose"
+    ).figure()
 
 
 # ================================================================================================ 7 labs
@@ -898,16 +1069,28 @@ def build_labs_figure(
         hover_day = f"{day_word} %{{x:g}}"
         fig.add_trace(
             scatter(
-                x=xs, y=ys, customdata=cd, mode="lines+markers", line={"color": rgba(col, 0.45), "width": 1.3},
-                marker={"size": 5, "color": rgba(col, 0.6)}, name=legend_name(g, sub["patient_id"].nunique()), legendgroup=g,
-                connectgaps=False, hovertemplate=f"patient %{{customdata}} — {_esc(g)}<br>{hover_day}<br>{_esc(label)} %{{y:.3~g}} {_esc(unit)}<extra></extra>",
+                x=xs,
+                y=ys,
+                customdata=cd,
+                mode="lines+markers",
+                line={"color": rgba(col, 0.45), "width": 1.3},
+                marker={"size": 5, "color": rgba(col, 0.6)},
+                name=legend_name(g, sub["patient_id"].nunique()),
+                legendgroup=g,
+                connectgaps=False,
+                hovertemplate=f"patient %{{customdata}} — {_esc(g)}<br>{hover_day}<br>{_esc(label)} %{{y:.3~g}} {_esc(unit)}<extra></extra>",
             )
         )
         med = _group_median(sub, x, "value")
         if len(med):
             fig.add_trace(_median_trace(med, x, g, col, _esc(label), f" {_esc(unit)}", day_word))
     if x == "day_since_treatment":
-        fig.add_vline(x=0, line={"dash": "dash", "color": GREY, "width": 2}, annotation={"text": "treatment start", "font": {"size": BASE_FONT - 2, "color": "#444444"}}, annotation_position="top left")
+        fig.add_vline(
+            x=0,
+            line={"dash": "dash", "color": GREY, "width": 2},
+            annotation={"text": "treatment start", "font": {"size": BASE_FONT - 2, "color": "#444444"}},
+            annotation_position="top left",
+        )
     fig.update_xaxes(title={"text": xlabel}, zeroline=False)
     ytitle = f"{_esc(label)} ({_esc(unit)})" if unit else _esc(label)
     if log_y:
@@ -924,7 +1107,9 @@ def build_labs_figure(
 
 
 # ================================================================================================ 8 adverse events
-def build_ae_figure(records: Sequence[Mapping], order: Sequence[str] | None = None, colors: Mapping[str, str] | None = None) -> go.Figure:
+def build_ae_figure(
+    records: Sequence[Mapping], order: Sequence[str] | None = None, colors: Mapping[str, str] | None = None
+) -> go.Figure:
     """Horizontal grouped bars: % of patients with each adverse event per group, "k/n" on the bars; Fisher p in
     the event label (events in the records' order, top to bottom)."""
     title = "Adverse events — share of patients"
@@ -969,7 +1154,12 @@ def build_ae_figure(records: Sequence[Mapping], order: Sequence[str] | None = No
     fig.update_xaxes(title={"text": "Patients with the event (%)"}, range=[0, min(100, mx) * 1.15 + 8], ticksuffix=" %")
     fig.update_yaxes(autorange="reversed", type="category")
     h = 200 + len(records) * (22 * len(groups) + 20)
-    return _style(fig, title, "Bars: % of patients in the group; label: count/group size; p: Fisher's exact test", height=max(420, h)).figure()
+    return _style(
+        fig,
+        title,
+        "Bars: % of patients in the group; label: count/group size; p: Fisher's exact test",
+        height=max(420, h),
+    ).figure()
 
 
 # ================================================================================================ 9 cohort flow
@@ -1025,17 +1215,41 @@ def build_flow_figure(rows: Sequence[tuple[str, int, int]]) -> go.Figure:
         empty = n == 0
         fill = "#F2F2F2" if empty else ("#E8F1F8" if dep == 0 else "#FFFFFF")
         edge = "#AAAAAA" if empty else "#0072B2"
-        fig.add_shape(type="rect", x0=x0, x1=x0 + box_w(dep), y0=y[i] - box_h / 2, y1=y[i] + box_h / 2, line={"color": edge, "width": 1.5}, fillcolor=fill, layer="below")
+        fig.add_shape(
+            type="rect",
+            x0=x0,
+            x1=x0 + box_w(dep),
+            y0=y[i] - box_h / 2,
+            y1=y[i] + box_h / 2,
+            line={"color": edge, "width": 1.5},
+            fillcolor=fill,
+            layer="below",
+        )
         fig.add_annotation(
-            x=x0 + box_w(dep) / 2, y=y[i], text=f"{_wrap(label, 28 if dep else 20)}<br><b>n = {n}</b>{share}", showarrow=False,
-            font={"size": BASE_FONT - 1, "color": "#888888" if empty else "#222222"}, align="center", name=f"flow:{label}",
+            x=x0 + box_w(dep) / 2,
+            y=y[i],
+            text=f"{_wrap(label, 28 if dep else 20)}<br><b>n = {n}</b>{share}",
+            showarrow=False,
+            font={"size": BASE_FONT - 1, "color": "#888888" if empty else "#222222"},
+            align="center",
+            name=f"flow:{label}",
         )
         if p is not None:
             xp = rows[p][2] * col_w + box_w(rows[p][2])
             xm = (xp + x0) / 2
             lx += [xp, xm, xm, x0, None]
             ly += [y[p], y[p], y[i], y[i], None]
-    fig.add_trace(scatter(x=lx, y=ly, mode="lines", line={"color": "#888888", "width": 1.5}, hoverinfo="skip", showlegend=False, name="flow links"))
+    fig.add_trace(
+        scatter(
+            x=lx,
+            y=ly,
+            mode="lines",
+            line={"color": "#888888", "width": 1.5},
+            hoverinfo="skip",
+            showlegend=False,
+            name="flow links",
+        )
+    )
     fig.update_xaxes(visible=False, range=[-0.03, max_depth * col_w + box_w(max_depth) + 0.03], fixedrange=True)
     fig.update_yaxes(visible=False, range=[-(n_leaves - 1) - 0.55, 0.55], fixedrange=True)
     fig = _style(fig, "Cohort flow", None, height=max(320, 90 + 86 * n_leaves), legend="none")
@@ -1050,38 +1264,53 @@ def build_crosstab_figure(ct: pd.DataFrame) -> go.Figure:
     title = "Phenotype × treatment group"
     if ct is None or ct.empty:
         return empty_figure("No patients in the current selection.", title)
-    core = ct.drop(index=[i for i in ct.index if str(i) == "Total"], columns=[c for c in ct.columns if str(c) == "Total"], errors="ignore")
+    core = ct.drop(
+        index=[i for i in ct.index if str(i) == "Total"],
+        columns=[c for c in ct.columns if str(c) == "Total"],
+        errors="ignore",
+    )
     col_tot = core.sum(axis=0)
     row_tot = core.sum(axis=1)
     xl = [f"{_wrap(c, 16)}<br>(n = {int(col_tot[c])})" for c in core.columns]
     yl = [f"{_esc(r)} (n = {int(row_tot[r])})" for r in core.index]
     z = core.to_numpy(float)
-    fig = FigureSpec([
-        heatmap(
-            z=z, x=xl, y=yl, text=core.to_numpy(int).astype(str), texttemplate="%{text}", textfont={"size": BASE_FONT + 1},
-            colorscale=SEQUENTIAL, zmin=0, xgap=2, ygap=2, showscale=False,
-            hovertemplate="%{y}<br>%{x}<br><b>%{z:.0f} patients</b><extra></extra>",
-        )
-    ])
+    fig = FigureSpec(
+        [
+            heatmap(
+                z=z,
+                x=xl,
+                y=yl,
+                text=core.to_numpy(int).astype(str),
+                texttemplate="%{text}",
+                textfont={"size": BASE_FONT + 1},
+                colorscale=SEQUENTIAL,
+                zmin=0,
+                xgap=2,
+                ygap=2,
+                showscale=False,
+                hovertemplate="%{y}<br>%{x}<br><b>%{z:.0f} patients</b><extra></extra>",
+            )
+        ]
+    )
     fig.update_yaxes(autorange="reversed", title={"text": "Phenotype"})
     fig.update_xaxes(title={"text": "Treatment group"}, side="bottom")
     return _style(fig, title, "Number of patients", height=max(360, 160 + 60 * len(core.index)), legend="none").figure()
 
 
 __all__ = [
-    "OKABE_ITO",
     "FIXED_COLORS",
     "MIN_MEDIAN_N",
-    "group_colors",
-    "empty_figure",
-    "build_km_figure",
-    "build_echo_trajectories",
-    "build_paired_slope",
+    "OKABE_ITO",
+    "build_ae_figure",
+    "build_crosstab_figure",
     "build_cytokine_figure",
     "build_cytokine_heatmap",
     "build_dosing_figure",
-    "build_labs_figure",
-    "build_ae_figure",
+    "build_echo_trajectories",
     "build_flow_figure",
-    "build_crosstab_figure",
+    "build_km_figure",
+    "build_labs_figure",
+    "build_paired_slope",
+    "empty_figure",
+    "group_colors",
 ]

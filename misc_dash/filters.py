@@ -5,10 +5,11 @@
 only, no patient identifiers). :func:`assign_groups` turns a "compare by" choice into group labels in a fixed,
 documented order.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -88,7 +89,9 @@ class CohortFilter:
                 m[field] = pd.Series(_field_labels(pf, field), index=pf.index).isin(chosen)
         return m
 
-    def mask(self, pf: pd.DataFrame, skip: str | None = None, masks: Mapping[str, pd.Series] | None = None) -> pd.Series:
+    def mask(
+        self, pf: pd.DataFrame, skip: str | None = None, masks: Mapping[str, pd.Series] | None = None
+    ) -> pd.Series:
         """Patients kept by every active field except ``skip`` (``masks``: :meth:`field_masks`, if already made)."""
         ok = pd.Series(True, index=pf.index)
         for k, v in (self.field_masks(pf) if masks is None else masks).items():
@@ -127,7 +130,9 @@ class CohortFilter:
         if self.ethnicity:
             out.append("ethnicity: " + " or ".join(self.ethnicity))
         if self.pcr:
-            out.append("PCR " + " or ".join(x.lower() for x in self.pcr).replace("yes", "positive").replace("no", "negative"))
+            out.append(
+                "PCR " + " or ".join(x.lower() for x in self.pcr).replace("yes", "positive").replace("no", "negative")
+            )
         if self.icu:
             out.append("ICU " + " or ".join(x.lower() for x in self.icu))
         if self.cs:
@@ -151,7 +156,7 @@ class CohortFilter:
         return q
 
     @classmethod
-    def from_query_params(cls, params: Mapping[str, str], prefix: str = "") -> "CohortFilter":
+    def from_query_params(cls, params: Mapping[str, str], prefix: str = "") -> CohortFilter:
         """Inverse of :meth:`to_query_params`; unknown keys and malformed values are ignored."""
         kw = {}
         for f in fields(cls):
@@ -167,11 +172,13 @@ class CohortFilter:
                 kw[f.name] = tuple(x for x in str(raw).split("|") if x)
         return cls(**kw)
 
-    def with_(self, **kw) -> "CohortFilter":
+    def with_(self, **kw) -> CohortFilter:
         return replace(self, **kw)
 
 
-def option_counts(pf: pd.DataFrame, flt: CohortFilter, field: str, options, _masks: Mapping[str, pd.Series] | None = None) -> dict[str, int]:
+def option_counts(
+    pf: pd.DataFrame, flt: CohortFilter, field: str, options, _masks: Mapping[str, pd.Series] | None = None
+) -> dict[str, int]:
     """For each option of ``field``: how many patients the cohort would have with that option selected
     (given all *other* active filters) — the live count shown next to each option."""
     base = pf[flt.mask(pf, skip=field, masks=_masks)]
@@ -225,15 +232,21 @@ def assign_groups(pf: pd.DataFrame, grouping: Grouping) -> Groups:
     elif by == "custom":
         ma, mb = grouping.a.mask(pf), grouping.b.mask(pf)
         both = ma & mb
-        lab = pd.Series(np.where(ma & ~mb, grouping.a_name, np.where(mb & ~ma, grouping.b_name, None)), index=pf.index, dtype=object)
+        lab = pd.Series(
+            np.where(ma & ~mb, grouping.a_name, np.where(mb & ~ma, grouping.b_name, None)), index=pf.index, dtype=object
+        )
         order = (grouping.a_name, grouping.b_name)
         if both.any():
-            notes.append(f"{int(both.sum())} patient(s) match both {grouping.a_name} and {grouping.b_name} and are left out of the comparison.")
+            notes.append(
+                f"{int(both.sum())} patient(s) match both {grouping.a_name} and {grouping.b_name} and are left out of the comparison."
+            )
     else:
         raise ValueError(f"unknown grouping {by!r}; choose one of {GROUP_BY_CHOICES}")
     missing = lab.isna()
     if missing.any() and by != "custom":
-        notes.append(f"{int(missing.sum())} patient(s) with no recorded {GROUP_BY_TITLES.get(by, by)} are left out of the comparison.")
+        notes.append(
+            f"{int(missing.sum())} patient(s) with no recorded {GROUP_BY_TITLES.get(by, by)} are left out of the comparison."
+        )
     return Groups(lab, tuple(order), tuple(notes))
 
 
@@ -254,7 +267,9 @@ def _field_labels(pf: pd.DataFrame, field: str) -> np.ndarray:
     }[field](pf).to_numpy(dtype=object)
 
 
-def all_option_counts(pf: pd.DataFrame, flt: CohortFilter, options: Mapping[str, Sequence[str]]) -> dict[str, dict[str, int]]:
+def all_option_counts(
+    pf: pd.DataFrame, flt: CohortFilter, options: Mapping[str, Sequence[str]]
+) -> dict[str, dict[str, int]]:
     """:func:`option_counts` for several fields at once: the filter's masks are made once, and the counting is
     done on numpy arrays (the sidebar recounts every option on every filter change)."""
     masks = {k: v.to_numpy(dtype=bool) for k, v in flt.field_masks(pf).items()}

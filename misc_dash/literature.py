@@ -10,14 +10,16 @@ Case 003 (a letter with a day-by-day table whose column alignment was lost in th
 axis through ``table.anakinra_start`` in the JSON: the anakinra start is on the table's "3. day" (inferred from
 the narrative; see the anakinra row's ``alignment`` field), so an EF printed under "N. day" is at day N - 3.
 """
+
 from __future__ import annotations
 
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -448,10 +450,22 @@ def lvef_recovery_points(lit: Literature) -> pd.DataFrame:
     rec4 = s4.value("lvef_recovered_bound")
     pts.append(
         dict(
-            study_id=s4.id, study=s4.label, source=s4.source, kind="aggregate", phase="baseline",
-            day=0.0, day_low=nan, day_high=nan, day_qualifier="",
-            lvef_pct=_num(base["value"]), lvef_low=nan, lvef_high=nan, lvef_qualifier=_qual(base["value"]),
-            is_bound=True, n=n4, statistic="threshold for all 5 (bound, not a value)",
+            study_id=s4.id,
+            study=s4.label,
+            source=s4.source,
+            kind="aggregate",
+            phase="baseline",
+            day=0.0,
+            day_low=nan,
+            day_high=nan,
+            day_qualifier="",
+            lvef_pct=_num(base["value"]),
+            lvef_low=nan,
+            lvef_high=nan,
+            lvef_qualifier=_qual(base["value"]),
+            is_bound=True,
+            n=n4,
+            statistic="threshold for all 5 (bound, not a value)",
             label=f"LVEF {_qual(base['value'])} {_fmt(_num(base['value']))}% before anakinra (first-line)",
             anchor="baseline echo timing relative to anakinra not stated; plotted at day 0 (anakinra first line)",
             quote=base["quote"],
@@ -459,10 +473,22 @@ def lvef_recovery_points(lit: Literature) -> pd.DataFrame:
     )
     pts.append(
         dict(
-            study_id=s4.id, study=s4.label, source=s4.source, kind="aggregate", phase="follow-up",
-            day=t4["value"] / 24.0, day_low=t4["low"] / 24.0, day_high=t4["high"] / 24.0, day_qualifier="",
-            lvef_pct=_num(rec4["value"]), lvef_low=nan, lvef_high=nan, lvef_qualifier=_qual(rec4["value"]),
-            is_bound=True, n=n4, statistic="median (range) time to LVEF > 55%",
+            study_id=s4.id,
+            study=s4.label,
+            source=s4.source,
+            kind="aggregate",
+            phase="follow-up",
+            day=t4["value"] / 24.0,
+            day_low=t4["low"] / 24.0,
+            day_high=t4["high"] / 24.0,
+            day_qualifier="",
+            lvef_pct=_num(rec4["value"]),
+            lvef_low=nan,
+            lvef_high=nan,
+            lvef_qualifier=_qual(rec4["value"]),
+            is_bound=True,
+            n=n4,
+            statistic="median (range) time to LVEF > 55%",
             label=f"LVEF {_qual(rec4['value'])} {_fmt(_num(rec4['value']))}% in all {n4} at median "
             f"{_fmt(t4['value'])} h (range {_fmt(t4['low'])}–{_fmt(t4['high'])} h) from anakinra start",
             anchor="time reported from anakinra start (hours / 24)",
@@ -479,10 +505,22 @@ def lvef_recovery_points(lit: Literature) -> pd.DataFrame:
     r2 = s2.value("lvef_recovered_bound")
     pts.append(
         dict(
-            study_id=s2.id, study=s2.label, source=s2.source, kind="aggregate", phase="baseline",
-            day=0.0, day_low=nan, day_high=nan, day_qualifier="",
-            lvef_pct=_num(b2["value"]), lvef_low=float(b2["low"]), lvef_high=float(b2["high"]), lvef_qualifier="",
-            is_bound=False, n=n_hf, statistic=b2.get("statistic", "median"),
+            study_id=s2.id,
+            study=s2.label,
+            source=s2.source,
+            kind="aggregate",
+            phase="baseline",
+            day=0.0,
+            day_low=nan,
+            day_high=nan,
+            day_qualifier="",
+            lvef_pct=_num(b2["value"]),
+            lvef_low=float(b2["low"]),
+            lvef_high=float(b2["high"]),
+            lvef_qualifier="",
+            is_bound=False,
+            n=n_hf,
+            statistic=b2.get("statistic", "median"),
             label=f"median LVEF {_fmt(_num(b2['value']))}% [{_fmt(b2['low'])}–{_fmt(b2['high'])}] in the "
             f"{n_hf} with heart failure",
             anchor="baseline timing relative to anakinra not stated; plotted at day 0",
@@ -491,10 +529,22 @@ def lvef_recovery_points(lit: Literature) -> pd.DataFrame:
     )
     pts.append(
         dict(
-            study_id=s2.id, study=s2.label, source=s2.source, kind="aggregate", phase="follow-up",
-            day=t2["value"] / 24.0, day_low=nan, day_high=t2["value"] / 24.0, day_qualifier="≤",
-            lvef_pct=_num(r2["value"]), lvef_low=nan, lvef_high=nan, lvef_qualifier=_qual(r2["value"]),
-            is_bound=True, n=n_all, statistic="all patients, within the stated time",
+            study_id=s2.id,
+            study=s2.label,
+            source=s2.source,
+            kind="aggregate",
+            phase="follow-up",
+            day=t2["value"] / 24.0,
+            day_low=nan,
+            day_high=t2["value"] / 24.0,
+            day_qualifier="≤",
+            lvef_pct=_num(r2["value"]),
+            lvef_low=nan,
+            lvef_high=nan,
+            lvef_qualifier=_qual(r2["value"]),
+            is_bound=True,
+            n=n_all,
+            statistic="all patients, within the stated time",
             label=f"LVEF {_qual(r2['value'])} {_fmt(_num(r2['value']))}% within {_fmt(t2['value'])} h "
             f"('In all patients', n = {n_all})",
             anchor="'rapid (48 hours)' read as within 48 h of anakinra; plotted at 2 days",
@@ -565,8 +615,9 @@ def _cohort_traces(cohort_traj: pd.DataFrame | None) -> list[dict]:
                 name=f"Individual patients: cohort — {group} (n = {npat})",
                 legendgroup="cohort",
                 legendgrouptitle={"text": "Individual patients (cohort)"},
-                line=dict(color=COHORT_GREYS[k % len(COHORT_GREYS)], width=1,
-                          dash=COHORT_DASHES[k % len(COHORT_DASHES)]),
+                line=dict(
+                    color=COHORT_GREYS[k % len(COHORT_GREYS)], width=1, dash=COHORT_DASHES[k % len(COHORT_DASHES)]
+                ),
                 marker=dict(size=4, color=COHORT_GREYS[k % len(COHORT_GREYS)]),
                 opacity=0.7,
                 connectgaps=False,
@@ -643,10 +694,24 @@ def build_lvef_literature_figure(
                 legendgrouptitle={"text": "Aggregate reports (summary of a group)"},
                 line=dict(color=style["color"], width=1.5, dash="dash"),
                 marker=dict(color=style["color"], symbol=symbols, size=13, line=dict(width=2, color=style["color"])),
-                error_x=dict(type="data", symmetric=False, array=x_plus, arrayminus=x_minus,
-                             color=style["color"], thickness=1.5, width=6),
-                error_y=dict(type="data", symmetric=False, array=y_plus, arrayminus=y_minus,
-                             color=style["color"], thickness=1.5, width=6),
+                error_x=dict(
+                    type="data",
+                    symmetric=False,
+                    array=x_plus,
+                    arrayminus=x_minus,
+                    color=style["color"],
+                    thickness=1.5,
+                    width=6,
+                ),
+                error_y=dict(
+                    type="data",
+                    symmetric=False,
+                    array=y_plus,
+                    arrayminus=y_minus,
+                    color=style["color"],
+                    thickness=1.5,
+                    width=6,
+                ),
                 hovertext=hover,
                 hoverinfo="text",
             )
@@ -655,24 +720,37 @@ def build_lvef_literature_figure(
         for _, r in g[g["is_bound"]].iterrows():
             up = r["lvef_qualifier"] in (">", "≥")
             fig.add_annotation(
-                x=r["day"], y=r["lvef_pct"] + (5 if up else -5), ax=0, ay=28 if up else -28,
-                showarrow=True, arrowhead=2, arrowsize=1.2, arrowwidth=1.5, arrowcolor=style["color"], text="",
+                x=r["day"],
+                y=r["lvef_pct"] + (5 if up else -5),
+                ax=0,
+                ay=28 if up else -28,
+                showarrow=True,
+                arrowhead=2,
+                arrowsize=1.2,
+                arrowwidth=1.5,
+                arrowcolor=style["color"],
+                text="",
                 hovertext=f"{r['study']}: LVEF {r['lvef_qualifier']} {r['lvef_pct']:g}% is a bound",
             )
 
     # key for the open symbols
     fig.add_trace(
         scatter(
-            x=[None], y=[None], mode="markers",
+            x=[None],
+            y=[None],
+            mode="markers",
             name="Open triangle + arrow = reported bound (e.g. > 55%), not a measured value",
-            legendgroup="key", legendgrouptitle={"text": "Key"},
+            legendgroup="key",
+            legendgrouptitle={"text": "Key"},
             marker=dict(symbol="triangle-up-open", size=11, color="#444444"),
             hoverinfo="skip",
         )
     )
     fig.add_hline(
-        y=NORMAL_LVEF, line={"dash": "dot", "color": "#333333", "width": 1.5},
-        annotation={"text": "LVEF 55% (lower limit of normal)"}, annotation_position="bottom right",
+        y=NORMAL_LVEF,
+        line={"dash": "dot", "color": "#333333", "width": 1.5},
+        annotation={"text": "LVEF 55% (lower limit of normal)"},
+        annotation_position="bottom right",
     )
     fig.set_template("plotly_white")
     fig.update_layout(
@@ -752,9 +830,12 @@ def build_case003_timeline(lit: Literature, *, height: int = 820) -> go.Figure:
     t = lit.case003
     geo = _column_geometry(t)
     fig = FigureSpec.subplots(
-        rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.07, row_heights=[0.38, 0.24, 0.38],
-        subplot_titles=("Treatments (value printed per table column)", "Echocardiography",
-                        "Biomarkers (log scale)"),
+        rows=3,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.07,
+        row_heights=[0.38, 0.24, 0.38],
+        subplot_titles=("Treatments (value printed per table column)", "Echocardiography", "Biomarkers (log scale)"),
     )
     # treatments
     order = [label for _, label, _ in TREATMENT_ROWS]
@@ -776,21 +857,40 @@ def build_case003_timeline(lit: Literature, *, height: int = 820) -> go.Figure:
             bhover.append(f"{label}: {shown}<br>{note}<br>source: {row['source']}")
         fig.add_trace(
             bar(
-                x=bx, base=bbase, y=[label] * len(bx), orientation="h", name=label, marker={"color": color},
-                text=btext, textposition="inside", insidetextanchor="middle", hovertext=bhover, hoverinfo="text",
-                legendgroup="treatments", legendgrouptitle={"text": "Treatments"}, showlegend=False,
+                x=bx,
+                base=bbase,
+                y=[label] * len(bx),
+                orientation="h",
+                name=label,
+                marker={"color": color},
+                text=btext,
+                textposition="inside",
+                insidetextanchor="middle",
+                hovertext=bhover,
+                hoverinfo="text",
+                legendgroup="treatments",
+                legendgrouptitle={"text": "Treatments"},
+                showlegend=False,
             ),
-            row=1, col=1,
+            row=1,
+            col=1,
         )
         if sx:
             fig.add_trace(
                 scatter(
-                    x=sx, y=[label] * len(sx), mode="markers+text", text=["stop"] * len(sx),
-                    textposition="middle right", marker=dict(symbol="x-thin-open", size=10, color=color,
-                                                             line=dict(width=2, color=color)),
-                    name=f"{label}: stop", hovertext=shover, hoverinfo="text", showlegend=False,
+                    x=sx,
+                    y=[label] * len(sx),
+                    mode="markers+text",
+                    text=["stop"] * len(sx),
+                    textposition="middle right",
+                    marker=dict(symbol="x-thin-open", size=10, color=color, line=dict(width=2, color=color)),
+                    name=f"{label}: stop",
+                    hovertext=shover,
+                    hoverinfo="text",
+                    showlegend=False,
                 ),
-                row=1, col=1,
+                row=1,
+                col=1,
             )
     fig.update_yaxes(categoryorder="array", categoryarray=list(reversed(order)), row=1, col=1)
 
@@ -811,12 +911,17 @@ def build_case003_timeline(lit: Literature, *, height: int = 820) -> go.Figure:
         flag = "" if row["complete"] else " ⚠ alignment ambiguous"
         fig.add_trace(
             scatter(
-                x=xs, y=ys, mode="lines+markers", name=f"{label}{flag}",
+                x=xs,
+                y=ys,
+                mode="lines+markers",
+                name=f"{label}{flag}",
                 line=dict(color=color, width=2, dash=dash),
                 marker=dict(symbol=symbols, size=9, color=color, line=dict(width=1.5, color=color)),
-                hovertext=hover, hoverinfo="text",
+                hovertext=hover,
+                hoverinfo="text",
             ),
-            row=row_i, col=1,
+            row=row_i,
+            col=1,
         )
 
     for name, label, color, symbol, dash in ECHO_ROWS:
@@ -824,8 +929,14 @@ def build_case003_timeline(lit: Literature, *, height: int = 820) -> go.Figure:
     for name, label, color, symbol in BIOMARKER_ROWS:
         line_trace(name, label, color, symbol, "solid", 3)
 
-    fig.add_hline(y=NORMAL_LVEF, line={"dash": "dot", "color": "#333333"}, row=2, col=1,
-                  annotation={"text": "55%"}, annotation_position="bottom right")
+    fig.add_hline(
+        y=NORMAL_LVEF,
+        line={"dash": "dot", "color": "#333333"},
+        row=2,
+        col=1,
+        annotation={"text": "55%"},
+        annotation_position="bottom right",
+    )
     fig.update_yaxes(title={"text": "%"}, row=2, col=1)
     fig.update_yaxes(type="log", title={"text": "value (unit in legend)"}, row=3, col=1)
 
@@ -833,14 +944,35 @@ def build_case003_timeline(lit: Literature, *, height: int = 820) -> go.Figure:
     if start_col is not None:
         centre, width = geo[start_col]
         fig.add_vline(x=centre - width / 2, line={"dash": "dash", "color": OKABE_ITO["vermillion"]}, row="all", col=1)
-        fig.add_annotation(x=centre - width / 2, y=1.0, xref="x2", yref="y2 domain", xanchor="left", yanchor="top",
-                           text="anakinra start (inferred)", showarrow=False,
-                           font=dict(color=OKABE_ITO["vermillion"], size=11))
+        fig.add_annotation(
+            x=centre - width / 2,
+            y=1.0,
+            xref="x2",
+            yref="y2 domain",
+            xanchor="left",
+            yanchor="top",
+            text="anakinra start (inferred)",
+            showarrow=False,
+            font=dict(color=OKABE_ITO["vermillion"], size=11),
+        )
     ticks = sorted({int(c["table_day"]) for c in t.columns})
-    fig.update_xaxes(tickmode="array", tickvals=ticks, ticktext=[f"{d}" for d in ticks], row=3, col=1,
-                     title={"text": "Table day ('N. day' of the PICU follow-up; ≈ hospitalization day N + 1, inferred)"})
+    fig.update_xaxes(
+        tickmode="array",
+        tickvals=ticks,
+        ticktext=[f"{d}" for d in ticks],
+        row=3,
+        col=1,
+        title={"text": "Table day ('N. day' of the PICU follow-up; ≈ hospitalization day N + 1, inferred)"},
+    )
     fig.add_annotation(
-        x=0, y=-0.13, xref="paper", yref="paper", xanchor="left", yanchor="top", showarrow=False, align="left",
+        x=0,
+        y=-0.13,
+        xref="paper",
+        yref="paper",
+        xanchor="left",
+        yanchor="top",
+        showarrow=False,
+        align="left",
         text="⚠ Column alignment of rows with fewer than 10 values is ambiguous (see hover / data/literature.json).<br>"
         "Open markers: censored values ('< x'). Day 3 is printed twice in the table and is split in two halves.",
         font=dict(size=11),
@@ -848,7 +980,10 @@ def build_case003_timeline(lit: Literature, *, height: int = 820) -> go.Figure:
     fig.set_template("plotly_white")
     fig.update_layout(
         title=dict(text="Case 003 (8-year-old girl): treatments, echocardiography and biomarkers by day"),
-        height=height, barmode="overlay", margin=dict(l=170, r=320, b=130),  # labels left, legend right: no push
-        legend=dict(groupclick="toggleitem"), hovermode="closest",
+        height=height,
+        barmode="overlay",
+        margin=dict(l=170, r=320, b=130),  # labels left, legend right: no push
+        legend=dict(groupclick="toggleitem"),
+        hovermode="closest",
     )
     return fig.figure()

@@ -8,17 +8,18 @@ tables (patients that do not exist, time points out of order) are small checks o
 
 Row numbers are the line numbers a user sees in a spreadsheet: the header is row 1, the first data row is row 2.
 """
+
 from __future__ import annotations
 
 import hashlib
-from collections import abc
 import io
 import json
 import warnings
-from dataclasses import dataclass, field
+from collections import abc
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Iterable, Mapping
 
 import pandas as pd
 import pandera.pandas as pa
@@ -102,13 +103,15 @@ class Cohort:
     def n_patients(self) -> int:
         return len(self.tables["patients"])
 
-    def __hash__(self) -> int:  # usable as a cache key: identical content → identical hash (for a subset: same parent, same ids)
+    def __hash__(
+        self,
+    ) -> int:  # usable as a cache key: identical content → identical hash (for a subset: same parent, same ids)
         return hash(self.fingerprint)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Cohort) and other.fingerprint == self.fingerprint
 
-    def subset(self, patient_ids: Iterable[str], name: str | None = None) -> "Cohort":
+    def subset(self, patient_ids: Iterable[str], name: str | None = None) -> Cohort:
         """The same cohort restricted to some patients (every table filtered)."""
         ids = pd.Index(list(patient_ids))
         tables = _SubsetTables(self.tables, ids)
@@ -117,8 +120,13 @@ class Cohort:
         h = hashlib.sha256(f"{self.fingerprint}|subset|".encode())
         h.update("\x1f".join(sorted(map(str, ids.unique()))).encode())
         return Cohort(
-            tables=tables, name=name or self.name, synthetic=self.synthetic,
-            description=self.description, source=self.source, warnings=self.warnings, fingerprint=h.hexdigest()[:16],
+            tables=tables,
+            name=name or self.name,
+            synthetic=self.synthetic,
+            description=self.description,
+            source=self.source,
+            warnings=self.warnings,
+            fingerprint=h.hexdigest()[:16],
         )
 
 
@@ -168,7 +176,9 @@ def _make_cohort(tables, name, synthetic, description, source, warns) -> Cohort:
 
 
 # --------------------------------------------------------------------------------------------- reading
-def read_raw_tables(path: str | Path | bytes, filename: str | None = None) -> tuple[dict[str, pd.DataFrame], dict, list[Problem], str]:
+def read_raw_tables(
+    path: str | Path | bytes, filename: str | None = None
+) -> tuple[dict[str, pd.DataFrame], dict, list[Problem], str]:
     """Read every table as text (no type conversion yet). Returns (tables, metadata, problems, label).
 
     ``path`` is a folder of CSVs, an ``.xlsx`` file, or the bytes of an uploaded ``.xlsx`` (then pass
@@ -183,7 +193,9 @@ def read_raw_tables(path: str | Path | bytes, filename: str | None = None) -> tu
     p = Path(path)
     label = p.name or str(p)
     if not p.exists():
-        problems.append(Problem(str(p), "no such file or folder", "give the path of a cohort folder of CSVs or an .xlsx workbook"))
+        problems.append(
+            Problem(str(p), "no such file or folder", "give the path of a cohort folder of CSVs or an .xlsx workbook")
+        )
         return tables, meta, problems, label
     if p.is_file():
         if p.suffix.lower() not in (".xlsx", ".xlsm"):
@@ -195,13 +207,22 @@ def read_raw_tables(path: str | Path | bytes, filename: str | None = None) -> tu
         name = f.stem
         if name not in C.TABLES_BY_NAME:
             problems.append(
-                Problem(f.name, f"unknown table '{name}' is ignored", f"name it one of: {', '.join(C.TABLES_BY_NAME)}", severity="warning")
+                Problem(
+                    f.name,
+                    f"unknown table '{name}' is ignored",
+                    f"name it one of: {', '.join(C.TABLES_BY_NAME)}",
+                    severity="warning",
+                )
             )
             continue
         try:
             tables[name] = pd.read_csv(f, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
         except Exception as exc:  # unreadable file: report, don't crash
-            problems.append(Problem(f.name, f"cannot be read as CSV ({type(exc).__name__})", "save it as UTF-8 CSV with a header row"))
+            problems.append(
+                Problem(
+                    f.name, f"cannot be read as CSV ({type(exc).__name__})", "save it as UTF-8 CSV with a header row"
+                )
+            )
     mf = p / C.METADATA_FILE
     if mf.exists():
         try:
@@ -209,7 +230,14 @@ def read_raw_tables(path: str | Path | bytes, filename: str | None = None) -> tu
             if not isinstance(meta, dict):
                 raise ValueError("not an object")
         except Exception:
-            problems.append(Problem(C.METADATA_FILE, "is not a JSON object", 'write e.g. {"name": "My cohort", "synthetic": false}', severity="warning"))
+            problems.append(
+                Problem(
+                    C.METADATA_FILE,
+                    "is not a JSON object",
+                    'write e.g. {"name": "My cohort", "synthetic": false}',
+                    severity="warning",
+                )
+            )
             meta = {}
     if not tables and not any(pr.severity == "error" for pr in problems):
         problems.append(Problem(label, "contains no cohort table", "add at least patients.csv (see data/template/)"))
@@ -222,9 +250,13 @@ def _read_workbook(src, label: str, problems: list[Problem]) -> tuple[dict[str, 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            sheets = pd.read_excel(src, sheet_name=None, dtype=str, keep_default_na=False, na_values=[""], engine="openpyxl")
+            sheets = pd.read_excel(
+                src, sheet_name=None, dtype=str, keep_default_na=False, na_values=[""], engine="openpyxl"
+            )
     except Exception as exc:
-        problems.append(Problem(label, f"cannot be read as an .xlsx workbook ({type(exc).__name__})", "save the workbook as .xlsx"))
+        problems.append(
+            Problem(label, f"cannot be read as an .xlsx workbook ({type(exc).__name__})", "save the workbook as .xlsx")
+        )
         return tables, meta
     for sheet, df in sheets.items():
         name = str(sheet).strip()
@@ -236,10 +268,21 @@ def _read_workbook(src, label: str, problems: list[Problem]) -> tuple[dict[str, 
                 if "synthetic" in meta:
                     meta["synthetic"] = str(meta["synthetic"]).strip().lower() in C.BOOL_TRUE
             except Exception:
-                problems.append(Problem(f"{label}[metadata]", "needs two columns: key, value", "or delete the sheet", severity="warning"))
+                problems.append(
+                    Problem(
+                        f"{label}[metadata]", "needs two columns: key, value", "or delete the sheet", severity="warning"
+                    )
+                )
             continue
         if name not in C.TABLES_BY_NAME:
-            problems.append(Problem(f"{label}[{name}]", f"unknown sheet '{name}' is ignored", f"name it one of: {', '.join(C.TABLES_BY_NAME)}", severity="warning"))
+            problems.append(
+                Problem(
+                    f"{label}[{name}]",
+                    f"unknown sheet '{name}' is ignored",
+                    f"name it one of: {', '.join(C.TABLES_BY_NAME)}",
+                    severity="warning",
+                )
+            )
             continue
         tables[name] = df
     return tables, meta
@@ -258,7 +301,9 @@ def _checks(col: C.ColumnSpec) -> list[pa.Check]:
 
 
 def _type_schema(spec: C.TableSpec, present: list[str]) -> pa.DataFrameSchema:
-    cols = {c.name: pa.Column(_PANDAS_DTYPE[c.dtype], coerce=True, nullable=True) for c in spec.columns if c.name in present}
+    cols = {
+        c.name: pa.Column(_PANDAS_DTYPE[c.dtype], coerce=True, nullable=True) for c in spec.columns if c.name in present
+    }
     return pa.DataFrameSchema(cols, strict=False)
 
 
@@ -269,7 +314,9 @@ def _value_schema(spec: C.TableSpec, present: list[str]) -> pa.DataFrameSchema:
         if c.name in present
     }
     unique = [u for u in spec.unique if u in present]
-    return pa.DataFrameSchema(cols, unique=unique if len(unique) == len(spec.unique) and unique else None, report_duplicates="all")
+    return pa.DataFrameSchema(
+        cols, unique=unique if len(unique) == len(spec.unique) and unique else None, report_duplicates="all"
+    )
 
 
 def schemas() -> dict[str, pa.DataFrameSchema]:
@@ -314,6 +361,7 @@ def _normalise_bools(df: pd.DataFrame, spec: C.TableSpec) -> pd.DataFrame:
     df = df.copy()
     for c in spec.columns:
         if c.dtype == "bool" and c.name in df:
+
             def conv(v):
                 if v is None or (isinstance(v, float) and pd.isna(v)):
                     return pd.NA
@@ -323,6 +371,7 @@ def _normalise_bools(df: pd.DataFrame, spec: C.TableSpec) -> pd.DataFrame:
                 if s in C.BOOL_FALSE:
                     return False
                 return v
+
             df[c.name] = df[c.name].map(conv).astype(object)
         elif c.dtype == "str" and c.name in df:
             df[c.name] = df[c.name].map(lambda v: v.strip() if isinstance(v, str) else v)
@@ -339,7 +388,13 @@ def _validate_table(name: str, raw: pd.DataFrame, file_label: str) -> tuple[pd.D
     for col in raw.columns:
         if col not in known:
             problems.append(
-                Problem(file_label, f"unknown column '{col}'", f"remove or rename it; columns of {name} are: {', '.join(spec.column_names)}", row=1, column=col)
+                Problem(
+                    file_label,
+                    f"unknown column '{col}'",
+                    f"remove or rename it; columns of {name} are: {', '.join(spec.column_names)}",
+                    row=1,
+                    column=col,
+                )
             )
     dup_cols = raw.columns[raw.columns.duplicated()].unique()
     for col in dup_cols:
@@ -348,7 +403,15 @@ def _validate_table(name: str, raw: pd.DataFrame, file_label: str) -> tuple[pd.D
         return None, problems
     for c in spec.columns:
         if c.required and c.name not in raw.columns:
-            problems.append(Problem(file_label, f"missing column '{c.name}'", f"add a column '{c.name}': {c.description}", row=1, column=c.name))
+            problems.append(
+                Problem(
+                    file_label,
+                    f"missing column '{c.name}'",
+                    f"add a column '{c.name}': {c.description}",
+                    row=1,
+                    column=c.name,
+                )
+            )
     present = [c.name for c in spec.columns if c.name in raw.columns]
     df = _normalise_bools(raw[present], spec)
 
@@ -366,7 +429,14 @@ def _validate_table(name: str, raw: pd.DataFrame, file_label: str) -> tuple[pd.D
             idx = int(r["index"])
             bad_cells.add((idx, col.name))
             problems.append(
-                Problem(file_label, _message_for(col, check), _fix_for(col, check), row=idx + 2, column=col.name, value=str(r["failure_case"]))
+                Problem(
+                    file_label,
+                    _message_for(col, check),
+                    _fix_for(col, check),
+                    row=idx + 2,
+                    column=col.name,
+                    value=str(r["failure_case"]),
+                )
             )
         for idx, colname in bad_cells:
             df.loc[idx, colname] = float("nan") if spec.column(colname).dtype == "float" else pd.NA
@@ -384,20 +454,37 @@ def _validate_table(name: str, raw: pd.DataFrame, file_label: str) -> tuple[pd.D
             colname = r["column"] if isinstance(r["column"], str) else None
             if check.startswith("dtype"):
                 continue
-            if r["schema_context"] == "DataFrameSchema" and ("unique" in check.lower() or check == "multiple_fields_uniqueness"):
+            if r["schema_context"] == "DataFrameSchema" and (
+                "unique" in check.lower() or check == "multiple_fields_uniqueness"
+            ):
                 if idx is None or idx in seen_dup_rows:
                     continue
                 seen_dup_rows.add(idx)
                 key = ", ".join(f"{k}={typed.loc[idx, k]}" for k in spec.unique)
                 problems.append(
-                    Problem(file_label, f"duplicate {'/'.join(spec.unique)} ({key})", "remove or merge the duplicate rows", row=idx + 2, column=spec.unique[-1])
+                    Problem(
+                        file_label,
+                        f"duplicate {'/'.join(spec.unique)} ({key})",
+                        "remove or merge the duplicate rows",
+                        row=idx + 2,
+                        column=spec.unique[-1],
+                    )
                 )
                 continue
             if idx is not None and (idx, colname) in bad_cells:
                 continue
             col = spec.column(colname) if colname in known else None
             val = None if pd.isna(r["failure_case"]) else str(r["failure_case"])
-            problems.append(Problem(file_label, _message_for(col, check), _fix_for(col, check), row=None if idx is None else idx + 2, column=colname, value=val))
+            problems.append(
+                Problem(
+                    file_label,
+                    _message_for(col, check),
+                    _fix_for(col, check),
+                    row=None if idx is None else idx + 2,
+                    column=colname,
+                    value=val,
+                )
+            )
     return typed, problems
 
 
@@ -412,7 +499,14 @@ def _check_patient_links(tables: dict[str, pd.DataFrame], labels: dict[str, str]
         unknown = df["patient_id"].notna() & ~df["patient_id"].isin(ids)
         for idx in df.index[unknown]:
             problems.append(
-                Problem(labels[name], "row for a patient who is not in patients", "add the patient to patients or fix the patient_id", row=int(idx) + 2, column="patient_id", value=str(df.at[idx, "patient_id"]))
+                Problem(
+                    labels[name],
+                    "row for a patient who is not in patients",
+                    "add the patient to patients or fix the patient_id",
+                    row=int(idx) + 2,
+                    column="patient_id",
+                    value=str(df.at[idx, "patient_id"]),
+                )
             )
     return problems
 
@@ -453,12 +547,22 @@ def _check_consistency(tables: dict[str, pd.DataFrame], labels: dict[str, str]) 
     for idx, r in pts.iterrows():
         if pd.notna(r.get("anakinra_indication")) and r["patient_id"] not in on_drug:
             out.append(
-                Problem(labels["patients"], "anakinra_indication is set but the patient has no anakinra_doses rows", "add the dose rows or clear the indication", row=int(idx) + 2, column="anakinra_indication", value=str(r["anakinra_indication"]), severity="warning")
+                Problem(
+                    labels["patients"],
+                    "anakinra_indication is set but the patient has no anakinra_doses rows",
+                    "add the dose rows or clear the indication",
+                    row=int(idx) + 2,
+                    column="anakinra_indication",
+                    value=str(r["anakinra_indication"]),
+                    severity="warning",
+                )
             )
     return out
 
 
-def validate_tables(raw: Mapping[str, pd.DataFrame], labels: Mapping[str, str] | None = None) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+def validate_tables(
+    raw: Mapping[str, pd.DataFrame], labels: Mapping[str, str] | None = None
+) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
     """Validate raw text tables; return (typed tables with every contract table present, problems)."""
     labels = dict(labels or {})
     problems: list[Problem] = []
@@ -467,7 +571,13 @@ def validate_tables(raw: Mapping[str, pd.DataFrame], labels: Mapping[str, str] |
         lab = labels.setdefault(spec.name, f"{spec.name}.csv")
         if spec.name not in raw:
             if spec.required:
-                problems.append(Problem(lab, f"required table '{spec.name}' is missing", f"add {spec.name}.csv (or a sheet '{spec.name}'); see data/template/"))
+                problems.append(
+                    Problem(
+                        lab,
+                        f"required table '{spec.name}' is missing",
+                        f"add {spec.name}.csv (or a sheet '{spec.name}'); see data/template/",
+                    )
+                )
             continue
         df, probs = _validate_table(spec.name, raw[spec.name], lab)
         problems += probs
@@ -487,7 +597,11 @@ def validate_tables(raw: Mapping[str, pd.DataFrame], labels: Mapping[str, str] |
             df = pd.DataFrame({c.name: pd.Series(dtype=_PANDAS_DTYPE[c.dtype]) for c in spec.columns})
         for c in spec.columns:
             if c.name not in df:
-                df[c.name] = pd.Series([float("nan") if c.dtype == "float" else pd.NA] * len(df), dtype=_PANDAS_DTYPE[c.dtype], index=df.index)
+                df[c.name] = pd.Series(
+                    [float("nan") if c.dtype == "float" else pd.NA] * len(df),
+                    dtype=_PANDAS_DTYPE[c.dtype],
+                    index=df.index,
+                )
         full[spec.name] = df[list(spec.column_names)].reset_index(drop=True)
     return full, problems
 
@@ -505,7 +619,14 @@ def validate(path: str | Path | bytes, filename: str | None = None) -> tuple[Coh
         return None, problems
     name = str(meta.get("name") or label)
     synthetic = bool(meta.get("synthetic", False))
-    cohort = _make_cohort(tables, name, synthetic, str(meta.get("description", "")), str(path) if not isinstance(path, (bytes, bytearray)) else label, [p for p in problems if p.severity != "error"])
+    cohort = _make_cohort(
+        tables,
+        name,
+        synthetic,
+        str(meta.get("description", "")),
+        str(path) if not isinstance(path, (bytes, bytearray)) else label,
+        [p for p in problems if p.severity != "error"],
+    )
     return cohort, problems
 
 

@@ -11,12 +11,14 @@ property still fails a test rather than the page.
 Conventions: properties are written as nested dicts (``title={"text": …}``), never plotly's "magic underscore"
 shorthand (``title_text=…``); a key with an underscore that plotly would split raises ``ValueError``.
 """
+
 from __future__ import annotations
 
 import copy
 import datetime
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -76,7 +78,16 @@ def _template(name: str) -> dict:
 
 
 @lru_cache(maxsize=64)
-def _grid(rows: int, cols: int, shared_xaxes: bool, shared_yaxes: bool, row_heights: tuple | None, vertical_spacing: float | None, horizontal_spacing: float | None, n_titles: int):
+def _grid(
+    rows: int,
+    cols: int,
+    shared_xaxes: bool,
+    shared_yaxes: bool,
+    row_heights: tuple | None,
+    vertical_spacing: float | None,
+    horizontal_spacing: float | None,
+    n_titles: int,
+):
     """plotly's own make_subplots layout (axis domains, anchors, matches, title annotations) and the axis names of
     each cell, computed once per grid shape (titles are filled in per figure)."""
     from plotly.subplots import make_subplots
@@ -122,10 +133,19 @@ class FigureSpec:
         vertical_spacing: float | None = None,
         horizontal_spacing: float | None = None,
         subplot_titles: Iterable[str] | None = None,
-    ) -> "FigureSpec":
+    ) -> FigureSpec:
         """Like ``plotly.subplots.make_subplots`` (the same layout: it is computed by make_subplots, cached)."""
         titles = list(subplot_titles or [])
-        layout, cells = _grid(rows, cols, shared_xaxes, shared_yaxes, tuple(row_heights) if row_heights is not None else None, vertical_spacing, horizontal_spacing, len(titles))
+        layout, cells = _grid(
+            rows,
+            cols,
+            shared_xaxes,
+            shared_yaxes,
+            tuple(row_heights) if row_heights is not None else None,
+            vertical_spacing,
+            horizontal_spacing,
+            len(titles),
+        )
         spec = cls()
         spec.layout = copy.deepcopy(layout)
         for a, text in zip(spec.layout.get("annotations", []), titles):
@@ -141,14 +161,14 @@ class FigureSpec:
         return self._cells[(row, col)]
 
     # ---------------------------------------------------------------------------------------- plotly-like API
-    def add_trace(self, tr: dict, row: int | None = None, col: int | None = None) -> "FigureSpec":
+    def add_trace(self, tr: dict, row: int | None = None, col: int | None = None) -> FigureSpec:
         tr = dict(tr)
         if row is not None:
             tr.update(self._cell(row, col or 1)[0])
         self.data.append(tr)
         return self
 
-    def update_layout(self, props: Mapping[str, Any] | None = None, **kw: Any) -> "FigureSpec":
+    def update_layout(self, props: Mapping[str, Any] | None = None, **kw: Any) -> FigureSpec:
         merge(self.layout, {**(props or {}), **kw})
         return self
 
@@ -156,30 +176,38 @@ class FigureSpec:
         if row is not None or col is not None:
             if self._cells is None:
                 return [f"{letter}axis"]
-            keys = [v[1] for (r, c), v in self._cells.items() if (row is None or r == row) and (col is None or c == col)]
+            keys = [
+                v[1] for (r, c), v in self._cells.items() if (row is None or r == row) and (col is None or c == col)
+            ]
             return [k[0 if letter == "x" else 1] for k in keys]
         if self._cells is None:
             return [f"{letter}axis"]
         return sorted({v[1][0 if letter == "x" else 1] for v in self._cells.values()}, key=lambda k: (len(k), k))
 
-    def _update_axes(self, letter: str, props: Mapping[str, Any] | None, row: int | None, col: int | None, kw: Mapping[str, Any]) -> "FigureSpec":
+    def _update_axes(
+        self, letter: str, props: Mapping[str, Any] | None, row: int | None, col: int | None, kw: Mapping[str, Any]
+    ) -> FigureSpec:
         for k in self._axis_keys(letter, row, col):
             merge(self.layout.setdefault(k, {}), {**(props or {}), **kw})
             if not self.layout[k]:
                 del self.layout[k]
         return self
 
-    def update_xaxes(self, props: Mapping[str, Any] | None = None, row: int | None = None, col: int | None = None, **kw: Any) -> "FigureSpec":
+    def update_xaxes(
+        self, props: Mapping[str, Any] | None = None, row: int | None = None, col: int | None = None, **kw: Any
+    ) -> FigureSpec:
         return self._update_axes("x", props, row, col, kw)
 
-    def update_yaxes(self, props: Mapping[str, Any] | None = None, row: int | None = None, col: int | None = None, **kw: Any) -> "FigureSpec":
+    def update_yaxes(
+        self, props: Mapping[str, Any] | None = None, row: int | None = None, col: int | None = None, **kw: Any
+    ) -> FigureSpec:
         return self._update_axes("y", props, row, col, kw)
 
-    def add_annotation(self, **kw: Any) -> "FigureSpec":
+    def add_annotation(self, **kw: Any) -> FigureSpec:
         self.layout.setdefault("annotations", []).append(merge({}, kw))
         return self
 
-    def add_shape(self, **kw: Any) -> "FigureSpec":
+    def add_shape(self, **kw: Any) -> FigureSpec:
         self.layout.setdefault("shapes", []).append(merge({}, kw))
         return self
 
@@ -187,7 +215,15 @@ class FigureSpec:
         tk = self._cell(row or 1, col or 1)[0]
         return tk.get("xaxis", "x"), tk.get("yaxis", "y")
 
-    def add_hline(self, y: float, line: Mapping[str, Any] | None = None, annotation: Mapping[str, Any] | None = None, annotation_position: str = "top right", row: int | None = None, col: int | None = None) -> "FigureSpec":
+    def add_hline(
+        self,
+        y: float,
+        line: Mapping[str, Any] | None = None,
+        annotation: Mapping[str, Any] | None = None,
+        annotation_position: str = "top right",
+        row: int | None = None,
+        col: int | None = None,
+    ) -> FigureSpec:
         """A horizontal line across the plot (as plotly's add_hline: x in axis-domain units), optional label."""
         xr, yr = self._refs(row, col)
         shape = {"type": "line", "x0": 0, "x1": 1, "xref": f"{xr} domain", "y0": y, "y1": y, "yref": yr}
@@ -196,11 +232,27 @@ class FigureSpec:
         self.layout.setdefault("shapes", []).append(shape)
         if annotation:
             vert, horiz = annotation_position.split()
-            a = {"showarrow": False, "x": 1 if horiz == "right" else 0, "xanchor": horiz, "xref": f"{xr} domain", "y": y, "yanchor": "bottom" if vert == "top" else "top", "yref": yr}
+            a = {
+                "showarrow": False,
+                "x": 1 if horiz == "right" else 0,
+                "xanchor": horiz,
+                "xref": f"{xr} domain",
+                "y": y,
+                "yanchor": "bottom" if vert == "top" else "top",
+                "yref": yr,
+            }
             self.layout.setdefault("annotations", []).append(merge(a, annotation))
         return self
 
-    def add_vline(self, x: float, line: Mapping[str, Any] | None = None, annotation: Mapping[str, Any] | None = None, annotation_position: str = "top right", row: int | None = None, col: int | None = None) -> "FigureSpec":
+    def add_vline(
+        self,
+        x: float,
+        line: Mapping[str, Any] | None = None,
+        annotation: Mapping[str, Any] | None = None,
+        annotation_position: str = "top right",
+        row: int | None = None,
+        col: int | None = None,
+    ) -> FigureSpec:
         """A vertical line over the plot's height (y in axis-domain units), optional label.
         ``row="all"`` draws it in every row of column ``col`` that has a trace (as plotly does)."""
         if row == "all":
@@ -216,11 +268,19 @@ class FigureSpec:
         self.layout.setdefault("shapes", []).append(shape)
         if annotation:
             vert, horiz = annotation_position.split()
-            a = {"showarrow": False, "x": x, "xanchor": "right" if horiz == "left" else "left", "xref": xr, "y": 1 if vert == "top" else 0, "yanchor": "top" if vert == "top" else "bottom", "yref": f"{yr} domain"}
+            a = {
+                "showarrow": False,
+                "x": x,
+                "xanchor": "right" if horiz == "left" else "left",
+                "xref": xr,
+                "y": 1 if vert == "top" else 0,
+                "yanchor": "top" if vert == "top" else "bottom",
+                "yref": f"{yr} domain",
+            }
             self.layout.setdefault("annotations", []).append(merge(a, annotation))
         return self
 
-    def set_template(self, name: str = "plotly_white") -> "FigureSpec":
+    def set_template(self, name: str = "plotly_white") -> FigureSpec:
         self.layout["template"] = _template(name)
         return self
 
@@ -266,6 +326,8 @@ def figure_json(fig: go.Figure) -> str:
     try:
         import orjson
 
-        return orjson.dumps({"data": data, "layout": layout}, default=_json_default, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+        return orjson.dumps(
+            {"data": data, "layout": layout}, default=_json_default, option=orjson.OPT_SERIALIZE_NUMPY
+        ).decode()
     except (ImportError, TypeError):
         return fig.to_json()

@@ -14,14 +14,15 @@ Every choice where the paper is silent or contradicts itself is listed in ``docs
 
 Run ``python -m misc_dash.reconstruct`` to regenerate ``data/default_cohort/`` and ``data/published.json``.
 """
+
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from functools import lru_cache
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -74,7 +75,11 @@ TABLE2_CONT = {  # (label, - CV shock (median, Q1, Q3), + CV shock (median, Q1, 
 # Results, "Characteristics of MIS-C patients who received IVIG+anakinra" (whole IVIG + anakinra group, n = 32):
 # "median dose ... 7.9 [7.5–8.2] mg/kg/day, median maximum dose of 9.5 [7.7–10.0] mg/kg/day, median duration of
 # 9.8 [7.0–11.3] days (Supplemental Table S3)". "Median dose" is read as the starting dose (see RECONSTRUCTION.md).
-ANAKINRA_OVERALL = {"start_dose": ("7.9", "7.5", "8.2"), "max_dose": ("9.5", "7.7", "10.0"), "duration": ("9.8", "7.0", "11.3")}
+ANAKINRA_OVERALL = {
+    "start_dose": ("7.9", "7.5", "8.2"),
+    "max_dose": ("9.5", "7.7", "10.0"),
+    "duration": ("9.8", "7.0", "11.3"),
+}
 # Results text: "Patients with CV shock received doses of anakinra at 9.8 mg/kg/day (vs. 8.0 ... p = 0.003) for a
 # treatment duration of 10.6 days (vs. 7.1 days ..., p = 0.002)" — echoes Table 2's max dose and duration rows.
 
@@ -127,16 +132,66 @@ FEVER_ANA_BY_DAY5 = 16  # ~50 % of 32: exactly 16 of 32 defervesce by hour 120 (
 ECHO = (
     ("mono.lvef", "mono", "lvef", "62", "65", "0.01", "IVIG monotherapy ... (62% vs. 65%, p = 0.01)"),
     ("ana.lvef", "ana", "lvef", "59.0", "62.5", "0.004", "10 patients (37%) ... LVEF ... (59.0% vs. 62.5%, p = 0.004)"),
-    ("ana_cs.lvef", "ana_cs", "lvef", "51", "57", "0.04", "CS in addition to IVIG + anakinra ... (51 to 57%, p = 0.04)"),
-    ("ana.strain", "ana", "strain", "-13.2", "-17.8", "0.04", "Ap4 ... IVIG + anakinra group improved (-13.2 to -17.8, p = 0.04)"),
-    ("mono.strain", "mono", "strain", "-15.5", "-18.9", "0.21", "No improvements ... IVIG monotherapy (-15.5 to -18.9, p = 0.21)"),
-    ("ana_cs.strain", "ana_cs", "strain", "-14.6", "-16.1", "0.55", "... or IVIG + anakinra with CS groups (-14.6 to -16.1, p = 0.55)"),
-    ("ana_shock.lvef", "ana_shock", "lvef", "49", "59", "0.005", "IVIG + anakinra group with CV shock ... (49 to 59% for CV shock, p = 0.005)"),
+    (
+        "ana_cs.lvef",
+        "ana_cs",
+        "lvef",
+        "51",
+        "57",
+        "0.04",
+        "CS in addition to IVIG + anakinra ... (51 to 57%, p = 0.04)",
+    ),
+    (
+        "ana.strain",
+        "ana",
+        "strain",
+        "-13.2",
+        "-17.8",
+        "0.04",
+        "Ap4 ... IVIG + anakinra group improved (-13.2 to -17.8, p = 0.04)",
+    ),
+    (
+        "mono.strain",
+        "mono",
+        "strain",
+        "-15.5",
+        "-18.9",
+        "0.21",
+        "No improvements ... IVIG monotherapy (-15.5 to -18.9, p = 0.21)",
+    ),
+    (
+        "ana_cs.strain",
+        "ana_cs",
+        "strain",
+        "-14.6",
+        "-16.1",
+        "0.55",
+        "... or IVIG + anakinra with CS groups (-14.6 to -16.1, p = 0.55)",
+    ),
+    (
+        "ana_shock.lvef",
+        "ana_shock",
+        "lvef",
+        "49",
+        "59",
+        "0.005",
+        "IVIG + anakinra group with CV shock ... (49 to 59% for CV shock, p = 0.005)",
+    ),
     ("ana_kdss.lvef", "ana_kdss", "lvef", "49", "59", "0.047", "... 49 to 59% for KDSS-like, p = 0.047"),
-    ("ana_kd.strain", "ana_kd", "strain", "-14.4", "-18.4", "0.005", "IVIG + anakinra group with KD-like features ... (-14.4 to -18.4, p = 0.005)"),
+    (
+        "ana_kd.strain",
+        "ana_kd",
+        "strain",
+        "-14.4",
+        "-18.4",
+        "0.005",
+        "IVIG + anakinra group with KD-like features ... (-14.4 to -18.4, p = 0.005)",
+    ),
 )
 ECHO_ANA_PAIRS = 27  # "10 patients (37%)": 10/27 = 37 %
-ECHO_ANA_LOW_BASELINE = 10  # "10 patients (37%) in the IVIG + anakinra group exhibited reduced LVEF (< 55%) at baseline"
+ECHO_ANA_LOW_BASELINE = (
+    10  # "10 patients (37%) in the IVIG + anakinra group exhibited reduced LVEF (< 55%) at baseline"
+)
 ECHO_INTERVAL = ("11", "9", "14")  # "median time between initial and follow-up echo ... 11 [9–14] days"
 
 # ---- Discussion: "hospitalized for a median of 11 [9–14] days (Table 2)" --------------------------------------------
@@ -158,7 +213,9 @@ def mw_p(x, y) -> float:
     allv = np.concatenate([x, y])
     exact = len(x) < 50 and len(y) < 50 and len(np.unique(allv)) == len(allv)
     return float(
-        sps.mannwhitneyu(x, y, alternative="two-sided", method="exact" if exact else "asymptotic", use_continuity=True).pvalue
+        sps.mannwhitneyu(
+            x, y, alternative="two-sided", method="exact" if exact else "asymptotic", use_continuity=True
+        ).pvalue
     )
 
 
@@ -234,26 +291,26 @@ def hits(value: float, published: str) -> bool:
 _SQRT2 = math.sqrt(2.0)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _u_counts(n1: int, n2: int) -> np.ndarray:
     """Number of arrangements giving each Mann–Whitney U (0..n1·n2), no ties."""
     if n1 == 0 or n2 == 0:
         return np.ones(1)
     a = np.zeros(n1 * n2 + 1)
     left = _u_counts(n1 - 1, n2)  # largest value in sample 1: contributes n2
-    a[n2:n2 + len(left)] += left
+    a[n2 : n2 + len(left)] += left
     right = _u_counts(n1, n2 - 1)
-    a[:len(right)] += right
+    a[: len(right)] += right
     return a
 
 
-@lru_cache(maxsize=None)
+@cache
 def _t_counts(n: int) -> np.ndarray:
     """Number of sign patterns giving each signed-rank sum T+ (0..n(n+1)/2), no ties."""
     a = np.ones(1)
     for r in range(1, n + 1):
         b = np.zeros(len(a) + r)
-        b[:len(a)] += a
+        b[: len(a)] += a
         b[r:] += a
         a = b
     return a
@@ -286,7 +343,7 @@ def _mw_fast(x: np.ndarray, y: np.ndarray) -> float:
     u = max(u1, n1 * n2 - u1)
     if cnt.max() == 1 and n1 < 50 and n2 < 50:
         c = _u_counts(n1, n2)
-        return float(min(1.0, 2 * c[int(round(u)):].sum() / c.sum()))
+        return float(min(1.0, 2 * c[int(round(u)) :].sum() / c.sum()))
     nn = n1 + n2
     tie = float(np.sum(cnt.astype(float) ** 3 - cnt))
     s = math.sqrt(n1 * n2 / 12 * ((nn + 1) - tie / (nn * (nn - 1))))
@@ -310,7 +367,7 @@ def _wsr_fast(before: np.ndarray, after: np.ndarray) -> float:
         c = _t_counts(n)
         t = int(round(tplus))
         tot = c.sum()
-        return float(min(1.0, 2 * min(c[:t + 1].sum(), c[t:].sum()) / tot))
+        return float(min(1.0, 2 * min(c[: t + 1].sum(), c[t:].sum()) / tot))
     mn = n * (n + 1) / 4
     tie = float(np.sum(cnt.astype(float) ** 3 - cnt))
     se = math.sqrt(n * (n + 1) * (2 * n + 1) / 24 - tie / 48)
@@ -377,16 +434,32 @@ def _family(grid, init_values, lo=None, hi=None, swap=False, attract=None) -> _F
     init_values = np.asarray(init_values, dtype=float)
     idx = np.array([int(np.argmin(np.abs(grid - v))) for v in init_values])
     n = len(idx)
-    lo_i = np.zeros(n, dtype=int) if lo is None else np.array([int(np.searchsorted(grid, v - 1e-9)) for v in np.broadcast_to(lo, n)])
-    hi_i = np.full(n, len(grid) - 1) if hi is None else np.array([int(np.searchsorted(grid, v + 1e-9)) - 1 for v in np.broadcast_to(hi, n)])
+    lo_i = (
+        np.zeros(n, dtype=int)
+        if lo is None
+        else np.array([int(np.searchsorted(grid, v - 1e-9)) for v in np.broadcast_to(lo, n)])
+    )
+    hi_i = (
+        np.full(n, len(grid) - 1)
+        if hi is None
+        else np.array([int(np.searchsorted(grid, v + 1e-9)) - 1 for v in np.broadcast_to(hi, n)])
+    )
     idx = np.clip(idx, lo_i, hi_i)
     att = None if attract is None else np.unique([int(np.argmin(np.abs(grid - float(v)))) for v in attract])
     return _Family(grid, idx, lo_i, hi_i, swap, att)
 
 
-def _anneal(fams: dict[str, _Family], cost: Callable[[dict[str, np.ndarray]], float], seed: int, iters: int = 60000,
-            t0: float = 1.0, t1: float = 0.005, label: str = "", restarts: int = 6,
-            linked: tuple[str, str] | None = None) -> dict[str, np.ndarray]:
+def _anneal(
+    fams: dict[str, _Family],
+    cost: Callable[[dict[str, np.ndarray]], float],
+    seed: int,
+    iters: int = 60000,
+    t0: float = 1.0,
+    t1: float = 0.005,
+    label: str = "",
+    restarts: int = 6,
+    linked: tuple[str, str] | None = None,
+) -> dict[str, np.ndarray]:
     """``linked`` = two families on the same grid whose element i may move together by the same step (for echo
     pairs: shifts a patient's baseline and follow-up together, leaving the paired difference unchanged)."""
     """Deterministic simulated annealing over grid-valued families; returns the values at cost 0 (or best found)."""
@@ -520,7 +593,16 @@ def _skeleton(rng) -> list[_P]:
 
     def add(arm, kd, shock, n, infl=0, stress=0):
         for i in range(n):
-            pts.append(_P(len(pts), arm, kd, shock, inflammatory_steroids=i < infl, stress_hydrocortisone=infl <= i < infl + stress))
+            pts.append(
+                _P(
+                    len(pts),
+                    arm,
+                    kd,
+                    shock,
+                    inflammatory_steroids=i < infl,
+                    stress_hydrocortisone=infl <= i < infl + stress,
+                )
+            )
 
     # IVIG monotherapy (14): KDSS-like 1, KD-like only 2, CV shock only 2 (one with stress hydrocortisone), non-specific 9
     add("mono", True, True, 1)
@@ -539,7 +621,7 @@ def _skeleton(rng) -> list[_P]:
         order = rng.permutation(idx)
         pos = 0
         for value, n in counts:
-            for k in order[pos:pos + n]:
+            for k in order[pos : pos + n]:
                 setter(pts[k], value)
             pos += n
 
@@ -550,16 +632,43 @@ def _skeleton(rng) -> list[_P]:
         def set_race(p, v):
             p.race, p.ethnicity = v
 
-        assign(arm, "race", set_race, [(("African American", "Not Latin-American"), aa),
-                                       (("Other", "Latin-American"), latin),
-                                       (("Caucasian", "Not Latin-American"), cauc)])
+        assign(
+            arm,
+            "race",
+            set_race,
+            [
+                (("African American", "Not Latin-American"), aa),
+                (("Other", "Latin-American"), latin),
+                (("Caucasian", "Not Latin-American"), cauc),
+            ],
+        )
         assign(arm, "pcr", lambda p, v: setattr(p, "pcr", v), [(True, pcr), (False, n - pcr)])
     return pts
 
 
 # Weight-for-age (approximate CDC 50th percentile, kg) and the accepted band (MIS-C patients are often obese)
-_WFA = {1: 10.0, 2: 12.5, 3: 14.5, 4: 16.5, 5: 18.5, 6: 21.0, 7: 23.0, 8: 26.0, 9: 29.0, 10: 32.0, 11: 36.0,
-        12: 40.0, 13: 45.0, 14: 50.0, 15: 55.0, 16: 60.0, 17: 63.0, 18: 66.0, 19: 68.0, 20: 70.0}
+_WFA = {
+    1: 10.0,
+    2: 12.5,
+    3: 14.5,
+    4: 16.5,
+    5: 18.5,
+    6: 21.0,
+    7: 23.0,
+    8: 26.0,
+    9: 29.0,
+    10: 32.0,
+    11: 36.0,
+    12: 40.0,
+    13: 45.0,
+    14: 50.0,
+    15: 55.0,
+    16: 60.0,
+    17: 63.0,
+    18: 66.0,
+    19: 68.0,
+    20: 70.0,
+}
 _W_BAND = (0.85, 1.9)
 
 
@@ -580,7 +689,40 @@ def _fit_ages(pts, seed) -> None:
     mono = [p.k for p in pts if p.arm == "mono"]
     ana = [p.k for p in pts if p.arm == "ana"]
     hand_mono = [1, 2, 2, 4, 5, 7, 10, 11, 12, 13, 13, 13, 14, 16]
-    hand_ana = [1, 1, 2, 2, 3, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 8, 9, 9, 9, 10, 10, 10, 10, 13, 13, 14, 15, 16, 17, 17]
+    hand_ana = [
+        1,
+        1,
+        2,
+        2,
+        3,
+        3,
+        3,
+        4,
+        4,
+        5,
+        5,
+        6,
+        6,
+        7,
+        7,
+        8,
+        8,
+        8,
+        9,
+        9,
+        9,
+        10,
+        10,
+        10,
+        10,
+        13,
+        13,
+        14,
+        15,
+        16,
+        17,
+        17,
+    ]
     init = np.zeros(len(pts))
     init[mono] = rng.permutation(hand_mono)
     init[ana] = rng.permutation(hand_ana)
@@ -588,9 +730,13 @@ def _fit_ages(pts, seed) -> None:
 
     def cost(v):
         a = v["age"]
-        return (_q_cost(a, TABLE1_AGE["all"]) + _q_cost(a[mono], TABLE1_AGE["mono"]) + _q_cost(a[ana], TABLE1_AGE["ana"])
-                + _p_cost(_mw_fast(a[mono], a[ana]), TABLE1_AGE["p"])
-                + float(np.sum(np.abs(np.array(_wq(a)) - [float(t) for t in TABLE1_AGE["all"]]))))  # exact here
+        return (
+            _q_cost(a, TABLE1_AGE["all"])
+            + _q_cost(a[mono], TABLE1_AGE["mono"])
+            + _q_cost(a[ana], TABLE1_AGE["ana"])
+            + _p_cost(_mw_fast(a[mono], a[ana]), TABLE1_AGE["p"])
+            + float(np.sum(np.abs(np.array(_wq(a)) - [float(t) for t in TABLE1_AGE["all"]])))
+        )  # exact here
 
     out = _anneal(fams, cost, seed, iters=20000, t0=0.2, label="ages")
     for p, a in zip(pts, out["age"]):
@@ -610,7 +756,7 @@ def _dose_plan(start_day: int, a: float, m: float, dur: float) -> list[tuple[int
     titr = 1 if m > a + 1e-9 else 0
     extra = rows_n - 1 - titr  # days after the start day (and the titration day)
     if extra < len(wean):  # short course: keep the lowest steps only
-        wean = wean[len(wean) - max(extra, 0):] if extra > 0 else []
+        wean = wean[len(wean) - max(extra, 0) :] if extra > 0 else []
     nw = len(wean)
     wean_days = min(2 * nw, max(nw, extra // 2))
     plateau = extra - wean_days
@@ -631,7 +777,9 @@ def _min_rows(a: float, m: float) -> int:
     return 1 + (1 if m > a + 1e-9 else 0) + nw
 
 
-def _fit_split(tN, tS, t_all, t_p, grid, lo, hi, seed, label, dominate=None, iters=30000, edge=0.9) -> tuple[np.ndarray, np.ndarray]:
+def _fit_split(
+    tN, tS, t_all, t_p, grid, lo, hi, seed, label, dominate=None, iters=30000, edge=0.9
+) -> tuple[np.ndarray, np.ndarray]:
     """One Table 2 row: sorted values for the 12 patients without and the 20 with CV shock.
 
     ``dominate`` = (sorted N, sorted S) upper bounds: the i-th smallest value must not exceed the i-th smallest
@@ -650,7 +798,9 @@ def _fit_split(tN, tS, t_all, t_p, grid, lo, hi, seed, label, dominate=None, ite
         if t_all is not None:
             c += _q_cost(x, t_all, edge)
         if dominate is not None:
-            c += float(np.sum(np.maximum(0, np.sort(x[N]) - dominate[0]))) + float(np.sum(np.maximum(0, np.sort(x[S]) - dominate[1])))
+            c += float(np.sum(np.maximum(0, np.sort(x[N]) - dominate[0]))) + float(
+                np.sum(np.maximum(0, np.sort(x[S]) - dominate[1]))
+            )
         return c
 
     out = _anneal(fams, cost, seed, iters=iters, t0=0.3, label=label)["x"]
@@ -670,10 +820,53 @@ def _fit_dosing(pts, seed) -> dict[int, dict]:
     Nk, Sk = np.where(~shock)[0], np.where(shock)[0]
     T = TABLE2_CONT
     g01 = np.round(np.arange(2.0, 11.01, 0.1), 1)
-    mxN, mxS = _fit_split(T["max_dose"][1], T["max_dose"][2], ANAKINRA_OVERALL["max_dose"], T["max_dose"][3], g01, 3.0, 11.0, seed, "max dose")
-    stN, stS = _fit_split(T["start_dose"][1], T["start_dose"][2], ANAKINRA_OVERALL["start_dose"], T["start_dose"][3], g01, 3.0, 11.0, seed + 1, "start dose", dominate=(mxN, mxS))
-    duN, duS = _fit_split(T["duration"][1], T["duration"][2], ANAKINRA_OVERALL["duration"], T["duration"][3], np.arange(2.0, 18.01, 0.25), 2.0, 18.0, seed + 2, "duration", edge=1.0)
-    dyN, dyS = _fit_split(T["start_hospital_day"][1], T["start_hospital_day"][2], None, T["start_hospital_day"][3], np.arange(1.0, 8.0), 1.0, 7.0, seed + 3, "start day", edge=1.0)
+    mxN, mxS = _fit_split(
+        T["max_dose"][1],
+        T["max_dose"][2],
+        ANAKINRA_OVERALL["max_dose"],
+        T["max_dose"][3],
+        g01,
+        3.0,
+        11.0,
+        seed,
+        "max dose",
+    )
+    stN, stS = _fit_split(
+        T["start_dose"][1],
+        T["start_dose"][2],
+        ANAKINRA_OVERALL["start_dose"],
+        T["start_dose"][3],
+        g01,
+        3.0,
+        11.0,
+        seed + 1,
+        "start dose",
+        dominate=(mxN, mxS),
+    )
+    duN, duS = _fit_split(
+        T["duration"][1],
+        T["duration"][2],
+        ANAKINRA_OVERALL["duration"],
+        T["duration"][3],
+        np.arange(2.0, 18.01, 0.25),
+        2.0,
+        18.0,
+        seed + 2,
+        "duration",
+        edge=1.0,
+    )
+    dyN, dyS = _fit_split(
+        T["start_hospital_day"][1],
+        T["start_hospital_day"][2],
+        None,
+        T["start_hospital_day"][3],
+        np.arange(1.0, 8.0),
+        1.0,
+        7.0,
+        seed + 3,
+        "start day",
+        edge=1.0,
+    )
     n = len(ana)
     mx, st, du, dy = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
     for ks, a, b, c in ((Nk, mxN, stN, duN), (Sk, mxS, stS, duS)):
@@ -691,7 +884,10 @@ def _fit_dosing(pts, seed) -> dict[int, dict]:
     order_w = np.argsort(w0)
     ages_init = np.empty(n)
     ages_init[order_w] = np.sort(ages0)  # heavier ↔ older
-    fams = {"w": _family(np.round(np.arange(8.0, 110.0, 0.1), 1), w0), "age": _family(np.arange(1, 20), ages_init, swap=True)}
+    fams = {
+        "w": _family(np.round(np.arange(8.0, 110.0, 0.1), 1), w0),
+        "age": _family(np.arange(1, 20), ages_init, swap=True),
+    }
     wfa = np.array([_wfa(a) for a in range(0, 21)])
 
     def cost(v):
@@ -802,8 +998,18 @@ def _echo_design(pts, rng):
     # (pair counts matter: the strain tests are exact (no ties), and only some n have an exact p at the published
     # precision: 0.21 → n = 11, 0.55 → n = 8 (with CS), 0.005 → n ≥ 11)
     no_strain |= set(int(x) for x in rng.choice([k for k in paired if pts[k].arm == "mono"], 2, replace=False))
-    no_strain |= set(int(x) for x in rng.choice([k for k in paired if pts[k].arm == "ana" and not pts[k].cs and pts[k].kd_like], 2, replace=False))
-    no_strain |= set(int(x) for x in rng.choice([k for k in paired if pts[k].arm == "ana" and not pts[k].cs and not pts[k].kd_like], 1, replace=False))
+    no_strain |= set(
+        int(x)
+        for x in rng.choice(
+            [k for k in paired if pts[k].arm == "ana" and not pts[k].cs and pts[k].kd_like], 2, replace=False
+        )
+    )
+    no_strain |= set(
+        int(x)
+        for x in rng.choice(
+            [k for k in paired if pts[k].arm == "ana" and not pts[k].cs and not pts[k].kd_like], 1, replace=False
+        )
+    )
     return single, paired, no_strain
 
 
@@ -828,7 +1034,11 @@ def _fit_echo(pts, seed):
     for j, (arm, meas) in enumerate((("mono", "lvef"), ("ana", "lvef"), ("mono", "strain"), ("ana", "strain"))):
         members = [k for k in sets[arm] if meas == "lvef" or k not in no_strain]
         pos = {k: i for i, k in enumerate(members)}
-        targets = [(sets[s_], b, f, p_) for _id, s_, m_, b, f, p_, _q in ECHO if m_ == meas and (s_ == arm or s_.startswith(arm + "_"))]
+        targets = [
+            (sets[s_], b, f, p_)
+            for _id, s_, m_, b, f, p_, _q in ECHO
+            if m_ == meas and (s_ == arm or s_.startswith(arm + "_"))
+        ]
         tix = [(np.array([pos[k] for k in ks if k in pos]), b, f, p_) for ks, b, f, p_ in targets]
         n = len(members)
         if meas == "lvef":
@@ -841,8 +1051,11 @@ def _fit_echo(pts, seed):
                 cn = [k for k in members if not pts[k].kd_like and pts[k].cv_shock and not pts[k].cs]
                 b0 = np.array([rng.uniform(56, 66) for _ in members])
                 f0 = np.minimum(b0 + rng.uniform(-4, 6, n), 70)
-                for ks, lows, fols in ((kc[:4], [38, 42, 44, 47], [52, 56, 55, 58]), (kn[:2], [46, 49], [59, 60]),
-                                       (cn[:4], [40, 43, 45, 48], [57, 59, 61, 58])):
+                for ks, lows, fols in (
+                    (kc[:4], [38, 42, 44, 47], [52, 56, 55, 58]),
+                    (kn[:2], [46, 49], [59, 60]),
+                    (cn[:4], [40, 43, 45, 48], [57, 59, 61, 58]),
+                ):
                     for k, lv, fv in zip(ks, lows, fols):
                         b0[pos[k]], f0[pos[k]] = lv, fv
             if arm == "mono":
@@ -855,7 +1068,10 @@ def _fit_echo(pts, seed):
             lo_b, hi_b, lo_f, hi_f = -24.0, -8.0, -26.0, -9.0
         att_b = [float(b) for _, b, _, _ in targets]
         att_f = [float(f) for _, _, f, _ in targets]
-        fams = {"b": _family(grid, b0, lo=lo_b, hi=hi_b, attract=att_b), "f": _family(grid, f0, lo=lo_f, hi=hi_f, attract=att_f)}
+        fams = {
+            "b": _family(grid, b0, lo=lo_b, hi=hi_b, attract=att_b),
+            "f": _family(grid, f0, lo=lo_f, hi=hi_f, attract=att_f),
+        }
 
         def cost(v, tix=tix, meas=meas, arm=arm):
             c = 0.0
@@ -865,7 +1081,10 @@ def _fit_echo(pts, seed):
                     d = np.abs(np.round(xf - xb, 6))
                     c += float(np.sum(d == 0)) + float(len(d) - len(np.unique(d)))
                 mb, mf = _wq(xb)[0], _wq(xf)[0]
-                c += 5 * (max(0.0, abs(mb - float(b)) - 0.9 * tol_of(b)) / tol_of(b) + max(0.0, abs(mf - float(f)) - 0.9 * tol_of(f)) / tol_of(f))
+                c += 5 * (
+                    max(0.0, abs(mb - float(b)) - 0.9 * tol_of(b)) / tol_of(b)
+                    + max(0.0, abs(mf - float(f)) - 0.9 * tol_of(f)) / tol_of(f)
+                )
                 c += _p_cost(_wsr_fast(xb, xf), p_)
             if meas == "lvef":
                 want = ECHO_ANA_LOW_BASELINE if arm == "ana" else 0
@@ -879,17 +1098,29 @@ def _fit_echo(pts, seed):
             st1 = sorted(set(sets["ana_kdss"]) | set(sets["ana_cs"]))
             p1 = {k: i for i, k in enumerate(st1)}
             glob = np.array([pos[k] for k in st1])
-            t1 = [(np.array([p1[k] for k in sets[nm]]), b, f, p_) for _id, nm, m_, b, f, p_, _q in ECHO
-                  if m_ == "lvef" and nm in ("ana_kdss", "ana_cs")]
-            want_low = [(np.array([p1[k] for k in sets["ana_kdss"]]), 6), (np.array([p1[k] for k in sets["ana_cs"]]), 4)]
-            sub = {"b": _family(grid, b0[glob], lo=lo_b, hi=hi_b, attract=att_b), "f": _family(grid, f0[glob], lo=lo_f, hi=hi_f, attract=att_f)}
+            t1 = [
+                (np.array([p1[k] for k in sets[nm]]), b, f, p_)
+                for _id, nm, m_, b, f, p_, _q in ECHO
+                if m_ == "lvef" and nm in ("ana_kdss", "ana_cs")
+            ]
+            want_low = [
+                (np.array([p1[k] for k in sets["ana_kdss"]]), 6),
+                (np.array([p1[k] for k in sets["ana_cs"]]), 4),
+            ]
+            sub = {
+                "b": _family(grid, b0[glob], lo=lo_b, hi=hi_b, attract=att_b),
+                "f": _family(grid, f0[glob], lo=lo_f, hi=hi_f, attract=att_f),
+            }
 
             def cost1(v, t1=t1, want_low=want_low):
                 c = 0.0
                 for ix, b, f, p_ in t1:
                     xb, xf = v["b"][ix], v["f"][ix]
                     mb, mf = _wq(xb)[0], _wq(xf)[0]
-                    c += 5 * (max(0.0, abs(mb - float(b)) - 0.9 * tol_of(b)) / tol_of(b) + max(0.0, abs(mf - float(f)) - 0.9 * tol_of(f)) / tol_of(f))
+                    c += 5 * (
+                        max(0.0, abs(mb - float(b)) - 0.9 * tol_of(b)) / tol_of(b)
+                        + max(0.0, abs(mf - float(f)) - 0.9 * tol_of(f)) / tol_of(f)
+                    )
                     c += _p_cost(_wsr_fast(xb, xf), p_)
                 for ix, w in want_low:
                     c += 20 * abs(int(np.sum(v["b"][ix] < 55.0)) - w)
@@ -900,7 +1131,16 @@ def _fit_echo(pts, seed):
 
             for retry in range(6):
                 sub["b"].idx, sub["f"].idx = _family(grid, b0[glob]).idx, _family(grid, f0[glob]).idx
-                o1 = _anneal(sub, cost1, seed + 77 + 1000 * retry, iters=20000, t0=0.1, restarts=6, label="echo KDSS-like + CS lvef", linked=("b", "f"))
+                o1 = _anneal(
+                    sub,
+                    cost1,
+                    seed + 77 + 1000 * retry,
+                    iters=20000,
+                    t0=0.1,
+                    restarts=6,
+                    label="echo KDSS-like + CS lvef",
+                    linked=("b", "f"),
+                )
                 if _anneal.last_cost <= 0:
                     break
             b0[glob], f0[glob] = o1["b"], o1["f"]
@@ -912,12 +1152,24 @@ def _fit_echo(pts, seed):
                     lo_bv[pos[k]] = 55.0
             lo_bv[glob] = hi_bv[glob] = b0[glob]
             lo_fv[glob] = hi_fv[glob] = f0[glob]
-            fams = {"b": _family(grid, b0, lo=lo_bv, hi=hi_bv, attract=att_b), "f": _family(grid, f0, lo=lo_fv, hi=hi_fv, attract=att_f)}
+            fams = {
+                "b": _family(grid, b0, lo=lo_bv, hi=hi_bv, attract=att_b),
+                "f": _family(grid, f0, lo=lo_fv, hi=hi_fv, attract=att_f),
+            }
         start_idx = {k_: f_.idx.copy() for k_, f_ in fams.items()}
         for retry in range(6):  # a fresh deterministic stream if a search ends above zero
             for k_, f_ in fams.items():
                 f_.idx = start_idx[k_].copy()
-            out = _anneal(fams, cost, seed + j + 1000 * retry, iters=25000, t0=0.1 if retry % 2 == 0 else 1.0, restarts=4, label=f"echo {arm} {meas}", linked=("b", "f"))
+            out = _anneal(
+                fams,
+                cost,
+                seed + j + 1000 * retry,
+                iters=25000,
+                t0=0.1 if retry % 2 == 0 else 1.0,
+                restarts=4,
+                label=f"echo {arm} {meas}",
+                linked=("b", "f"),
+            )
             if _anneal.last_cost <= 0:
                 break
         key_b, key_f = ("lvb", "lvf") if meas == "lvef" else ("stb", "stf")
@@ -925,15 +1177,61 @@ def _fit_echo(pts, seed):
             vals[k][key_b], vals[k][key_f] = float(out["b"][pos[k]]), float(out["f"][pos[k]])
     for k in single:  # one study only: a plausible first echo
         p = pts[k]
-        lv = float(np.round(rng.uniform(56, 64) * 2) / 2) if not p.cv_shock else float(np.round(rng.uniform(44, 54) * 2) / 2)
+        lv = (
+            float(np.round(rng.uniform(56, 64) * 2) / 2)
+            if not p.cv_shock
+            else float(np.round(rng.uniform(44, 54) * 2) / 2)
+        )
         vals[k] = {"lvb": lv, "lvf": None, "stb": float(np.round(rng.uniform(-19, -13), 1)), "stf": None}
     return vals, paired, single
 
 
 def _echo_intervals(n: int, rng) -> np.ndarray:
     """Days between first and last echo with median 11 [9, 14] (weibull) — a fixed, hand-checked pattern."""
-    base = np.array([5, 6, 7, 7, 8, 8, 8, 8, 9, 9, 9, 9, 9, 10, 10, 10, 10, 11, 11, 11, 11, 11, 12, 12, 12, 13, 13,
-                     13, 14, 14, 14, 14, 15, 15, 16, 17, 18, 19, 21, 24])
+    base = np.array(
+        [
+            5,
+            6,
+            7,
+            7,
+            8,
+            8,
+            8,
+            8,
+            9,
+            9,
+            9,
+            9,
+            9,
+            10,
+            10,
+            10,
+            10,
+            11,
+            11,
+            11,
+            11,
+            11,
+            12,
+            12,
+            12,
+            13,
+            13,
+            13,
+            14,
+            14,
+            14,
+            14,
+            15,
+            15,
+            16,
+            17,
+            18,
+            19,
+            21,
+            24,
+        ]
+    )
     assert len(base) == n, n
     assert _q_cost(base, ECHO_INTERVAL) == 0, quartiles(base)
     return rng.permutation(base)
@@ -952,8 +1250,10 @@ def _fit_cytokines(pts, seed):
     ana_nocs = [p.k for p in pts if p.arm == "ana" and not p.cs]
     ana_cs = [p.k for p in pts if p.arm == "ana" and p.cs]
     sub_mono = sorted(int(x) for x in rng.choice(mono, CYTOKINE_N["mono"], replace=False))
-    sub_ana = sorted([int(x) for x in rng.choice(ana_nocs, CYTOKINE_N["ana"] - 2, replace=False)]
-                     + [int(x) for x in rng.choice(ana_cs, 2, replace=False)])  # "limited data" with CS
+    sub_ana = sorted(
+        [int(x) for x in rng.choice(ana_nocs, CYTOKINE_N["ana"] - 2, replace=False)]
+        + [int(x) for x in rng.choice(ana_cs, 2, replace=False)]
+    )  # "limited data" with CS
     nm, na = len(sub_mono), len(sub_ana)
     M, A = np.arange(nm), np.arange(nm, nm + na)
     grid = np.unique(np.round(np.concatenate([np.arange(0.01, 2.0, 0.01), np.arange(2.0, 80.01, 0.1)]), 2))
@@ -966,8 +1266,12 @@ def _fit_cytokines(pts, seed):
 
         def cost(v, t_all=t_all, t_mono=t_mono, t_ana=t_ana, t_p=t_p):
             x = v["x"]
-            return (_q_cost(x, t_all, 0.9) + _q_cost(x[M], t_mono, 0.9) + _q_cost(x[A], t_ana, 0.9)
-                    + _p_cost(_mw_fast(x[M], x[A]), t_p))
+            return (
+                _q_cost(x, t_all, 0.9)
+                + _q_cost(x[M], t_mono, 0.9)
+                + _q_cost(x[A], t_ana, 0.9)
+                + _p_cost(_mw_fast(x[M], x[A]), t_p)
+            )
 
         start_idx = fams["x"].idx.copy()
         for retry in range(6):
@@ -986,8 +1290,12 @@ def _fit_admission_labs(pts, seed):
     S = np.array([i for i, p in enumerate(ana) if p.cv_shock])
     N = np.array([i for i, p in enumerate(ana) if not p.cv_shock])
     out = {}
-    for j, (an, grid, lo, hi) in enumerate((("troponin", np.round(np.arange(0.01, 3.0, 0.01), 2), 0.01, 1.5),
-                                             ("bnp", np.arange(50.0, 35000.0, 1.0), 60, 30000))):
+    for j, (an, grid, lo, hi) in enumerate(
+        (
+            ("troponin", np.round(np.arange(0.01, 3.0, 0.01), 2), 0.01, 1.5),
+            ("bnp", np.arange(50.0, 35000.0, 1.0), 60, 30000),
+        )
+    ):
         tS, tN, tp = LAB_CONTRAST[an]
         init = np.zeros(len(ana))
         init[S] = _spread(len(S), (tS, str(float(tS) * 0.5), str(float(tS) * 3)), lo, hi, rng)
@@ -1041,15 +1349,19 @@ def _lab_rows(rng, p: _P, los: int, adm_trop: float, adm_bnp: float, treat_day: 
     rows = []
     for d in days:
         after = max(0, d - treat_day)
-        rows.append(("crp", round(crp0 * (1.15 if d == 1 else 1.0) * 0.62 ** after, 1), "mg/L"))
-        rows.append(("ferritin", round(fer0 * 0.8 ** after, 0), "ng/mL"))
-        tro = adm_trop if d == 0 else max(0.01, adm_trop * (1.3 if d == 1 and p.cv_shock else 1.0) * 0.55 ** max(0, d - 1))
+        rows.append(("crp", round(crp0 * (1.15 if d == 1 else 1.0) * 0.62**after, 1), "mg/L"))
+        rows.append(("ferritin", round(fer0 * 0.8**after, 0), "ng/mL"))
+        tro = (
+            adm_trop
+            if d == 0
+            else max(0.01, adm_trop * (1.3 if d == 1 and p.cv_shock else 1.0) * 0.55 ** max(0, d - 1))
+        )
         rows.append(("troponin", round(tro, 2) if d else adm_trop, "ng/mL"))
-        bnp = adm_bnp if d == 0 else max(20.0, adm_bnp * 0.6 ** d)
+        bnp = adm_bnp if d == 0 else max(20.0, adm_bnp * 0.6**d)
         rows.append(("bnp", round(bnp, 0) if d else adm_bnp, "pg/mL"))
-        rows.append(("lymphocytes", round(min(4.5, ly0 * 1.35 ** after), 2), "10^9/L"))
-        rows.append(("platelets", round(pl0 * (0.85 if d == 1 else 1.0) * 1.22 ** after, 0), "10^9/L"))
-        rows.append(("d_dimer", round(max(0.3, dd0 * 0.82 ** after), 2), "ug/mL FEU"))
+        rows.append(("lymphocytes", round(min(4.5, ly0 * 1.35**after), 2), "10^9/L"))
+        rows.append(("platelets", round(pl0 * (0.85 if d == 1 else 1.0) * 1.22**after, 0), "10^9/L"))
+        rows.append(("d_dimer", round(max(0.3, dd0 * 0.82**after), 2), "ug/mL FEU"))
         if lft_grade and 3 <= d <= 9:
             f = {1: rng.uniform(1.6, 2.8), 2: rng.uniform(3.3, 4.6)}[min(lft_grade, 2)]
             alt, ast = 40 * f * (0.8 if d in (3, 9) else 1.0), 40 * f * 0.8 * (0.8 if d in (3, 9) else 1.0)
@@ -1083,13 +1395,26 @@ def build_default_cohort(seed: int = DEFAULT_SEED) -> dict[str, pd.DataFrame]:
     prow = []
     for p in pts:
         ind = "" if p.arm == "mono" else ("adjunct" if p.cv_shock else "rescue")
-        prow.append({
-            "patient_id": p.pid, "age_years": p.age, "sex": p.sex, "race": p.race, "ethnicity": p.ethnicity,
-            "weight_kg": p.weight, "sars_cov2_pcr": p.pcr, "kd_like": p.kd_like, "cv_shock": p.cv_shock, "ivig": True,
-            "ivig_start_hour": float(round(rng.uniform(2, 16) * 2) / 2), "inflammatory_steroids": p.inflammatory_steroids,
-            "stress_hydrocortisone": p.stress_hydrocortisone, "icu": p.cv_shock, "length_of_stay_days": float(los[p.k]),
-            "anakinra_indication": ind,
-        })
+        prow.append(
+            {
+                "patient_id": p.pid,
+                "age_years": p.age,
+                "sex": p.sex,
+                "race": p.race,
+                "ethnicity": p.ethnicity,
+                "weight_kg": p.weight,
+                "sars_cov2_pcr": p.pcr,
+                "kd_like": p.kd_like,
+                "cv_shock": p.cv_shock,
+                "ivig": True,
+                "ivig_start_hour": float(round(rng.uniform(2, 16) * 2) / 2),
+                "inflammatory_steroids": p.inflammatory_steroids,
+                "stress_hydrocortisone": p.stress_hydrocortisone,
+                "icu": p.cv_shock,
+                "length_of_stay_days": float(los[p.k]),
+                "anakinra_indication": ind,
+            }
+        )
     patients = pd.DataFrame(prow)
 
     # anakinra doses
@@ -1099,8 +1424,16 @@ def build_default_cohort(seed: int = DEFAULT_SEED) -> dict[str, pd.DataFrame]:
             continue
         d = dosing[p.k]
         for day, dose, per, given in _dose_plan(d["start_day"], d["start"], d["max"], d["dur"]):
-            drow.append({"patient_id": p.pid, "day": day, "dose_mg_kg_day": dose, "doses_per_day": per, "route": "IV",
-                         "doses_given": given})
+            drow.append(
+                {
+                    "patient_id": p.pid,
+                    "day": day,
+                    "dose_mg_kg_day": dose,
+                    "doses_per_day": per,
+                    "route": "IV",
+                    "doses_given": given,
+                }
+            )
     doses = pd.DataFrame(drow)
 
     # temperatures: readings from admission to discharge
@@ -1111,7 +1444,9 @@ def build_default_cohort(seed: int = DEFAULT_SEED) -> dict[str, pd.DataFrame]:
         hours = sched[sched <= los[p.k] * 24 - 3]
         temps = _fever_curve(rng, hours, k, p.k in spikers)
         site = "rectal" if p.age < 4 else "oral"
-        trow += [{"patient_id": p.pid, "hour": float(h), "temp_c": float(t), "site": site} for h, t in zip(hours, temps)]
+        trow += [
+            {"patient_id": p.pid, "hour": float(h), "temp_c": float(t), "site": site} for h, t in zip(hours, temps)
+        ]
     temperatures = pd.DataFrame(trow)
 
     # echo: first study day 0–2, last 11 [9–14] days later, 0–2 studies in between
@@ -1124,7 +1459,14 @@ def build_default_cohort(seed: int = DEFAULT_SEED) -> dict[str, pd.DataFrame]:
         if v["lvf"] is not None:
             gap = int(intervals[paired.index(p.k)])
             last = first + gap
-            mids = sorted(set(int(x) for x in rng.choice(np.arange(first + 1, last), min(gap - 1, int(rng.integers(0, 3))), replace=False)))
+            mids = sorted(
+                set(
+                    int(x)
+                    for x in rng.choice(
+                        np.arange(first + 1, last), min(gap - 1, int(rng.integers(0, 3))), replace=False
+                    )
+                )
+            )
             for m in mids:
                 w = (m - first) / gap
                 lv = round((v["lvb"] + w * 0.7 * (v["lvf"] - v["lvb"])) * 2) / 2
@@ -1132,7 +1474,14 @@ def build_default_cohort(seed: int = DEFAULT_SEED) -> dict[str, pd.DataFrame]:
                 studies.append((m, lv, st))
             studies.append((last, v["lvf"], v["stf"]))
         for day, lv, st in studies:
-            erow.append({"patient_id": p.pid, "day": day, "lvef_pct": float(lv), "strain_ap4_pct": None if st is None else float(st)})
+            erow.append(
+                {
+                    "patient_id": p.pid,
+                    "day": day,
+                    "lvef_pct": float(lv),
+                    "strain_ap4_pct": None if st is None else float(st),
+                }
+            )
     echo = pd.DataFrame(erow)
 
     # cytokines (pre-anakinra sample, subset of patients)
@@ -1140,7 +1489,10 @@ def build_default_cohort(seed: int = DEFAULT_SEED) -> dict[str, pd.DataFrame]:
     for cyt in CYTOKINE_NAMES:
         for k, val in sorted(cyto[cyt].items(), key=lambda kv: pts[kv[0]].pid):
             crow.append({"patient_id": pts[k].pid, "cytokine": cyt, "fold_difference": val})
-    cytokines = pd.DataFrame(crow).sort_values(["patient_id", "cytokine"], key=lambda s: s.map({c: i for i, c in enumerate(CYTOKINE_NAMES)}) if s.name == "cytokine" else s)
+    cytokines = pd.DataFrame(crow).sort_values(
+        ["patient_id", "cytokine"],
+        key=lambda s: s.map({c: i for i, c in enumerate(CYTOKINE_NAMES)}) if s.name == "cytokine" else s,
+    )
 
     # adverse events (Table 3 counts with groups 14 / 23 / 9)
     arow = []
@@ -1175,11 +1527,23 @@ def build_default_cohort(seed: int = DEFAULT_SEED) -> dict[str, pd.DataFrame]:
 
     order = {p.pid: i for i, p in enumerate(sorted(pts, key=lambda q: q.pid))}
     out = {
-        "patients": patients, "anakinra_doses": doses, "temperatures": temperatures, "echo": echo,
-        "cytokines": cytokines, "labs": labs, "adverse_events": adverse,
+        "patients": patients,
+        "anakinra_doses": doses,
+        "temperatures": temperatures,
+        "echo": echo,
+        "cytokines": cytokines,
+        "labs": labs,
+        "adverse_events": adverse,
     }
-    keys = {"patients": [], "anakinra_doses": ["day"], "temperatures": ["hour"], "echo": ["day"],
-            "cytokines": [], "labs": ["analyte", "day"], "adverse_events": ["event"]}
+    keys = {
+        "patients": [],
+        "anakinra_doses": ["day"],
+        "temperatures": ["hour"],
+        "echo": ["day"],
+        "cytokines": [],
+        "labs": ["analyte", "day"],
+        "adverse_events": ["event"],
+    }
     for name, df in out.items():
         df = df.assign(_o=df["patient_id"].map(order))
         if name == "cytokines":
@@ -1197,16 +1561,31 @@ def _rec(id_, source, quantity, kind, published, required=True, note="", why=Non
     if value is None:
         num = s.lstrip("<>~ ").rstrip("%*").strip()
         value = float(num)
-    r = {"id": id_, "source": source, "quantity": quantity, "kind": kind, "published": s, "value": value,
-         "decimals": decimals_of(s), "required": required, "note": note}
+    r = {
+        "id": id_,
+        "source": source,
+        "quantity": quantity,
+        "kind": kind,
+        "published": s,
+        "value": value,
+        "decimals": decimals_of(s),
+        "required": required,
+        "note": note,
+    }
     if why:
         r["why"] = why
     return r
 
 
-_GROUP_LABEL = {"all": "All MIS-C", "mono": "IVIG monotherapy", "ana": "All IVIG + anakinra",
-                "noshock": "IVIG + anakinra without CV shock", "shock": "IVIG + anakinra with CV shock",
-                "ana_nocs": "IVIG + anakinra without CS", "ana_cs": "IVIG + anakinra with CS"}
+_GROUP_LABEL = {
+    "all": "All MIS-C",
+    "mono": "IVIG monotherapy",
+    "ana": "All IVIG + anakinra",
+    "noshock": "IVIG + anakinra without CV shock",
+    "shock": "IVIG + anakinra with CV shock",
+    "ana_nocs": "IVIG + anakinra without CS",
+    "ana_cs": "IVIG + anakinra with CS",
+}
 
 
 def published_records() -> list[dict]:
@@ -1224,28 +1603,67 @@ def published_records() -> list[dict]:
             R.append(_rec(f"table1.{row}.{g}.count", src, f"{label}, {_GROUP_LABEL[g]}", "count", c))
             R.append(_rec(f"table1.{row}.{g}.percent", src, f"{label}, {_GROUP_LABEL[g]}, % of group", "percent", pc))
         if p != "N/A":
-            R.append(_rec(f"table1.{row}.p", src, f"{label}, Fisher p, IVIG monotherapy vs IVIG + anakinra", "p_value", p,
-                          note="'> 0.99' means p > 0.99 (a Fisher p of 1)" if p.startswith(">") else ""))
+            R.append(
+                _rec(
+                    f"table1.{row}.p",
+                    src,
+                    f"{label}, Fisher p, IVIG monotherapy vs IVIG + anakinra",
+                    "p_value",
+                    p,
+                    note="'> 0.99' means p > 0.99 (a Fisher p of 1)" if p.startswith(">") else "",
+                )
+            )
     for g in ("all", "mono", "ana"):
         for stat, v in zip(("median", "q1", "q3"), TABLE1_AGE[g]):
             R.append(_rec(f"table1.age.{g}.{stat}", src, f"Age (years), {_GROUP_LABEL[g]}, {stat}", stat, v))
-    R.append(_rec("table1.age.p", src, "Age, Mann–Whitney p, IVIG monotherapy vs IVIG + anakinra", "p_value", TABLE1_AGE["p"]))
+    R.append(
+        _rec(
+            "table1.age.p", src, "Age, Mann–Whitney p, IVIG monotherapy vs IVIG + anakinra", "p_value", TABLE1_AGE["p"]
+        )
+    )
     # ---- Results text echoing Table 1
     src = "Results text"
-    R.append(_rec("text.anakinra_group.percent", "Abstract / Results", "IVIG + anakinra, % of 46 (\"32 (70%)\")", "percent", "70%"))
-    R.append(_rec("text.cs.count", "Abstract / Results", "IVIG + anakinra given CS (\"9 (28%)\")", "count", "9"))
+    R.append(
+        _rec(
+            "text.anakinra_group.percent",
+            "Abstract / Results",
+            'IVIG + anakinra, % of 46 ("32 (70%)")',
+            "percent",
+            "70%",
+        )
+    )
+    R.append(_rec("text.cs.count", "Abstract / Results", 'IVIG + anakinra given CS ("9 (28%)")', "count", "9"))
     R.append(_rec("text.cs.percent", "Abstract / Results", "IVIG + anakinra given CS, % of 32", "percent", "28%"))
-    R.append(_rec("text.stress_hc.percent", src, "Stress hydrocortisone, % of IVIG + anakinra (\"(19%)\")", "percent", "19%"))
-    R.append(_rec("text.inflammatory_steroids.percent", src, "Inflammatory steroid, % of IVIG + anakinra (\"(9%)\")", "percent", "9%"))
-    R.append(_rec("text.without_cs.percent", src, "IVIG + anakinra without CS, % of 32 (\"(72%)\")", "percent", "72%"))
-    R.append(_rec("text.male.percent", src, "Male, % of 46 (\"54% were male\")", "percent", "54%"))
-    R.append(_rec("text.cv_shock.ana.percent", src, "CV shock, % of IVIG + anakinra (\"65%\")", "percent", "65%", required=False,
-                  why="20/32 = 62.5 % (Table 1 prints 63%); 65% cannot be reached with 32 patients and Table 1's count 20 (21/32 = 65.6 % would contradict Table 1 and Table 2)."))
-    R.append(_rec("text.cv_shock.mono.percent", src, "CV shock, % of IVIG monotherapy (\"vs. 21%\")", "percent", "21%"))
-    R.append(_rec("text.cv_shock.p", src, "CV shock, Fisher p (\"p = 0.02\")", "p_value", "0.02"))
-    R.append(_rec("text.kdss_like.ana.percent", src, "KDSS-like, % of IVIG + anakinra (\"34%\")", "percent", "34%"))
-    R.append(_rec("text.kdss_like.mono.percent", src, "KDSS-like, % of IVIG monotherapy (\"vs. 7%\")", "percent", "7%"))
-    R.append(_rec("text.kdss_like.p", src, "KDSS-like, Fisher p (\"p = 0.07\")", "p_value", "0.07"))
+    R.append(
+        _rec("text.stress_hc.percent", src, 'Stress hydrocortisone, % of IVIG + anakinra ("(19%)")', "percent", "19%")
+    )
+    R.append(
+        _rec(
+            "text.inflammatory_steroids.percent",
+            src,
+            'Inflammatory steroid, % of IVIG + anakinra ("(9%)")',
+            "percent",
+            "9%",
+        )
+    )
+    R.append(_rec("text.without_cs.percent", src, 'IVIG + anakinra without CS, % of 32 ("(72%)")', "percent", "72%"))
+    R.append(_rec("text.male.percent", src, 'Male, % of 46 ("54% were male")', "percent", "54%"))
+    R.append(
+        _rec(
+            "text.cv_shock.ana.percent",
+            src,
+            'CV shock, % of IVIG + anakinra ("65%")',
+            "percent",
+            "65%",
+            required=False,
+            why="20/32 = 62.5 % (Table 1 prints 63%); 65% cannot be reached with 32 patients and Table 1's count 20 (21/32 = 65.6 % would contradict Table 1 and Table 2).",
+        )
+    )
+    R.append(_rec("text.cv_shock.mono.percent", src, 'CV shock, % of IVIG monotherapy ("vs. 21%")', "percent", "21%"))
+    R.append(_rec("text.cv_shock.p", src, 'CV shock, Fisher p ("p = 0.02")', "p_value", "0.02"))
+    R.append(_rec("text.kdss_like.ana.percent", src, 'KDSS-like, % of IVIG + anakinra ("34%")', "percent", "34%"))
+    R.append(_rec("text.kdss_like.mono.percent", src, 'KDSS-like, % of IVIG monotherapy ("vs. 7%")', "percent", "7%"))
+    R.append(_rec("text.kdss_like.p", src, 'KDSS-like, Fisher p ("p = 0.07")', "p_value", "0.07"))
     # ---- Table 2
     src = "Table 2"
     for g, n, pc in (("noshock", 12, "38%"), ("shock", 20, "63%")):
@@ -1261,35 +1679,98 @@ def published_records() -> list[dict]:
     for row, (label, tN, tS, p) in TABLE2_CONT.items():
         for g, t in (("noshock", tN), ("shock", tS)):
             for stat, v in zip(("median", "q1", "q3"), t):
-                R.append(_rec(f"table2.{row}.{g}.{stat}", src, f"{label}, {_GROUP_LABEL[g]}, {stat}", stat, v,
-                              note="hospitalization day = day + 1 (day 0 = admission day)" if row == "start_hospital_day" else ""))
+                R.append(
+                    _rec(
+                        f"table2.{row}.{g}.{stat}",
+                        src,
+                        f"{label}, {_GROUP_LABEL[g]}, {stat}",
+                        stat,
+                        v,
+                        note="hospitalization day = day + 1 (day 0 = admission day)"
+                        if row == "start_hospital_day"
+                        else "",
+                    )
+                )
         R.append(_rec(f"table2.{row}.p", src, f"{label}, Mann–Whitney p, without vs with CV shock", "p_value", p))
     src = "Results text (Supplemental Table S3)"
-    for row, label in (("start_dose", "Anakinra dose (read as starting dose), mg/kg/day"), ("max_dose", "Anakinra maximum dose, mg/kg/day"),
-                       ("duration", "Anakinra treatment duration, days")):
+    for row, label in (
+        ("start_dose", "Anakinra dose (read as starting dose), mg/kg/day"),
+        ("max_dose", "Anakinra maximum dose, mg/kg/day"),
+        ("duration", "Anakinra treatment duration, days"),
+    ):
         for stat, v in zip(("median", "q1", "q3"), ANAKINRA_OVERALL[row]):
-            R.append(_rec(f"text.anakinra.{row}.ana.{stat}", src, f"{label}, all IVIG + anakinra, {stat}", stat, v,
-                          note="'median dose of anakinra' interpreted as the starting dose" if row == "start_dose" else ""))
+            R.append(
+                _rec(
+                    f"text.anakinra.{row}.ana.{stat}",
+                    src,
+                    f"{label}, all IVIG + anakinra, {stat}",
+                    stat,
+                    v,
+                    note="'median dose of anakinra' interpreted as the starting dose" if row == "start_dose" else "",
+                )
+            )
     src = "Results text"
-    for row, g, v in (("max_dose", "shock", "9.8"), ("max_dose", "noshock", "8.0"), ("duration", "shock", "10.6"), ("duration", "noshock", "7.1")):
-        R.append(_rec(f"text.anakinra.{row}.{g}.median", src, f"{TABLE2_CONT[row][0]}, {_GROUP_LABEL[g]}, median (text)", "median", v))
+    for row, g, v in (
+        ("max_dose", "shock", "9.8"),
+        ("max_dose", "noshock", "8.0"),
+        ("duration", "shock", "10.6"),
+        ("duration", "noshock", "7.1"),
+    ):
+        R.append(
+            _rec(
+                f"text.anakinra.{row}.{g}.median",
+                src,
+                f"{TABLE2_CONT[row][0]}, {_GROUP_LABEL[g]}, median (text)",
+                "median",
+                v,
+            )
+        )
     R.append(_rec("text.anakinra.max_dose.p", src, "Max dose, Mann–Whitney p (text)", "p_value", "0.003"))
     R.append(_rec("text.anakinra.duration.p", src, "Treatment duration, Mann–Whitney p (text)", "p_value", "0.002"))
-    R.append(_rec("text.adjunct.shock.count", src, "Adjunct therapy among CV shock (\"100% (20/20)\")", "count", "20"))
-    R.append(_rec("text.rescue.noshock.count", src, "Rescue therapy among no CV shock (\"100% (12/12)\")", "count", "12"))
+    R.append(_rec("text.adjunct.shock.count", src, 'Adjunct therapy among CV shock ("100% (20/20)")', "count", "20"))
+    R.append(_rec("text.rescue.noshock.count", src, 'Rescue therapy among no CV shock ("100% (12/12)")', "count", "12"))
     src = "Results text (Supplemental Table S4)"
     for an, (tS, tN, p) in LAB_CONTRAST.items():
         unit = "ng/mL" if an == "troponin" else "pg/mL"
-        R.append(_rec(f"text.labs.{an}.shock.median", src, f"Admission {an} ({unit}), IVIG + anakinra with CV shock, median", "median", tS,
-                      note="first value per patient (day 0)"))
-        R.append(_rec(f"text.labs.{an}.noshock.median", src, f"Admission {an} ({unit}), IVIG + anakinra without CV shock, median", "median", tN))
-        R.append(_rec(f"text.labs.{an}.p", src, f"Admission {an}, Mann–Whitney p, with vs without CV shock", "p_value", p))
+        R.append(
+            _rec(
+                f"text.labs.{an}.shock.median",
+                src,
+                f"Admission {an} ({unit}), IVIG + anakinra with CV shock, median",
+                "median",
+                tS,
+                note="first value per patient (day 0)",
+            )
+        )
+        R.append(
+            _rec(
+                f"text.labs.{an}.noshock.median",
+                src,
+                f"Admission {an} ({unit}), IVIG + anakinra without CV shock, median",
+                "median",
+                tN,
+            )
+        )
+        R.append(
+            _rec(f"text.labs.{an}.p", src, f"Admission {an}, Mann–Whitney p, with vs without CV shock", "p_value", p)
+        )
     # ---- Table 3
     src = "Table 3"
     for g, n in TABLE3_PRINTED_N.items():
         ok = TABLE3_USED_N[g] == n
-        R.append(_rec(f"table3.n.{g}", src, f"Group size, {_GROUP_LABEL[g]}", "count", str(n), required=ok,
-                      why=None if ok else "Table 3 prints n = 25 without CS, but the text (32 IVIG + anakinra, 9 with CS) and Tables 1–2 give 23; the reconstruction uses 23."))
+        R.append(
+            _rec(
+                f"table3.n.{g}",
+                src,
+                f"Group size, {_GROUP_LABEL[g]}",
+                "count",
+                str(n),
+                required=ok,
+                why=None
+                if ok
+                else "Table 3 prints n = 25 without CS, but the text (32 IVIG + anakinra, 9 with CS) and Tables 1–2 give 23; the reconstruction uses 23.",
+            )
+        )
     for ev, (label, cM, cN, cC, p) in TABLE3.items():
         for g, cell in (("mono", cM), ("ana_nocs", cN), ("ana_cs", cC)):
             c, pc = (x.strip() for x in cell.split(","))
@@ -1302,74 +1783,245 @@ def published_records() -> list[dict]:
                     why = f"printed percent uses n = 25 ({c}/25); with the text's n = 23 it is {pct:.0f}%."
                 else:
                     why = f"{c}/{TABLE3_USED_N[g]} = {pct:.0f}%; the printed {pc} matches {round(float(pc.rstrip('%')) * TABLE3_USED_N[g] / 100)}/{TABLE3_USED_N[g]}: count kept, percent not reproducible."
-            R.append(_rec(f"table3.{ev}.{g}.percent", src, f"{label}, {_GROUP_LABEL[g]}, % of group", "percent", pc, required=ok, why=why))
+            R.append(
+                _rec(
+                    f"table3.{ev}.{g}.percent",
+                    src,
+                    f"{label}, {_GROUP_LABEL[g]}, % of group",
+                    "percent",
+                    pc,
+                    required=ok,
+                    why=why,
+                )
+            )
         if p != "N/A":
-            R.append(_rec(f"table3.{ev}.p", src, f"{label}, three-group p as printed", "p_value", p, required=False,
-                          why="does not reproduce with Freeman–Halton (Fisher r×c) or chi-square on the printed counts, with n = 14/23/9 or 14/25/9 (see docs/RECONSTRUCTION.md)",
-                          note="'*' in the original"))
-    R.append(_rec("text.ae.death.all.count", "Results text", "Deaths, all 46 (\"0/46 or 0%\")", "count", "0"))
-    R.append(_rec("text.ae.thrombosis.all.count", "Results text", "Thrombosis, all 46 (\"0/46 or 0%\")", "count", "0"))
+            R.append(
+                _rec(
+                    f"table3.{ev}.p",
+                    src,
+                    f"{label}, three-group p as printed",
+                    "p_value",
+                    p,
+                    required=False,
+                    why="does not reproduce with Freeman–Halton (Fisher r×c) or chi-square on the printed counts, with n = 14/23/9 or 14/25/9 (see docs/RECONSTRUCTION.md)",
+                    note="'*' in the original",
+                )
+            )
+    R.append(_rec("text.ae.death.all.count", "Results text", 'Deaths, all 46 ("0/46 or 0%")', "count", "0"))
+    R.append(_rec("text.ae.thrombosis.all.count", "Results text", 'Thrombosis, all 46 ("0/46 or 0%")', "count", "0"))
     for ev, (pa, pm, p) in TABLE3_TEXT.items():
         label = TABLE3[ev][0]
-        R.append(_rec(f"text.ae.{ev}.ana_nocs.percent", "Results text", f"{label}, IVIG + anakinra (\"{pa}\")", "percent", pa, required=False,
-                      why="the Table 3 'without CS' percent with n = 25; n = 23 in the reconstruction"))
-        R.append(_rec(f"text.ae.{ev}.mono.percent", "Results text", f"{label}, IVIG monotherapy (\"{pm}\")", "percent", pm))
-        why = ("Fisher on 8/34 vs 1/14 (all IVIG + anakinra with the printed 25 + 9 = 34) gives 0.2501 → '0.25', but with the text's 32 "
-               "(8/32 vs 1/14) it is 0.24; 5/25 vs 1/14 gives 0.39." if ev == "neutropenia" else
-               "no reading reproduces it: Fisher 6/25 vs 2/14 = 0.69, 6/23 vs 2/14 = 0.68, 13/32 vs 2/14 = 0.10, 13/34 vs 2/14 = 0.17.")
-        R.append(_rec(f"text.ae.{ev}.p", "Results text", f"{label}, p IVIG + anakinra vs IVIG monotherapy (text)", "p_value", p, required=False, why=why))
+        R.append(
+            _rec(
+                f"text.ae.{ev}.ana_nocs.percent",
+                "Results text",
+                f'{label}, IVIG + anakinra ("{pa}")',
+                "percent",
+                pa,
+                required=False,
+                why="the Table 3 'without CS' percent with n = 25; n = 23 in the reconstruction",
+            )
+        )
+        R.append(
+            _rec(f"text.ae.{ev}.mono.percent", "Results text", f'{label}, IVIG monotherapy ("{pm}")', "percent", pm)
+        )
+        why = (
+            "Fisher on 8/34 vs 1/14 (all IVIG + anakinra with the printed 25 + 9 = 34) gives 0.2501 → '0.25', but with the text's 32 "
+            "(8/32 vs 1/14) it is 0.24; 5/25 vs 1/14 gives 0.39."
+            if ev == "neutropenia"
+            else "no reading reproduces it: Fisher 6/25 vs 2/14 = 0.69, 6/23 vs 2/14 = 0.68, 13/32 vs 2/14 = 0.10, 13/34 vs 2/14 = 0.17."
+        )
+        R.append(
+            _rec(
+                f"text.ae.{ev}.p",
+                "Results text",
+                f"{label}, p IVIG + anakinra vs IVIG monotherapy (text)",
+                "p_value",
+                p,
+                required=False,
+                why=why,
+            )
+        )
     # ---- Table 4
     src = "Table 4"
     for cyt, (tA, tM, tN, p) in TABLE4.items():
         for g, t in (("all", tA), ("mono", tM), ("ana", tN)):
             for stat, v in zip(("median", "q1", "q3"), t):
-                R.append(_rec(f"table4.{cyt}.{g}.{stat}", src, f"{cyt} fold difference, {_GROUP_LABEL[g]}, {stat}", stat, v))
-        R.append(_rec(f"table4.{cyt}.p", src, f"{cyt}, Mann–Whitney p, IVIG monotherapy vs IVIG + anakinra", "p_value", p,
-                      note="group sizes not published; reconstruction uses 9 monotherapy and 19 IVIG + anakinra patients"))
+                R.append(
+                    _rec(f"table4.{cyt}.{g}.{stat}", src, f"{cyt} fold difference, {_GROUP_LABEL[g]}, {stat}", stat, v)
+                )
+        R.append(
+            _rec(
+                f"table4.{cyt}.p",
+                src,
+                f"{cyt}, Mann–Whitney p, IVIG monotherapy vs IVIG + anakinra",
+                "p_value",
+                p,
+                note="group sizes not published; reconstruction uses 9 monotherapy and 19 IVIG + anakinra patients",
+            )
+        )
     # ---- Fever
     src = "Results text (Fig. 1A/B)"
-    R.append(_rec("text.fever.mono.afebrile_by_day5.percent", src, "IVIG monotherapy afebrile by 5 days after admission (KM)", "percent", "100%"))
-    R.append(_rec("text.fever.ana.afebrile_by_day5.percent", src, "IVIG + anakinra afebrile by 5 days after admission (KM, \"~50%\")", "percent", "~50%",
-                  note="approximate in the paper; reconstructed as 16/32 exactly"))
-    R.append(_rec("text.fever.logrank.mono_vs_ana.p", src, "Time to defervescence from admission, log-rank p, IVIG monotherapy vs IVIG + anakinra", "p_value", "0.003"))
-    R.append(_rec("text.fever.logrank.cs_vs_nocs.p", src, "Time to defervescence, log-rank p, IVIG + anakinra with vs without CS", "p_value", "0.64",
-                  note="origin = admission (as Fig. 1B is described 'starting from admission'); the Methods' 'after treatment initiation' would be another reading"))
-    R.append(_rec("text.fever.ana_kd.afebrile_by_day7_after_anakinra.percent", "Results text (Suppl. Fig. 2C/2E)",
-                  "KD-like or KDSS-like IVIG + anakinra patients afebrile by 7 days after anakinra initiation", "percent", "100%",
-                  note="origin = start of the first anakinra day"))
+    R.append(
+        _rec(
+            "text.fever.mono.afebrile_by_day5.percent",
+            src,
+            "IVIG monotherapy afebrile by 5 days after admission (KM)",
+            "percent",
+            "100%",
+        )
+    )
+    R.append(
+        _rec(
+            "text.fever.ana.afebrile_by_day5.percent",
+            src,
+            'IVIG + anakinra afebrile by 5 days after admission (KM, "~50%")',
+            "percent",
+            "~50%",
+            note="approximate in the paper; reconstructed as 16/32 exactly",
+        )
+    )
+    R.append(
+        _rec(
+            "text.fever.logrank.mono_vs_ana.p",
+            src,
+            "Time to defervescence from admission, log-rank p, IVIG monotherapy vs IVIG + anakinra",
+            "p_value",
+            "0.003",
+        )
+    )
+    R.append(
+        _rec(
+            "text.fever.logrank.cs_vs_nocs.p",
+            src,
+            "Time to defervescence, log-rank p, IVIG + anakinra with vs without CS",
+            "p_value",
+            "0.64",
+            note="origin = admission (as Fig. 1B is described 'starting from admission'); the Methods' 'after treatment initiation' would be another reading",
+        )
+    )
+    R.append(
+        _rec(
+            "text.fever.ana_kd.afebrile_by_day7_after_anakinra.percent",
+            "Results text (Suppl. Fig. 2C/2E)",
+            "KD-like or KDSS-like IVIG + anakinra patients afebrile by 7 days after anakinra initiation",
+            "percent",
+            "100%",
+            note="origin = start of the first anakinra day",
+        )
+    )
     # ---- Echo
     src = "Results text (Fig. 1C/D, Suppl. Fig. S2G/S2I)"
     for id_, s, meas, b, f, p, q in ECHO:
         name = "LVEF (%)" if meas == "lvef" else "Ap4 strain (%)"
-        grp = {"mono": "IVIG monotherapy", "ana": "all IVIG + anakinra with an echo pair (n = 27)", "ana_cs": "IVIG + anakinra with CS",
-               "ana_shock": "IVIG + anakinra with CV shock", "ana_kdss": "IVIG + anakinra KDSS-like",
-               "ana_kd": "IVIG + anakinra with KD-like features (KD-like flag, incl. KDSS-like)"}[s]
+        grp = {
+            "mono": "IVIG monotherapy",
+            "ana": "all IVIG + anakinra with an echo pair (n = 27)",
+            "ana_cs": "IVIG + anakinra with CS",
+            "ana_shock": "IVIG + anakinra with CV shock",
+            "ana_kdss": "IVIG + anakinra KDSS-like",
+            "ana_kd": "IVIG + anakinra with KD-like features (KD-like flag, incl. KDSS-like)",
+        }[s]
         note = f"quote: {q}"
         if id_ == "ana.lvef":
-            note += ("; the sentence attaches 59.0 → 62.5 to the 10 patients with baseline LVEF < 55 %, which is impossible (a median of "
-                     "59 among values < 55): read as the whole IVIG + anakinra group with an echo pair (n = 27)")
-        R.append(_rec(f"text.echo.{s}.{meas}.baseline.median", src, f"{name}, {grp}, first echo, median", "median", b, note=note))
+            note += (
+                "; the sentence attaches 59.0 → 62.5 to the 10 patients with baseline LVEF < 55 %, which is impossible (a median of "
+                "59 among values < 55): read as the whole IVIG + anakinra group with an echo pair (n = 27)"
+            )
+        R.append(
+            _rec(
+                f"text.echo.{s}.{meas}.baseline.median",
+                src,
+                f"{name}, {grp}, first echo, median",
+                "median",
+                b,
+                note=note,
+            )
+        )
         R.append(_rec(f"text.echo.{s}.{meas}.followup.median", src, f"{name}, {grp}, last echo, median", "median", f))
-        R.append(_rec(f"text.echo.{s}.{meas}.p", src, f"{name}, {grp}, Wilcoxon signed-rank p (first vs last echo)", "p_value", p))
-    R.append(_rec("text.echo.ana.lvef_low_baseline.count", "Results text", "IVIG + anakinra with LVEF < 55 % at the first echo (\"10 patients\")", "count", "10"))
-    R.append(_rec("text.echo.ana.lvef_low_baseline.percent", "Results text", "IVIG + anakinra with LVEF < 55 % at the first echo, % of 27 pairs (\"(37%)\")", "percent", "37%"))
-    R.append(_rec("text.echo.ana.pairs.count", "Results text (derived)", "IVIG + anakinra patients with an LVEF pair (10/0.37)", "count", "27",
-                  note="not printed: implied by '10 patients (37%)'"))
-    R.append(_rec("text.echo.mono.lvef_low_baseline.count", "Results text", "IVIG monotherapy with LVEF < 55 % at the first echo (\"No patients\")", "count", "0"))
+        R.append(
+            _rec(
+                f"text.echo.{s}.{meas}.p",
+                src,
+                f"{name}, {grp}, Wilcoxon signed-rank p (first vs last echo)",
+                "p_value",
+                p,
+            )
+        )
+    R.append(
+        _rec(
+            "text.echo.ana.lvef_low_baseline.count",
+            "Results text",
+            'IVIG + anakinra with LVEF < 55 % at the first echo ("10 patients")',
+            "count",
+            "10",
+        )
+    )
+    R.append(
+        _rec(
+            "text.echo.ana.lvef_low_baseline.percent",
+            "Results text",
+            'IVIG + anakinra with LVEF < 55 % at the first echo, % of 27 pairs ("(37%)")',
+            "percent",
+            "37%",
+        )
+    )
+    R.append(
+        _rec(
+            "text.echo.ana.pairs.count",
+            "Results text (derived)",
+            "IVIG + anakinra patients with an LVEF pair (10/0.37)",
+            "count",
+            "27",
+            note="not printed: implied by '10 patients (37%)'",
+        )
+    )
+    R.append(
+        _rec(
+            "text.echo.mono.lvef_low_baseline.count",
+            "Results text",
+            'IVIG monotherapy with LVEF < 55 % at the first echo ("No patients")',
+            "count",
+            "0",
+        )
+    )
     for stat, v in zip(("median", "q1", "q3"), ECHO_INTERVAL):
-        R.append(_rec(f"text.echo.interval_days.{stat}", "Results text (Suppl. Fig. S3B)", f"Days between first and last echo, {stat}", stat, v,
-                      note="all patients with ≥ 2 echo studies"))
+        R.append(
+            _rec(
+                f"text.echo.interval_days.{stat}",
+                "Results text (Suppl. Fig. S3B)",
+                f"Days between first and last echo, {stat}",
+                stat,
+                v,
+                note="all patients with ≥ 2 echo studies",
+            )
+        )
     for stat, v in zip(("median", "q1", "q3"), LENGTH_OF_STAY):
-        R.append(_rec(f"text.length_of_stay.all.{stat}", "Discussion", f"Length of stay (days), all 46, {stat}", stat, v))
+        R.append(
+            _rec(f"text.length_of_stay.all.{stat}", "Discussion", f"Length of stay (days), all 46, {stat}", stat, v)
+        )
     return R
 
 
 _DROP_DUPLICATES = {  # Results-text numbers that repeat a table cell verbatim: recorded once, under the table id
-    "text.anakinra_group.percent", "text.male.percent", "text.cv_shock.mono.percent", "text.cv_shock.p",
-    "text.kdss_like.ana.percent", "text.kdss_like.mono.percent", "text.kdss_like.p", "text.anakinra.max_dose.shock.median",
-    "text.anakinra.max_dose.noshock.median", "text.anakinra.duration.shock.median", "text.anakinra.duration.noshock.median",
-    "text.anakinra.max_dose.p", "text.anakinra.duration.p", "text.adjunct.shock.count", "text.rescue.noshock.count",
-    "text.ae.neutropenia.ana_nocs.percent", "text.ae.neutropenia.mono.percent", "text.ae.elevated_lft.ana_nocs.percent",
+    "text.anakinra_group.percent",
+    "text.male.percent",
+    "text.cv_shock.mono.percent",
+    "text.cv_shock.p",
+    "text.kdss_like.ana.percent",
+    "text.kdss_like.mono.percent",
+    "text.kdss_like.p",
+    "text.anakinra.max_dose.shock.median",
+    "text.anakinra.max_dose.noshock.median",
+    "text.anakinra.duration.shock.median",
+    "text.anakinra.duration.noshock.median",
+    "text.anakinra.max_dose.p",
+    "text.anakinra.duration.p",
+    "text.adjunct.shock.count",
+    "text.rescue.noshock.count",
+    "text.ae.neutropenia.ana_nocs.percent",
+    "text.ae.neutropenia.mono.percent",
+    "text.ae.elevated_lft.ana_nocs.percent",
     "text.ae.elevated_lft.mono.percent",
 }
 _ECHO_SET_ID = {"ana_shock": "ana_cv_shock", "ana_kd": "ana_kd_like"}
@@ -1452,11 +2104,18 @@ def reconstructed_values(t: dict[str, pd.DataFrame]) -> dict[str, float]:
     V: dict[str, float] = {}
     arms = {"all": P, "mono": P[P.arm == "mono"], "ana": P[P.arm == "ana"]}
     flags = {
-        "male": P["sex"] == "M", "african_american": P["race"] == "African American",
-        "latin_american": P["ethnicity"] == "Latin-American", "caucasian": P["race"] == "Caucasian",
-        "sars_cov2_pcr": P["sars_cov2_pcr"], "non_specific": ~P["kd_like"] & ~P["cv_shock"], "kd_like": P["kd_like"],
-        "cv_shock": P["cv_shock"], "kdss_like": P["kd_like"] & P["cv_shock"], "ivig": P["ivig"],
-        "inflammatory_steroids": P["inflammatory_steroids"], "stress_hydrocortisone": P["stress_hydrocortisone"],
+        "male": P["sex"] == "M",
+        "african_american": P["race"] == "African American",
+        "latin_american": P["ethnicity"] == "Latin-American",
+        "caucasian": P["race"] == "Caucasian",
+        "sars_cov2_pcr": P["sars_cov2_pcr"],
+        "non_specific": ~P["kd_like"] & ~P["cv_shock"],
+        "kd_like": P["kd_like"],
+        "cv_shock": P["cv_shock"],
+        "kdss_like": P["kd_like"] & P["cv_shock"],
+        "ivig": P["ivig"],
+        "inflammatory_steroids": P["inflammatory_steroids"],
+        "stress_hydrocortisone": P["stress_hydrocortisone"],
     }
     for g, df in arms.items():
         V[f"table1.patients.{g}.count"] = len(df)
@@ -1493,10 +2152,18 @@ def reconstructed_values(t: dict[str, pd.DataFrame]) -> dict[str, float]:
         D["doses_given"] = D["doses_per_day"]
     D["doses_given"] = D["doses_given"].fillna(D["doses_per_day"])
     D = D.sort_values(["patient_id", "day"])
-    course = D.groupby("patient_id").apply(lambda g: pd.Series({
-        "start_hospital_day": g["day"].iloc[0] + 1, "start_dose": g["dose_mg_kg_day"].iloc[0], "max_dose": g["dose_mg_kg_day"].max(),
-        "max_mg_per_dose": (g["dose_mg_kg_day"] * g["weight_kg"] / g["doses_per_day"]).max(),
-        "duration": (g["doses_given"] / g["doses_per_day"]).sum()}), include_groups=False)
+    course = D.groupby("patient_id").apply(
+        lambda g: pd.Series(
+            {
+                "start_hospital_day": g["day"].iloc[0] + 1,
+                "start_dose": g["dose_mg_kg_day"].iloc[0],
+                "max_dose": g["dose_mg_kg_day"].max(),
+                "max_mg_per_dose": (g["dose_mg_kg_day"] * g["weight_kg"] / g["doses_per_day"]).max(),
+                "duration": (g["doses_given"] / g["doses_per_day"]).sum(),
+            }
+        ),
+        include_groups=False,
+    )
     course = course.join(P[["cv_shock"]])
     grp = {"noshock": course[~course.cv_shock], "shock": course[course.cv_shock]}
     shockA = {"noshock": A[~A.cv_shock], "shock": A[A.cv_shock]}
@@ -1504,20 +2171,28 @@ def reconstructed_values(t: dict[str, pd.DataFrame]) -> dict[str, float]:
         V[f"table2.patients.{g}.count"] = len(df)
         V[f"table2.patients.{g}.percent"] = 100 * len(df) / n_ana
     cnts = {}
-    for row, ser in (("inflammatory_steroids", A["inflammatory_steroids"]), ("stress_hydrocortisone", A["stress_hydrocortisone"]),
-                     ("adjunct", A["anakinra_indication"] == "adjunct"), ("rescue", A["anakinra_indication"] == "rescue")):
+    for row, ser in (
+        ("inflammatory_steroids", A["inflammatory_steroids"]),
+        ("stress_hydrocortisone", A["stress_hydrocortisone"]),
+        ("adjunct", A["anakinra_indication"] == "adjunct"),
+        ("rescue", A["anakinra_indication"] == "rescue"),
+    ):
         for g, df in shockA.items():
             c = int(ser[df.index].sum())
             cnts[(row, g)] = c
             V[f"table2.{row}.{g}.count"] = c
             V[f"table2.{row}.{g}.percent"] = 100 * c / len(df)
-        V[f"table2.{row}.p"] = fisher_p(cnts[(row, "noshock")], len(shockA["noshock"]), cnts[(row, "shock")], len(shockA["shock"]))
+        V[f"table2.{row}.p"] = fisher_p(
+            cnts[(row, "noshock")], len(shockA["noshock"]), cnts[(row, "shock")], len(shockA["shock"])
+        )
     for row in TABLE2_CONT:
         for g, df in grp.items():
             V[f"table2.{row}.{g}.median"], V[f"table2.{row}.{g}.q1"], V[f"table2.{row}.{g}.q3"] = quartiles(df[row])
         V[f"table2.{row}.p"] = mw_p(grp["noshock"][row], grp["shock"][row])
     for row in ANAKINRA_OVERALL:
-        V[f"text.anakinra.{row}.ana.median"], V[f"text.anakinra.{row}.ana.q1"], V[f"text.anakinra.{row}.ana.q3"] = quartiles(course[row])
+        V[f"text.anakinra.{row}.ana.median"], V[f"text.anakinra.{row}.ana.q1"], V[f"text.anakinra.{row}.ana.q3"] = (
+            quartiles(course[row])
+        )
     for row in ("max_dose", "duration"):
         for g in ("shock", "noshock"):
             V[f"text.anakinra.{row}.{g}.median"] = V[f"table2.{row}.{g}.median"]
@@ -1561,7 +2236,9 @@ def reconstructed_values(t: dict[str, pd.DataFrame]) -> dict[str, float]:
     for cyt in TABLE4:
         x = C[C.cytokine == cyt]
         for g, sel in (("all", x), ("mono", x[x.arm == "mono"]), ("ana", x[x.arm == "ana"])):
-            V[f"table4.{cyt}.{g}.median"], V[f"table4.{cyt}.{g}.q1"], V[f"table4.{cyt}.{g}.q3"] = quartiles(sel["fold_difference"])
+            V[f"table4.{cyt}.{g}.median"], V[f"table4.{cyt}.{g}.q1"], V[f"table4.{cyt}.{g}.q3"] = quartiles(
+                sel["fold_difference"]
+            )
         V[f"table4.{cyt}.p"] = mw_p(x[x.arm == "mono"]["fold_difference"], x[x.arm == "ana"]["fold_difference"])
     # fever (origin admission, first reading < 38.0)
     Tm = t["temperatures"].sort_values(["patient_id", "hour"])
@@ -1581,8 +2258,12 @@ def reconstructed_values(t: dict[str, pd.DataFrame]) -> dict[str, float]:
     V["text.fever.ana.afebrile_by_day5.percent"] = km_by(A.index, 5.0)
 
     def lr(a_ids, b_ids):
-        return logrank_p(np.array([tdef[k][0] for k in a_ids]), np.array([tdef[k][0] for k in b_ids]),
-                         np.array([tdef[k][1] for k in a_ids]), np.array([tdef[k][1] for k in b_ids]))
+        return logrank_p(
+            np.array([tdef[k][0] for k in a_ids]),
+            np.array([tdef[k][0] for k in b_ids]),
+            np.array([tdef[k][1] for k in a_ids]),
+            np.array([tdef[k][1] for k in b_ids]),
+        )
 
     V["text.fever.logrank.mono_vs_ana.p"] = lr(arms["mono"].index, A.index)
     V["text.fever.logrank.cs_vs_nocs.p"] = lr(A[A.cs].index, A[~A.cs].index)
@@ -1596,8 +2277,14 @@ def reconstructed_values(t: dict[str, pd.DataFrame]) -> dict[str, float]:
     V["text.fever.ana_kd.afebrile_by_day7_after_anakinra.percent"] = 100 * ok / len(kd)
     # echo
     E = t["echo"].sort_values(["patient_id", "day"])
-    sets = {"mono": arms["mono"].index, "ana": A.index, "ana_cs": A[A.cs].index, "ana_shock": A[A.cv_shock].index,
-            "ana_kdss": A[A.cv_shock & A.kd_like].index, "ana_kd": A[A.kd_like].index}
+    sets = {
+        "mono": arms["mono"].index,
+        "ana": A.index,
+        "ana_cs": A[A.cs].index,
+        "ana_shock": A[A.cv_shock].index,
+        "ana_kdss": A[A.cv_shock & A.kd_like].index,
+        "ana_kd": A[A.kd_like].index,
+    }
 
     def pairs(ids, col):
         b, f = [], []
@@ -1622,8 +2309,12 @@ def reconstructed_values(t: dict[str, pd.DataFrame]) -> dict[str, float]:
     V["text.echo.mono.lvef_low_baseline.count"] = int(np.sum(b < 55))
     span = E.groupby("patient_id")["day"].agg(["min", "max", "count"])
     span = span[span["count"] >= 2]
-    V["text.echo.interval_days.median"], V["text.echo.interval_days.q1"], V["text.echo.interval_days.q3"] = quartiles(span["max"] - span["min"])
-    V["text.length_of_stay.all.median"], V["text.length_of_stay.all.q1"], V["text.length_of_stay.all.q3"] = quartiles(P["length_of_stay_days"])
+    V["text.echo.interval_days.median"], V["text.echo.interval_days.q1"], V["text.echo.interval_days.q3"] = quartiles(
+        span["max"] - span["min"]
+    )
+    V["text.length_of_stay.all.median"], V["text.length_of_stay.all.q1"], V["text.length_of_stay.all.q3"] = quartiles(
+        P["length_of_stay_days"]
+    )
     return {k: float(v) for k, v in V.items()}
 
 
@@ -1641,7 +2332,9 @@ def _self_check(tables: dict[str, pd.DataFrame]) -> bool:
     rep = check_against_published(tables)
     bad = rep[rep.required & (rep.hit != True)]  # noqa: E712
     opt = rep[~rep.required]
-    print(f"[reconstruct] {int((rep.hit == True).sum())}/{len(rep)} published values reproduced; required misses: {len(bad)}")  # noqa: E712
+    print(
+        f"[reconstruct] {int((rep.hit == True).sum())}/{len(rep)} published values reproduced; required misses: {len(bad)}"
+    )
     if len(bad):
         print(bad.to_string())
     print("[reconstruct] not-required records:")
@@ -1657,7 +2350,9 @@ def _fmt_bool(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def write_default_cohort(out_dir: str | Path = "data/default_cohort", seed: int = DEFAULT_SEED) -> dict[str, pd.DataFrame]:
+def write_default_cohort(
+    out_dir: str | Path = "data/default_cohort", seed: int = DEFAULT_SEED
+) -> dict[str, pd.DataFrame]:
     out = Path(out_dir)
     if not out.is_absolute():
         out = REPO_ROOT / out
@@ -1670,9 +2365,13 @@ def write_default_cohort(out_dir: str | Path = "data/default_cohort", seed: int 
         if "ctcae_grade" in df2:
             df2["ctcae_grade"] = df2["ctcae_grade"].astype(int)
         df2.to_csv(out / f"{name}.csv", index=False, lineterminator="\n")
-    meta = {"name": "Synthetic MIS-C cohort (reconstructed from published summaries)", "synthetic": True,
-            "description": "46 synthetic patients generated by misc_dash.reconstruct (seed %d) so that the index study's "
-                           "published Tables 1–4 and Results numbers are reproduced; not real patients. See docs/RECONSTRUCTION.md." % seed}
+    meta = {
+        "name": "Synthetic MIS-C cohort (reconstructed from published summaries)",
+        "synthetic": True,
+        "description": "46 synthetic patients generated by misc_dash.reconstruct (seed %d) so that the index study's "
+        "published Tables 1–4 and Results numbers are reproduced; not real patients. See docs/RECONSTRUCTION.md."
+        % seed,
+    }
     (out / "metadata.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return tables
 

@@ -52,9 +52,9 @@ from __future__ import annotations
 import functools
 import math
 import warnings
-from decimal import ROUND_HALF_UP, Decimal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import numpy as np
@@ -65,28 +65,28 @@ from scipy.special import gammaln
 
 __all__ = [
     "SMALL_GROUP",
-    "TestResult",
-    "ContinuousSummary",
     "CategoricalSummary",
-    "ProportionSummary",
+    "ContinuousSummary",
     "KMCurve",
-    "format_p",
-    "describe_continuous",
-    "describe_categorical",
-    "share_normal",
-    "fisher_2x2",
-    "fisher_rxc",
-    "fisher_counts",
-    "odds_ratio_2x2",
-    "mann_whitney",
-    "kruskal_wallis",
-    "wilcoxon_paired",
-    "kaplan_meier",
-    "logrank",
-    "pairwise_logrank",
-    "cox_hr",
+    "ProportionSummary",
+    "TestResult",
     "benjamini_hochberg",
+    "cox_hr",
+    "describe_categorical",
+    "describe_continuous",
+    "fisher_2x2",
+    "fisher_counts",
+    "fisher_rxc",
+    "format_p",
     "holm",
+    "kaplan_meier",
+    "kruskal_wallis",
+    "logrank",
+    "mann_whitney",
+    "odds_ratio_2x2",
+    "pairwise_logrank",
+    "share_normal",
+    "wilcoxon_paired",
 ]
 
 #: a group smaller than this gets an on-screen caveat
@@ -181,7 +181,9 @@ def _small_group_notes(groups: Sequence[str], ns: Sequence[int]) -> list[str]:
     if len(small) == 1:
         return [f"Small group: {small[0]} has fewer than {SMALL_GROUP} patients; interpret with caution."]
     if small:
-        return [f"Small groups: {', '.join(small)} have fewer than {SMALL_GROUP} patients each; interpret with caution."]
+        return [
+            f"Small groups: {', '.join(small)} have fewer than {SMALL_GROUP} patients each; interpret with caution."
+        ]
     return []
 
 
@@ -266,7 +268,7 @@ class ContinuousSummary:
     max: float | None
 
     def text(self, decimals: int = 1) -> str:
-        """"8.0 [4.0, 13.0]" (median [Q1, Q3]); "n/a" without data."""
+        """ "8.0 [4.0, 13.0]" (median [Q1, Q3]); "n/a" without data."""
         if self.n == 0:
             return "n/a"
         return f"{_fmt(self.median, decimals)} [{_fmt(self.q1, decimals)}, {_fmt(self.q3, decimals)}]"
@@ -297,7 +299,7 @@ class CategoricalSummary:
         return 100.0 * self.count(level) / self.n if self.n else None
 
     def text(self, level: Any, decimals: int = 0) -> str:
-        """"3 (21%)"."""
+        """ "3 (21%)"."""
         pct = self.percent(level)
         return f"{self.count(level)} ({_fmt(pct, decimals)}%)" if pct is not None else f"{self.count(level)} (n/a)"
 
@@ -318,7 +320,7 @@ class ProportionSummary:
     criterion: str = ""
 
     def text(self, decimals: int = 0) -> str:
-        """"9/12 (75%)"."""
+        """ "9/12 (75%)"."""
         if not self.n:
             return "0/0 (n/a)"
         return f"{self.k}/{self.n} ({_fmt(100 * self.proportion, decimals)}%)"
@@ -418,12 +420,21 @@ def fisher_2x2(
     groups = tuple(str(g) for g in groups)
     ns = tuple(int(s) for s in t.sum(axis=1))
     notes = _empty_notes(groups, ns) + _small_group_notes(groups, ns)
-    base = dict(test="Fisher's exact test", statistic_name="odds ratio (conditional MLE)", groups=groups, n=ns,
-                effect="odds ratio (conditional MLE)", method="exact (two-sided)", conf_level=conf_level)
+    base = dict(
+        test="Fisher's exact test",
+        statistic_name="odds ratio (conditional MLE)",
+        groups=groups,
+        n=ns,
+        effect="odds ratio (conditional MLE)",
+        method="exact (two-sided)",
+        conf_level=conf_level,
+    )
     if 0 in ns:
         return TestResult(statistic=None, p_value=None, notes=tuple(notes), **base)
     if 0 in t.sum(axis=0):
-        notes.append("Outcome is the same in every patient (a column of the table is empty): p = 1, odds ratio undefined.")
+        notes.append(
+            "Outcome is the same in every patient (a column of the table is empty): p = 1, odds ratio undefined."
+        )
         return TestResult(statistic=None, p_value=1.0, notes=tuple(notes), **base)
     p = float(_sps.fisher_exact(t, alternative="two-sided").pvalue)
     from scipy.stats.contingency import odds_ratio as _odds_ratio
@@ -432,10 +443,13 @@ def fisher_2x2(
     ci = res.confidence_interval(confidence_level=conf_level)
     est = float(res.statistic)
     if est == 0 or math.isinf(est):
-        notes.append(f"A cell is zero: the conditional MLE odds ratio is {'0' if est == 0 else '∞'} "
-                     "and its CI is open on one side.")
-    return TestResult(statistic=est, p_value=p, estimate=est, ci_low=float(ci.low), ci_high=float(ci.high),
-                      notes=tuple(notes), **base)
+        notes.append(
+            f"A cell is zero: the conditional MLE odds ratio is {'0' if est == 0 else '∞'} "
+            "and its CI is open on one side."
+        )
+    return TestResult(
+        statistic=est, p_value=p, estimate=est, ci_low=float(ci.low), ci_high=float(ci.high), notes=tuple(notes), **base
+    )
 
 
 def _expand_columns(R: np.ndarray, L: np.ndarray, origin: np.ndarray, col_totals: Sequence[int], max_tables: int):
@@ -449,7 +463,7 @@ def _expand_columns(R: np.ndarray, L: np.ndarray, origin: np.ndarray, col_totals
             if i == r - 1:
                 x = rem
             else:
-                tail = R[:, i + 1:].sum(axis=1)
+                tail = R[:, i + 1 :].sum(axis=1)
                 lo = np.maximum(0, rem - tail)
                 hi = np.minimum(R[:, i], rem)
                 counts = hi - lo + 1
@@ -566,19 +580,35 @@ def fisher_rxc(
         notes.append("Every patient falls in the same category: p = 1.")
         return TestResult(statistic=None, p_value=1.0, method="exact", notes=tuple(notes), **base)
     tt = t[t.sum(axis=1) > 0][:, t.sum(axis=0) > 0]
-    stat = float(np.exp(gammaln(tt.sum(1) + 1).sum() + gammaln(tt.sum(0) + 1).sum() - gammaln(tt.sum() + 1)
-                        - gammaln(tt + 1).sum()))
+    stat = float(
+        np.exp(
+            gammaln(tt.sum(1) + 1).sum() + gammaln(tt.sum(0) + 1).sum() - gammaln(tt.sum() + 1) - gammaln(tt + 1).sum()
+        )
+    )
     exact = _freeman_halton_exact(tt, max_tables)
     if exact is not None:
         p, ntab = exact
-        return TestResult(statistic=stat, p_value=p, method="exact (enumeration)", notes=tuple(notes),
-                          extras=(("tables enumerated", float(ntab)),), **base)
+        return TestResult(
+            statistic=stat,
+            p_value=p,
+            method="exact (enumeration)",
+            notes=tuple(notes),
+            extras=(("tables enumerated", float(ntab)),),
+            **base,
+        )
     mc = _sps.MonteCarloMethod(n_resamples=n_resamples, rng=np.random.default_rng(seed))
     p = float(_sps.fisher_exact(tt, method=mc).pvalue)
-    notes.append(f"Too many tables for exact enumeration: Monte-Carlo p-value from {n_resamples:,} simulated "
-                 f"tables (seed {seed}); it can differ slightly from the exact value.")
-    return TestResult(statistic=stat, p_value=p, method=f"Monte Carlo ({n_resamples} resamples, seed {seed})",
-                      notes=tuple(notes), **base)
+    notes.append(
+        f"Too many tables for exact enumeration: Monte-Carlo p-value from {n_resamples:,} simulated "
+        f"tables (seed {seed}); it can differ slightly from the exact value."
+    )
+    return TestResult(
+        statistic=stat,
+        p_value=p,
+        method=f"Monte Carlo ({n_resamples} resamples, seed {seed})",
+        notes=tuple(notes),
+        **base,
+    )
 
 
 def fisher_counts(
@@ -621,8 +651,15 @@ def odds_ratio_2x2(
     groups = tuple(str(g) for g in groups)
     ns = tuple(int(s) for s in t.sum(axis=1))
     notes = _empty_notes(groups, ns) + _small_group_notes(groups, ns)
-    base = dict(test="Odds ratio (Woolf logit CI)", statistic_name="z", groups=groups, n=ns,
-                effect="odds ratio (sample)", method="asymptotic (Wald, log scale)", conf_level=conf_level)
+    base = dict(
+        test="Odds ratio (Woolf logit CI)",
+        statistic_name="z",
+        groups=groups,
+        n=ns,
+        effect="odds ratio (sample)",
+        method="asymptotic (Wald, log scale)",
+        conf_level=conf_level,
+    )
     if 0 in ns or 0 in t.sum(axis=0):
         notes.append("A row or column of the table is empty: odds ratio undefined.")
         return TestResult(statistic=None, p_value=None, notes=tuple(notes), **base)
@@ -636,8 +673,15 @@ def odds_ratio_2x2(
     z = _sps.norm.ppf(0.5 + conf_level / 2)
     stat = log_or / se
     p = float(2 * _sps.norm.sf(abs(stat)))
-    return TestResult(statistic=stat, p_value=p, estimate=math.exp(log_or), ci_low=math.exp(log_or - z * se),
-                      ci_high=math.exp(log_or + z * se), notes=tuple(notes), **base)
+    return TestResult(
+        statistic=stat,
+        p_value=p,
+        estimate=math.exp(log_or),
+        ci_low=math.exp(log_or - z * se),
+        ci_high=math.exp(log_or + z * se),
+        notes=tuple(notes),
+        **base,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -651,8 +695,8 @@ def _wilcox_null_pmf(m: int, n: int) -> np.ndarray:
         cur = [np.ones(1)]  # j = 0: U = 0 only
         for j in range(1, n + 1):
             a = np.zeros(i * j + 1)
-            a[j:j + prev[j].size] += prev[j]
-            a[:cur[j - 1].size] += cur[j - 1]
+            a[j : j + prev[j].size] += prev[j]
+            a[: cur[j - 1].size] += cur[j - 1]
             cur.append(a)
         prev = cur
     counts = prev[n]
@@ -665,7 +709,7 @@ def _signrank_null_pmf(n: int) -> np.ndarray:
     counts = np.ones(1)
     for i in range(1, n + 1):
         new = np.zeros(counts.size + i)
-        new[:counts.size] += counts
+        new[: counts.size] += counts
         new[i:] += counts
         counts = new
     pmf = counts / counts.sum()
@@ -763,7 +807,9 @@ def _ranks_and_ties(a: np.ndarray) -> tuple[np.ndarray, float]:
 # ---------------------------------------------------------------------------------------------
 # Mann–Whitney / Kruskal–Wallis
 # ---------------------------------------------------------------------------------------------
-def _hl_two_sample(x: np.ndarray, y: np.ndarray, exact: bool, conf_level: float) -> tuple[float, float, float, list[str]]:
+def _hl_two_sample(
+    x: np.ndarray, y: np.ndarray, exact: bool, conf_level: float
+) -> tuple[float, float, float, list[str]]:
     """Hodges–Lehmann shift and CI exactly as R ``wilcox.test(x, y, conf.int = TRUE)``."""
     nx, ny = x.size, y.size
     notes: list[str] = []
@@ -777,8 +823,10 @@ def _hl_two_sample(x: np.ndarray, y: np.ndarray, exact: bool, conf_level: float)
         ql = nx * ny - qu
         achieved = 2 * float(np.cumsum(pmf)[qu - 1]) if qu >= 1 else 0.0
         if achieved - alpha > alpha / 2:
-            notes.append(f"Requested {100 * conf_level:g}% CI not achievable with these sample sizes; "
-                         f"the interval shown has {100 * (1 - achieved):.1f}% coverage.")
+            notes.append(
+                f"Requested {100 * conf_level:g}% CI not achievable with these sample sizes; "
+                f"the interval shown has {100 * (1 - achieved):.1f}% coverage."
+            )
         return float(np.median(diffs)), float(diffs[qu - 1]), float(diffs[ql]), notes
 
     def W(d: float, correct: bool) -> float:
@@ -822,8 +870,13 @@ def mann_whitney(
     notes = _empty_notes(groups, ns) + _small_group_notes(groups, ns)
     if mx or my:
         notes.append(f"Missing values left out: {mx} in {groups[0]}, {my} in {groups[1]}.")
-    base = dict(statistic_name="U", groups=groups, n=ns,
-                effect=f"Hodges–Lehmann shift ({groups[0]} − {groups[1]})", conf_level=conf_level)
+    base = dict(
+        statistic_name="U",
+        groups=groups,
+        n=ns,
+        effect=f"Hodges–Lehmann shift ({groups[0]} − {groups[1]})",
+        conf_level=conf_level,
+    )
     if 0 in ns:
         return TestResult(test="Mann–Whitney U", statistic=None, p_value=None, notes=tuple(notes), **base)
     both = np.concatenate([xa, ya])
@@ -847,8 +900,17 @@ def mann_whitney(
     est, lo, hi, ci_notes = _hl_two_sample(xa, ya, exact, conf_level)
     notes.extend(ci_notes)
     test = f"Mann–Whitney U ({'exact' if exact else 'normal approximation'})"
-    return TestResult(test=test, statistic=u, p_value=min(p, 1.0), estimate=est, ci_low=lo, ci_high=hi,
-                      method=method, notes=tuple(notes), **base)
+    return TestResult(
+        test=test,
+        statistic=u,
+        p_value=min(p, 1.0),
+        estimate=est,
+        ci_low=lo,
+        ci_high=hi,
+        method=method,
+        notes=tuple(notes),
+        **base,
+    )
 
 
 def kruskal_wallis(samples: Mapping[str, Any] | Sequence[Any], groups: Sequence[str] | None = None) -> TestResult:
@@ -862,7 +924,9 @@ def kruskal_wallis(samples: Mapping[str, Any] | Sequence[Any], groups: Sequence[
         arrays = [_clean(v) for v in samples.values()]
     else:
         arrays = [_clean(v) for v in samples]
-        labels = tuple(str(g) for g in groups) if groups is not None else tuple(f"group {i + 1}" for i in range(len(arrays)))
+        labels = (
+            tuple(str(g) for g in groups) if groups is not None else tuple(f"group {i + 1}" for i in range(len(arrays)))
+        )
     data = [a for a, _ in arrays]
     missing = sum(m for _, m in arrays)
     ns = tuple(int(a.size) for a in data)
@@ -873,8 +937,9 @@ def kruskal_wallis(samples: Mapping[str, Any] | Sequence[Any], groups: Sequence[
         notes.append(f"No patients with data in: {', '.join(empty)} — left out of the test.")
     if missing:
         notes.append(f"{missing} missing value(s) left out.")
-    base = dict(test="Kruskal–Wallis", statistic_name="chi-square", groups=labels, n=ns,
-                method="asymptotic (χ², tie-corrected)")
+    base = dict(
+        test="Kruskal–Wallis", statistic_name="chi-square", groups=labels, n=ns, method="asymptotic (χ², tie-corrected)"
+    )
     if len(used) < 2:
         notes.append("Fewer than two groups with data — test not computed.")
         return TestResult(statistic=None, p_value=None, notes=tuple(notes), **base)
@@ -883,14 +948,17 @@ def kruskal_wallis(samples: Mapping[str, Any] | Sequence[Any], groups: Sequence[
         notes.append("All values are identical: no test possible.")
         return TestResult(statistic=None, p_value=None, df=len(used) - 1, notes=tuple(notes), **base)
     res = _sps.kruskal(*used)
-    return TestResult(statistic=float(res.statistic), p_value=float(res.pvalue), df=len(used) - 1,
-                      notes=tuple(notes), **base)
+    return TestResult(
+        statistic=float(res.statistic), p_value=float(res.pvalue), df=len(used) - 1, notes=tuple(notes), **base
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # paired
 # ---------------------------------------------------------------------------------------------
-def _hl_one_sample(d: np.ndarray, exact: bool, conf_level: float) -> tuple[float | None, float | None, float | None, list[str]]:
+def _hl_one_sample(
+    d: np.ndarray, exact: bool, conf_level: float
+) -> tuple[float | None, float | None, float | None, list[str]]:
     """Pseudo-median and CI exactly as R ``wilcox.test(d, conf.int = TRUE)`` (d = non-zero differences)."""
     n = d.size
     notes: list[str] = []
@@ -907,8 +975,10 @@ def _hl_one_sample(d: np.ndarray, exact: bool, conf_level: float) -> tuple[float
         ql = n * (n + 1) // 2 - qu
         achieved = 2 * float(np.cumsum(pmf)[qu - 1])
         if achieved - alpha > alpha / 2:
-            notes.append(f"Requested {100 * conf_level:g}% CI not achievable with n = {n}; the interval shown has "
-                         f"{100 * (1 - achieved):.1f}% coverage.")
+            notes.append(
+                f"Requested {100 * conf_level:g}% CI not achievable with n = {n}; the interval shown has "
+                f"{100 * (1 - achieved):.1f}% coverage."
+            )
         return float(np.median(walsh)), float(walsh[qu - 1]), float(walsh[ql]), notes
 
     def W(mu: float, correct: bool) -> float:
@@ -937,8 +1007,10 @@ def _hl_one_sample(d: np.ndarray, exact: bool, conf_level: float) -> tuple[float
         else:
             break
     if a >= 1 or 1 - conf_level < a * 0.75:
-        notes.append(f"Requested {100 * conf_level:g}% CI not achievable; the interval shown is a "
-                     f"{100 * (1 - min(1.0, a)):.0f}% CI.")
+        notes.append(
+            f"Requested {100 * conf_level:g}% CI not achievable; the interval shown is a "
+            f"{100 * (1 - min(1.0, a)):.0f}% CI."
+        )
     if a < 1:
         z_hi, z_lo = _norm_ppf(1 - a / 2), _norm_ppf(a / 2)
         lo = _step_root(lambda mu: W(mu, True) - z_hi, cand, mumin, mumax)
@@ -979,18 +1051,31 @@ def wilcoxon_paired(
         ("zero differences", float(zeros)),
         ("pairs", float(n_pairs)),
     ]
-    base = dict(statistic_name="V (W+)", groups=(label,), n=(n_pairs,),
-                effect="median change (Hodges–Lehmann pseudo-median, follow-up − baseline)", conf_level=conf_level)
+    base = dict(
+        statistic_name="V (W+)",
+        groups=(label,),
+        n=(n_pairs,),
+        effect="median change (Hodges–Lehmann pseudo-median, follow-up − baseline)",
+        conf_level=conf_level,
+    )
     if 0 < n_pairs < SMALL_GROUP:
         notes.append(f"Only {n_pairs} pairs: interpret with caution.")
     if n_pairs == 0:
         notes.append("No complete pairs — test not computed.")
-        return TestResult(test="Wilcoxon signed-rank", statistic=None, p_value=None, notes=tuple(notes),
-                          extras=tuple(extras), **base)
+        return TestResult(
+            test="Wilcoxon signed-rank", statistic=None, p_value=None, notes=tuple(notes), extras=tuple(extras), **base
+        )
     if n == 0:
         notes.append("Every difference is zero — no change; test not computed.")
-        return TestResult(test="Wilcoxon signed-rank", statistic=0.0, p_value=None, estimate=0.0, notes=tuple(notes),
-                          extras=tuple(extras), **base)
+        return TestResult(
+            test="Wilcoxon signed-rank",
+            statistic=0.0,
+            p_value=None,
+            estimate=0.0,
+            notes=tuple(notes),
+            extras=tuple(extras),
+            **base,
+        )
     ranks, tie_term = _ranks_and_ties(np.abs(d))
     v = float(ranks[d > 0].sum())
     ties = tie_term > 0
@@ -1000,22 +1085,37 @@ def wilcoxon_paired(
         method = "exact"
     else:
         method = "asymptotic (normal, continuity-corrected, tie-corrected)"
-        why = [w for w, flag in (("tied differences", ties), (f"{zeros} zero difference(s)", zeros > 0),
-                                 ("n ≥ 50", n >= 50)) if flag]
+        why = [
+            w
+            for w, flag in (("tied differences", ties), (f"{zeros} zero difference(s)", zeros > 0), ("n ≥ 50", n >= 50))
+            if flag
+        ]
         notes.append(f"Exact p-value not available ({', '.join(why)}): normal approximation used (as R).")
     if zeros:
         notes.append(f"{zeros} pair(s) with no change (zero difference) dropped from the ranking, as R does.")
     est, lo, hi, ci_notes = _hl_one_sample(d, exact, conf_level)
     notes.extend(ci_notes)
     test = f"Wilcoxon signed-rank ({'exact' if exact else 'normal approximation'})"
-    return TestResult(test=test, statistic=v, p_value=min(p, 1.0), estimate=est, ci_low=lo, ci_high=hi,
-                      method=method, notes=tuple(notes), extras=tuple(extras), **base)
+    return TestResult(
+        test=test,
+        statistic=v,
+        p_value=min(p, 1.0),
+        estimate=est,
+        ci_low=lo,
+        ci_high=hi,
+        method=method,
+        notes=tuple(notes),
+        extras=tuple(extras),
+        **base,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # survival
 # ---------------------------------------------------------------------------------------------
-def _r_findq(x: np.ndarray, y: np.ndarray, p: float, xmax: float, tol: float = math.sqrt(np.finfo(float).eps)) -> float | None:
+def _r_findq(
+    x: np.ndarray, y: np.ndarray, p: float, xmax: float, tol: float = math.sqrt(np.finfo(float).eps)
+) -> float | None:
     """survival:::findq — time where the cumulative distribution ``y`` (= 1 − S) reaches ``p``."""
     ok = ~np.isnan(y)
     if not ok.any() or np.nanmax(y) < p:
@@ -1072,7 +1172,7 @@ class KMCurve:
         return float(self.survival[max(idx, 0)])
 
     def median_text(self, decimals: int = 1, unit: str = "") -> str:
-        """"2.0 (95% CI 1.5–3.0)"; "not reached" when S(t) stays above 0.5."""
+        """ "2.0 (95% CI 1.5–3.0)"; "not reached" when S(t) stays above 0.5."""
         u = f" {unit}" if unit else ""
         if self.median is None:
             return "not reached"
@@ -1112,8 +1212,9 @@ def kaplan_meier(
         notes.append(f"Only {n} patients: the curve is very imprecise.")
     if n == 0:
         notes.append("No patients — no curve.")
-        return KMCurve(label, 0, 0, (0.0,), (1.0,), (1.0,), (1.0,), (), None, None, None, conf_level, conf_type,
-                       (), tuple(notes))
+        return KMCurve(
+            label, 0, 0, (0.0,), (1.0,), (1.0,), (1.0,), (), None, None, None, conf_level, conf_type, (), tuple(notes)
+        )
     # event table at the distinct observed times, and the product-limit estimate in lifelines' form
     # (exp of the cumulative sum of log((n - d) / n)); tested against lifelines and R survfit
     times, inv = np.unique(t, return_inverse=True)
@@ -1161,12 +1262,21 @@ def kaplan_meier(
     if n_events == 0:
         notes.append("No events: the curve stays at 1.")
     return KMCurve(
-        label=label, n=n, events=n_events,
-        timeline=tuple(float(v) for v in times), survival=tuple(float(v) for v in surv),
-        ci_lower=tuple(float(v) for v in lower), ci_upper=tuple(float(v) for v in upper),
+        label=label,
+        n=n,
+        events=n_events,
+        timeline=tuple(float(v) for v in times),
+        survival=tuple(float(v) for v in surv),
+        ci_lower=tuple(float(v) for v in lower),
+        ci_upper=tuple(float(v) for v in upper),
         censor_times=tuple(float(v) for v in np.sort(t[~e])),
-        median=med, median_ci_low=med_lo, median_ci_high=med_hi,
-        conf_level=conf_level, conf_type=conf_type, durations=tuple(float(v) for v in t), notes=tuple(notes),
+        median=med,
+        median_ci_low=med_lo,
+        median_ci_high=med_hi,
+        conf_level=conf_level,
+        conf_type=conf_type,
+        durations=tuple(float(v) for v in t),
+        notes=tuple(notes),
     )
 
 
@@ -1223,10 +1333,14 @@ def logrank(
     from scipy.stats import chi2
 
     df = len(present) - 1
-    return TestResult(statistic=stat, p_value=float(chi2.sf(stat, df)), df=df, notes=tuple(notes), extras=tuple(extras), **base)
+    return TestResult(
+        statistic=stat, p_value=float(chi2.sf(stat, df)), df=df, notes=tuple(notes), extras=tuple(extras), **base
+    )
 
 
-def _logrank_chisq(t: np.ndarray, e: np.ndarray, g: np.ndarray, order: Sequence[str], present: Sequence[str]) -> tuple[np.ndarray, np.ndarray, float]:
+def _logrank_chisq(
+    t: np.ndarray, e: np.ndarray, g: np.ndarray, order: Sequence[str], present: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray, float]:
     """Observed and expected events per group of ``order`` and the log-rank chi-square over the groups in
     ``present`` (the groups of ``order`` that have patients) — R's ``survdiff`` (rho = 0), vectorised. At each
     distinct event time j, with n_j at risk and d_j events (n_kj at risk in group k):
@@ -1249,7 +1363,9 @@ def _logrank_chisq(t: np.ndarray, e: np.ndarray, g: np.ndarray, order: Sequence[
     w = np.where(n_all > 1, d_all * (n_all - d_all) / np.maximum(n_all - 1, 1.0), 0.0)
     v = np.diag(frac @ w) - np.einsum("j,kj,lj->kl", w, frac, frac)
     diff = (obs[idx] - exp_[idx])[:-1]
-    stat = float(diff @ np.linalg.pinv(v[:-1, :-1]) @ diff) if len(diff) else 0.0  # pinv, as lifelines: V can be singular
+    stat = (
+        float(diff @ np.linalg.pinv(v[:-1, :-1]) @ diff) if len(diff) else 0.0
+    )  # pinv, as lifelines: V can be singular
     return obs, exp_, max(stat, 0.0)
 
 
@@ -1272,12 +1388,23 @@ def pairwise_logrank(
     n_tested = sum(1 for p in pv if not math.isnan(p))
     out = []
     for r, pa in zip(raw, adj):
-        method = f"{r.method}; {adjust} adjustment over {n_tested} pairwise comparisons" if adjust != "none" else r.method
-        out.append(TestResult(
-            test=f"Log-rank ({r.groups[0]} vs {r.groups[1]})", statistic=r.statistic, statistic_name=r.statistic_name,
-            p_value=None if math.isnan(pa) else float(pa), groups=r.groups, n=r.n, df=r.df, method=method,
-            notes=r.notes, extras=r.extras + (("raw p", r.p_value),),
-        ))
+        method = (
+            f"{r.method}; {adjust} adjustment over {n_tested} pairwise comparisons" if adjust != "none" else r.method
+        )
+        out.append(
+            TestResult(
+                test=f"Log-rank ({r.groups[0]} vs {r.groups[1]})",
+                statistic=r.statistic,
+                statistic_name=r.statistic_name,
+                p_value=None if math.isnan(pa) else float(pa),
+                groups=r.groups,
+                n=r.n,
+                df=r.df,
+                method=method,
+                notes=r.notes,
+                extras=r.extras + (("raw p", r.p_value),),
+            )
+        )
     return tuple(out)
 
 
@@ -1311,9 +1438,16 @@ def cox_hr(
     ev = (int(e[x == 0].sum()), int(e[x == 1].sum()))
     notes += _empty_notes(groups, ns) + _small_group_notes(groups, ns)
     extras = ((f"events {groups[0]}", float(ev[0])), (f"events {groups[1]}", float(ev[1])))
-    base = dict(test="Cox proportional hazards", statistic_name="z (Wald)", groups=groups, n=ns,
-                effect=f"hazard ratio ({groups[1]} vs {groups[0]})", method="Wald (Efron ties)",
-                conf_level=conf_level, extras=extras)
+    base = dict(
+        test="Cox proportional hazards",
+        statistic_name="z (Wald)",
+        groups=groups,
+        n=ns,
+        effect=f"hazard ratio ({groups[1]} vs {groups[0]})",
+        method="Wald (Efron ties)",
+        conf_level=conf_level,
+        extras=extras,
+    )
     if 0 in ns:
         return TestResult(statistic=None, p_value=None, notes=tuple(notes), **base)
     if sum(ev) < FEW_EVENTS:
@@ -1331,12 +1465,21 @@ def cox_hr(
     s = cph.summary.loc["x"]
     coef, se = float(s["coef"]), float(s["se(coef)"])
     if not (math.isfinite(coef) and math.isfinite(se)) or abs(coef) > 15 or se > 100:
-        notes.append("The Cox model did not converge (the hazard ratio tends to 0 or ∞, e.g. complete "
-                     "separation of event times): hazard ratio not estimable; use the log-rank test.")
+        notes.append(
+            "The Cox model did not converge (the hazard ratio tends to 0 or ∞, e.g. complete "
+            "separation of event times): hazard ratio not estimable; use the log-rank test."
+        )
         return TestResult(statistic=None, p_value=None, notes=tuple(notes), **base)
     zq = _sps.norm.ppf(0.5 + conf_level / 2)
-    return TestResult(statistic=float(s["z"]), p_value=float(s["p"]), estimate=math.exp(coef),
-                      ci_low=math.exp(coef - zq * se), ci_high=math.exp(coef + zq * se), notes=tuple(notes), **base)
+    return TestResult(
+        statistic=float(s["z"]),
+        p_value=float(s["p"]),
+        estimate=math.exp(coef),
+        ci_low=math.exp(coef - zq * se),
+        ci_high=math.exp(coef + zq * se),
+        notes=tuple(notes),
+        **base,
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ default cohort, each copy with a fresh synthetic id and all its rows in every ta
 
 ``python -m misc_dash synth --patients N --seed S --out DIR``
 """
+
 from __future__ import annotations
 
 import json
@@ -53,6 +54,10 @@ def write_cohort(tables: dict[str, pd.DataFrame], out_dir: str | Path, name: str
             if str(df[col].dtype) == "boolean":
                 df[col] = df[col].map({True: "true", False: "false"})
         df.to_csv(out / f"{t.name}.csv", index=False)
-    meta = {"name": name, "synthetic": True, "description": "Patients resampled with replacement from the reconstructed (synthetic) index cohort; not real patients."}
+    meta = {
+        "name": name,
+        "synthetic": True,
+        "description": "Patients resampled with replacement from the reconstructed (synthetic) index cohort; not real patients.",
+    }
     (out / C.METADATA_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
     return out

@@ -1,4 +1,5 @@
 """Write the data dictionary and the empty cohort template from the contract (``python -m misc_dash dictionary``)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,13 +26,22 @@ def write_dictionary_and_template(root: Path = REPO_ROOT) -> list[Path]:
     with pd.ExcelWriter(xl, engine="openpyxl") as w:
         for t in C.TABLES:
             pd.DataFrame(columns=list(t.column_names)).to_excel(w, sheet_name=t.name, index=False)
-        pd.DataFrame({"key": ["name", "synthetic", "description"], "value": ["", "false", ""]}).to_excel(w, sheet_name="metadata", index=False)
+        pd.DataFrame({"key": ["name", "synthetic", "description"], "value": ["", "false", ""]}).to_excel(
+            w, sheet_name="metadata", index=False
+        )
         rows = [
-            {"table": t.name, "column": c.name, "type": c.dtype, "unit": c.unit,
-             "allowed / range": ", ".join(c.allowed) if c.allowed else c.range_text,
-             "column required": "yes" if c.required else "no", "empty allowed": "yes" if c.nullable else "no",
-             "description": c.description}
-            for t in C.TABLES for c in t.columns
+            {
+                "table": t.name,
+                "column": c.name,
+                "type": c.dtype,
+                "unit": c.unit,
+                "allowed / range": ", ".join(c.allowed) if c.allowed else c.range_text,
+                "column required": "yes" if c.required else "no",
+                "empty allowed": "yes" if c.nullable else "no",
+                "description": c.description,
+            }
+            for t in C.TABLES
+            for c in t.columns
         ]
         pd.DataFrame(rows).to_excel(w, sheet_name="dictionary", index=False)
     out.append(xl)

@@ -6,6 +6,7 @@ Privacy: nothing patient-derived is ever rendered as raw HTML; free text from a 
 cohort name, custom group names) is escaped before it reaches markdown. Filters in the URL hold only
 categories and numbers (never patient identifiers).
 """
+
 from __future__ import annotations
 
 import os
@@ -20,7 +21,7 @@ import streamlit as st
 from . import analyses as A
 from . import derive, figures, stats
 from . import filters as F
-from .loading import Cohort, CohortInvalid, load_default_cohort, validate
+from .loading import Cohort, load_default_cohort, validate
 from .plotspec import figure_json
 
 # ------------------------------------------------------------------------------------------------ keys
@@ -52,6 +53,7 @@ def md_escape(text: object) -> str:
 # ~10x cheaper than Streamlit's default (asdict + recursive hashing, ~1 ms per call, several calls per rerun).
 _KEYS = {F.CohortFilter: repr, F.Grouping: repr, A.AnalysisOptions: repr}
 
+
 @st.cache_resource(show_spinner=False)
 def default_cohort() -> Cohort:
     return load_default_cohort()
@@ -63,14 +65,22 @@ def _patient_frame(fingerprint: str, _cohort: Cohort) -> pd.DataFrame:
 
 
 @st.cache_resource(show_spinner=False, hash_funcs=_KEYS, max_entries=256)
-def _option_counts(fingerprint: str, flt: F.CohortFilter, races: list[str], eths: list[str], _pf: pd.DataFrame) -> dict[str, dict[str, int]]:
+def _option_counts(
+    fingerprint: str, flt: F.CohortFilter, races: list[str], eths: list[str], _pf: pd.DataFrame
+) -> dict[str, dict[str, int]]:
     """The sidebar's live counts for every filter option, given the other filters (one pass, cached)."""
     return F.all_option_counts(
         _pf,
         flt,
         {
-            "treatment": derive.TREATMENT_GROUPS, "phenotype": derive.PHENOTYPES, "sex": F.SEXES, "race": races,
-            "ethnicity": eths, "pcr": F.TRI, "icu": F.TRI, "cs": F.CS_OPTIONS,
+            "treatment": derive.TREATMENT_GROUPS,
+            "phenotype": derive.PHENOTYPES,
+            "sex": F.SEXES,
+            "race": races,
+            "ethnicity": eths,
+            "pcr": F.TRI,
+            "icu": F.TRI,
+            "cs": F.CS_OPTIONS,
         },
     )
 
@@ -84,7 +94,15 @@ def _context(fingerprint: str, flt: F.CohortFilter, grouping: F.Grouping, _cohor
 
 
 @st.cache_resource(show_spinner=False, hash_funcs=_KEYS, max_entries=512)
-def _run(kind: str, fingerprint: str, flt: F.CohortFilter, grouping: F.Grouping, opts: A.AnalysisOptions, extra: tuple, _ctx: A.Context):
+def _run(
+    kind: str,
+    fingerprint: str,
+    flt: F.CohortFilter,
+    grouping: F.Grouping,
+    opts: A.AnalysisOptions,
+    extra: tuple,
+    _ctx: A.Context,
+):
     kw = dict(extra)
     if kind == "table1":
         return A.table1(_ctx)
@@ -138,7 +156,9 @@ class View:
 
     def run(self, kind: str, opts: A.AnalysisOptions = A.AnalysisOptions(), **extra):
         """A cached analysis of the current selection (see analyses.py)."""
-        return _run(kind, self.cohort.fingerprint, self.flt, self.grouping, opts, tuple(sorted(extra.items())), self.ctx)
+        return _run(
+            kind, self.cohort.fingerprint, self.flt, self.grouping, opts, tuple(sorted(extra.items())), self.ctx
+        )
 
     @property
     def colors(self) -> dict[str, str]:
@@ -178,7 +198,15 @@ def load_upload(files) -> None:
                         (Path(tmp) / name).write_bytes(f.getvalue())
                 cohort, problems = validate(tmp)
                 if cohort is not None:
-                    cohort = Cohort(cohort.tables, name="Uploaded cohort" if cohort.name.startswith("tmp") else cohort.name, synthetic=cohort.synthetic, description=cohort.description, source="upload", warnings=cohort.warnings, fingerprint=cohort.fingerprint)
+                    cohort = Cohort(
+                        cohort.tables,
+                        name="Uploaded cohort" if cohort.name.startswith("tmp") else cohort.name,
+                        synthetic=cohort.synthetic,
+                        description=cohort.description,
+                        source="upload",
+                        warnings=cohort.warnings,
+                        fingerprint=cohort.fingerprint,
+                    )
     except Exception as exc:  # never a traceback for a bad upload
         cohort, problems = None, [f"The file could not be read ({type(exc).__name__})."]
     if cohort is None:
@@ -258,14 +286,35 @@ def _levels(pf: pd.DataFrame, col: str) -> list[str]:
 
 def _group_filter_widgets(prefix: str, pf: pd.DataFrame) -> F.CohortFilter:
     lo, hi = _age_bounds(pf)
-    t = st.multiselect("Treatment", list(derive.TREATMENT_GROUPS[:3]), key=f"{prefix}_treatment", placeholder="Any", bind="query-params")
-    p = st.multiselect("Phenotype", list(derive.PHENOTYPES), key=f"{prefix}_phenotype", placeholder="Any", bind="query-params")
-    s = st.multiselect("Sex", list(F.SEXES), key=f"{prefix}_sex", format_func=lambda x: F.SEX_LABELS[x], placeholder="Any", bind="query-params")
-    cs = st.multiselect("Corticosteroids", list(F.CS_OPTIONS), key=f"{prefix}_cs", placeholder="Any", bind="query-params")
+    t = st.multiselect(
+        "Treatment",
+        list(derive.TREATMENT_GROUPS[:3]),
+        key=f"{prefix}_treatment",
+        placeholder="Any",
+        bind="query-params",
+    )
+    p = st.multiselect(
+        "Phenotype", list(derive.PHENOTYPES), key=f"{prefix}_phenotype", placeholder="Any", bind="query-params"
+    )
+    s = st.multiselect(
+        "Sex",
+        list(F.SEXES),
+        key=f"{prefix}_sex",
+        format_func=lambda x: F.SEX_LABELS[x],
+        placeholder="Any",
+        bind="query-params",
+    )
+    cs = st.multiselect(
+        "Corticosteroids", list(F.CS_OPTIONS), key=f"{prefix}_cs", placeholder="Any", bind="query-params"
+    )
     age = st.slider("Age (years)", lo, hi, (lo, hi), key=f"{prefix}_age", bind="query-params")
     return F.CohortFilter(
-        treatment=tuple(t), phenotype=tuple(p), sex=tuple(s), cs=tuple(cs),
-        age_min=None if age[0] <= lo else float(age[0]), age_max=None if age[1] >= hi else float(age[1]),
+        treatment=tuple(t),
+        phenotype=tuple(p),
+        sex=tuple(s),
+        cs=tuple(cs),
+        age_min=None if age[0] <= lo else float(age[0]),
+        age_max=None if age[1] >= hi else float(age[1]),
     )
 
 
@@ -286,7 +335,16 @@ def sidebar() -> View:
         lo, hi = _age_bounds(pf)
         races, eths = _levels(pf, "race"), _levels(pf, "ethnicity")
         counts = _option_counts(cohort.fingerprint, pre, races, eths, pf)
-        _multi("Treatment group", K_TREAT, [g for g in derive.TREATMENT_GROUPS if g in derive.TREATMENT_GROUPS[:3] or (pf["treatment_group"] == g).any()], counts["treatment"])
+        _multi(
+            "Treatment group",
+            K_TREAT,
+            [
+                g
+                for g in derive.TREATMENT_GROUPS
+                if g in derive.TREATMENT_GROUPS[:3] or (pf["treatment_group"] == g).any()
+            ],
+            counts["treatment"],
+        )
         _multi("Phenotype", K_PHENO, derive.PHENOTYPES, counts["phenotype"], help=derive.PHENOTYPE_HELP)
         st.slider("Age (years)", lo, hi, (lo, hi), key=K_AGE, bind="query-params")
         _multi("Sex", K_SEX, F.SEXES, counts["sex"])
@@ -297,10 +355,19 @@ def sidebar() -> View:
             _multi("ICU", K_ICU, F.TRI, counts["icu"])
             _multi("Corticosteroids (stress or inflammatory dose)", K_CS, F.CS_OPTIONS, counts["cs"])
         st.markdown("### Compare by")
-        by = st.selectbox("Compare groups by", list(COMPARE_LABELS), format_func=COMPARE_LABELS.get, key=K_COMPARE, bind="query-params", label_visibility="collapsed")
+        by = st.selectbox(
+            "Compare groups by",
+            list(COMPARE_LABELS),
+            format_func=COMPARE_LABELS.get,
+            key=K_COMPARE,
+            bind="query-params",
+            label_visibility="collapsed",
+        )
         grouping = F.Grouping(by=by)
         if by == "custom":
-            st.caption("Define two groups; each is compared within the filtered cohort. Patients matching both are left out.")
+            st.caption(
+                "Define two groups; each is compared within the filtered cohort. Patients matching both are left out."
+            )
             with st.expander("Group A", expanded=True):
                 a = _group_filter_widgets("ga", pf)
             with st.expander("Group B", expanded=True):

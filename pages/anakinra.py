@@ -1,4 +1,5 @@
 """Anakinra dosing: daily courses, Table 2 by CV shock, route."""
+
 import streamlit as st
 
 from misc_dash import figures, ui
@@ -8,7 +9,14 @@ ds = view.run("dosing")
 if ds.courses.empty:
     st.warning("No patient on anakinra in this selection.", icon="🔍")
     st.stop()
-xaxis = st.radio("Time axis", ["day_since_start", "day"], format_func={"day_since_start": "Days since anakinra start", "day": "Days since admission"}.get, horizontal=True, key="dose_x", bind="query-params")
+xaxis = st.radio(
+    "Time axis",
+    ["day_since_start", "day"],
+    format_func={"day_since_start": "Days since anakinra start", "day": "Days since admission"}.get,
+    horizontal=True,
+    key="dose_x",
+    bind="query-params",
+)
 ui.plot(figures.build_dosing_figure(ds.daily, x=xaxis), key="dose")
 st.caption(
     "Daily anakinra dose (mg/kg/day) per patient, coloured by CV shock; markers at the start and the peak. The index "

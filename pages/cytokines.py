@@ -1,4 +1,5 @@
 """Cytokines: fold difference (value / upper limit of normal) by group, Mann–Whitney per cytokine, BH q."""
+
 import streamlit as st
 
 from misc_dash import figures, ui
@@ -18,7 +19,9 @@ if chart == "Fold difference by group":
     )
 else:
     ui.plot(figures.build_cytokine_heatmap(list(cr.records), view.ctx.groups), key="heat")
-    st.caption(f"Median fold difference per cytokine and group (colour: log scale). Cohort: {ui.md_escape(view.description)}.")
+    st.caption(
+        f"Median fold difference per cytokine and group (colour: log scale). Cohort: {ui.md_escape(view.description)}."
+    )
 ui.summary_table(cr.table)
 st.caption(
     "Median [Q1–Q3] per group (n = patients with that cytokine). Test: Mann–Whitney U (2 groups; exact without ties, "

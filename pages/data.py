@@ -1,6 +1,6 @@
 """Data & fidelity: the data dictionary, loading a hospital's own cohort, the fidelity report, downloads."""
+
 import io
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -59,11 +59,21 @@ def filtered_workbook() -> bytes:
     with pd.ExcelWriter(buf, engine="openpyxl") as w:
         for name, df in cohort.tables.items():
             df[df["patient_id"].isin(ids)].to_excel(w, sheet_name=name, index=False)
-        pd.DataFrame({"key": ["name", "synthetic", "description"], "value": [cohort.name + " (filtered)", str(cohort.synthetic).lower(), view.description]}).to_excel(w, sheet_name="metadata", index=False)
+        pd.DataFrame(
+            {
+                "key": ["name", "synthetic", "description"],
+                "value": [cohort.name + " (filtered)", str(cohort.synthetic).lower(), view.description],
+            }
+        ).to_excel(w, sheet_name="metadata", index=False)
     return buf.getvalue()
 
 
-st.download_button(f"Download {len(ids)} patients (.xlsx, same data contract)", filtered_workbook, file_name="misc_cohort_filtered.xlsx", on_click="ignore")
+st.download_button(
+    f"Download {len(ids)} patients (.xlsx, same data contract)",
+    filtered_workbook,
+    file_name="misc_cohort_filtered.xlsx",
+    on_click="ignore",
+)
 
 st.subheader("Fidelity: published vs reconstructed")
 if cohort.synthetic and cohort.source and "default_cohort" in str(cohort.source):
@@ -74,10 +84,17 @@ if cohort.synthetic and cohort.source and "default_cohort" in str(cohort.source)
         "values cannot be reproduced from the methods as written (listed with why). Same numbers as "
         "`python -m misc_dash fidelity`. Tolerance: counts exact; other numbers within half a unit of the last published digit."
     )
-    status = st.multiselect("Show", ["pass", "FAIL", "not reproducible", "informative"], default=["pass", "FAIL", "not reproducible", "informative"], key="fid_status")
+    status = st.multiselect(
+        "Show",
+        ["pass", "FAIL", "not reproducible", "informative"],
+        default=["pass", "FAIL", "not reproducible", "informative"],
+        key="fid_status",
+    )
     ui.table(rep.rows[rep.rows["status"].isin(status)])
 else:
-    st.info("The fidelity report compares the reconstructed default cohort with the index paper; it does not apply to an uploaded cohort.")
+    st.info(
+        "The fidelity report compares the reconstructed default cohort with the index paper; it does not apply to an uploaded cohort."
+    )
 
 st.subheader("Data dictionary")
 dd = REPO_ROOT / "docs" / "DATA_DICTIONARY.md"

@@ -1,4 +1,5 @@
 """Literature: published case reports and series side by side with the cohort."""
+
 import streamlit as st
 
 from misc_dash import literature as L

@@ -1,4 +1,5 @@
 """Overview: cohort flow, key figures, phenotype × treatment, and the confounding caution."""
+
 import streamlit as st
 
 from misc_dash import analyses as A

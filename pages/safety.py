@@ -1,4 +1,5 @@
 """Safety: adverse events by group with CTCAE grades (Table 3), exact test, per-patient detail."""
+
 import streamlit as st
 
 from misc_dash import figures, ui
@@ -18,5 +19,13 @@ st.subheader("CTCAE grades")
 if ae.grades.empty:
     st.info("No adverse events in this selection.")
 else:
-    ui.summary_table(ae.grades.rename(columns={"event": "Event", "group": "Group", "grade": "CTCAE grade", "patients": "Patients"}))
-    ui.details_table("Per-patient detail", ae.detail.rename(columns={"patient_id": "Patient", "group": "Group", "event": "Event", "ctcae_grade": "CTCAE grade"}), key="safety_detail")
+    ui.summary_table(
+        ae.grades.rename(columns={"event": "Event", "group": "Group", "grade": "CTCAE grade", "patients": "Patients"})
+    )
+    ui.details_table(
+        "Per-patient detail",
+        ae.detail.rename(
+            columns={"patient_id": "Patient", "group": "Group", "event": "Event", "ctcae_grade": "CTCAE grade"}
+        ),
+        key="safety_detail",
+    )

@@ -1,4 +1,5 @@
 """Table 1: baseline characteristics by the compare-by groups."""
+
 import streamlit as st
 
 from misc_dash import ui

@@ -1,5 +1,6 @@
 """`python -m misc_dash analyze --json`: the documented keys, group orders, filters, clear errors, and agreement
 with the checked-in example for the default cohort."""
+
 from __future__ import annotations
 
 import json
@@ -17,7 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "misc_dash", *args], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "misc_dash", *args], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +73,9 @@ def test_filter_that_empties_the_cohort_is_a_message(cohort):
 
 
 def test_empty_group_is_reported_not_a_crash(cohort):
-    d = analyze_to_dict(cohort, CohortFilter(treatment=("IVIG + anakinra without CS", "IVIG + anakinra with CS")), "treatment")
+    d = analyze_to_dict(
+        cohort, CohortFilter(treatment=("IVIG + anakinra without CS", "IVIG + anakinra with CS")), "treatment"
+    )
     assert d["group_sizes"]["IVIG monotherapy"] == 0
     assert any("No patients in: IVIG monotherapy" in n for n in d["notes"])
 
@@ -80,12 +85,18 @@ def test_cli_json_matches_checked_in_example():
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     example = json.loads((ROOT / "docs" / "analyze_example.json").read_text(encoding="utf-8"))
-    assert out == example, "docs/analyze_example.json is stale: regenerate with `python -m misc_dash analyze --json > docs/analyze_example.json`"
+    assert out == example, (
+        "docs/analyze_example.json is stale: regenerate with `python -m misc_dash analyze --json > docs/analyze_example.json`"
+    )
 
 
 @pytest.mark.parametrize(
     "flt, by",
-    [(CohortFilter(), "treatment"), (CohortFilter(age_min=6), "phenotype"), (CohortFilter(phenotype=("CV shock",)), "anakinra")],
+    [
+        (CohortFilter(), "treatment"),
+        (CohortFilter(age_min=6), "phenotype"),
+        (CohortFilter(phenotype=("CV shock",)), "anakinra"),
+    ],
 )
 def test_labs_first_values_are_derive_first_lab(cohort, flt, by):
     """analyses.labs finds every analyte's first value in one sort; per analyte and group it must give exactly what

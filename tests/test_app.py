@@ -1,5 +1,6 @@
 """AppTest: every page runs on the default cohort without an exception, shows its headline numbers, reacts to a
 filter change, and says so plainly when a filter empties the cohort."""
+
 from __future__ import annotations
 
 import json
@@ -43,7 +44,11 @@ def markdown_text(at: AppTest) -> str:
 
 def plotly_specs(at: AppTest) -> list[dict]:
     """The figures on the page: the in-place chart component's (ui.plot), or st.plotly_chart's when it falls back."""
-    specs = [json.loads(json.loads(el.proto.json)["spec"]) for el in at.get("bidi_component") if el.proto.component_name == "misc_dash_plot"]
+    specs = [
+        json.loads(json.loads(el.proto.json)["spec"])
+        for el in at.get("bidi_component")
+        if el.proto.component_name == "misc_dash_plot"
+    ]
     return specs + [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
 
 
@@ -185,7 +190,6 @@ def test_cardiac_page_shows_wilcoxon_per_group():
     assert "Baseline, median [Q1, Q3]" in t.columns
 
 
-
 def test_cardiac_charts_one_at_a_time():
     """The two Cardiac charts are views of one selector (ui.view_switch): only the selected chart is built and
     sent; switching (its state key, bound to the URL) reruns and draws the other one. The per-group Wilcoxon
@@ -201,13 +205,20 @@ def test_cardiac_charts_one_at_a_time():
     assert titles() == ["<b>LVEF: first vs follow-up echo</b>"]
     slope = plotly_specs(at)[0]  # one panel per group, n = pairs (13 / 19 / 8, as in the table)
     assert [tr["name"] for tr in slope["data"] if not tr["name"].endswith("median")] == [
-        "IVIG monotherapy (n = 13)", "IVIG + anakinra without CS (n = 19)", "IVIG + anakinra with CS (n = 8)"]
+        "IVIG monotherapy (n = 13)",
+        "IVIG + anakinra without CS (n = 19)",
+        "IVIG + anakinra with CS (n = 8)",
+    ]
     assert len(markdown_tables(at)) == 1
 
 
 @pytest.mark.parametrize(
     "page, key",
-    [("pages/cardiac.py", "details_cardiac_unpaired"), ("pages/safety.py", "details_safety_detail"), ("pages/anakinra.py", "details_anakinra_courses")],
+    [
+        ("pages/cardiac.py", "details_cardiac_unpaired"),
+        ("pages/safety.py", "details_safety_detail"),
+        ("pages/anakinra.py", "details_anakinra_courses"),
+    ],
 )
 def test_patient_lists_are_drawn_when_their_expander_opens(page, key):
     """Patient-level lists sit in closed expanders and are drawn only when opened (ui.details_table): the closed
@@ -220,6 +231,7 @@ def test_patient_lists_are_drawn_when_their_expander_opens(page, key):
     assert not at.exception
     assert len(at.dataframe) == before + 1
     assert len(at.dataframe[-1].value) > 0
+
 
 def test_custom_groups_compare_a_vs_b():
     at = start("pages/table1.py")
@@ -255,7 +267,9 @@ def test_good_upload_replaces_cohort(tmp_path):
     at.file_uploader(key="upload_files").set_value(files).run()
     at.button[[b.label for b in at.button].index("Validate and load")].click().run()
     assert not at.exception
-    assert not any("SYNTHETIC COHORT" in w.value for w in at.warning)  # no metadata.json uploaded: not labelled synthetic
+    assert not any(
+        "SYNTHETIC COHORT" in w.value for w in at.warning
+    )  # no metadata.json uploaded: not labelled synthetic
     assert f"n = {len(lines) - 1}" in markdown_text(at)
 
 

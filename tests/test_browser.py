@@ -1,5 +1,6 @@
 """Playwright: start `streamlit run app.py` on a free port, visit every page in Debian's Chromium, change a
 filter, and check that no exception is shown and the charts rendered. Screenshots go to artifacts/screens/."""
+
 from __future__ import annotations
 
 import os
@@ -53,11 +54,25 @@ def _free_port() -> int:
 def _serve():
     port = _free_port()
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-        "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "app.py"),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
     ]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -104,7 +119,9 @@ def wait_idle(pg, timeout=45_000):
     )
     pg.wait_for_function("() => document.body.innerText.includes(' — n = ')", timeout=timeout)
     pg.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
-    pg.wait_for_function("() => document.querySelectorAll('[data-testid=\"stSkeleton\"]').length === 0", timeout=timeout)
+    pg.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=\"stSkeleton\"]').length === 0", timeout=timeout
+    )
     pg.wait_for_timeout(300)
     pg.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
 
@@ -120,7 +137,9 @@ def test_every_page_renders(page, server, path):
     assert "n = 46" in body
     want = CHARTS.get(path, 0)
     if want:
-        page.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= {want}", timeout=30_000)
+        page.wait_for_function(
+            f"() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= {want}", timeout=30_000
+        )
         assert page.locator(".js-plotly-plot").count() >= want
     page.screenshot(path=str(SHOTS / f"{path or 'overview'}.png"), full_page=True)
 
@@ -131,7 +150,9 @@ def test_filter_change_updates_the_page(page, server):
     assert "All patients — n = 46" in page.inner_text("body")
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
     # remember the KM chart's element and what it draws
-    before = page.evaluate("() => { const d = document.querySelector('.js-plotly-plot'); window.__km = d; return JSON.stringify(d.data.map(t => t.y)); }")
+    before = page.evaluate(
+        "() => { const d = document.querySelector('.js-plotly-plot'); window.__km = d; return JSON.stringify(d.data.map(t => t.y)); }"
+    )
     thumb = page.locator('[data-testid="stSidebar"] [data-testid="stSlider"] input[type="range"]').first
     thumb.focus()
     for _ in range(5):
@@ -143,13 +164,20 @@ def test_filter_change_updates_the_page(page, server):
     assert page.locator('[data-testid="stException"]').count() == 0
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
     # the chart was redrawn in place (ui.plot: same element, Plotly.react), not mounted anew, and shows the new cohort
-    page.wait_for_function("(before) => JSON.stringify(window.__km.data.map(t => t.y)) !== before", arg=before, timeout=30_000)
-    assert page.evaluate("() => document.contains(window.__km) && document.querySelectorAll('.js-plotly-plot').length === 1")
+    page.wait_for_function(
+        "(before) => JSON.stringify(window.__km.data.map(t => t.y)) !== before", arg=before, timeout=30_000
+    )
+    assert page.evaluate(
+        "() => document.contains(window.__km) && document.querySelectorAll('.js-plotly-plot').length === 1"
+    )
     page.screenshot(path=str(SHOTS / "fever_filtered.png"), full_page=True)
     # the filter persists when moving to another page through the navigation
     page.locator('[data-testid="stSidebarNavLink"]', has_text="Table 1").first.click()
     wait_idle(page)
-    page.wait_for_function("() => document.body.innerText.includes('Baseline characteristics') || document.body.innerText.includes('baseline characteristics')", timeout=30_000)
+    page.wait_for_function(
+        "() => document.body.innerText.includes('Baseline characteristics') || document.body.innerText.includes('baseline characteristics')",
+        timeout=30_000,
+    )
     assert "Age ≥ 6 — n = " in page.inner_text("body")
     assert page.locator('[data-testid="stException"]').count() == 0
 
@@ -215,7 +243,10 @@ def test_patient_list_opens_on_click(page, server):
     grids = main.locator('[data-testid="stDataFrame"]').count()
     main.locator('[data-testid="stExpander"] summary', has_text="without a pair").click()
     wait_idle(page)
-    page.wait_for_function(f"() => document.querySelectorAll('[data-testid=\"stMain\"] [data-testid=\"stDataFrame\"]').length === {grids + 1}", timeout=30_000)
+    page.wait_for_function(
+        f'() => document.querySelectorAll(\'[data-testid="stMain"] [data-testid="stDataFrame"]\').length === {grids + 1}',
+        timeout=30_000,
+    )
     assert page.locator('[data-testid="stException"]').count() == 0
     grid = main.locator('[data-testid="stExpander"]', has_text="without a pair").locator('[data-testid="stDataFrame"]')
     assert grid.count() == 1 and grid.first.is_visible()

@@ -4,6 +4,7 @@ The reference below is the previous implementation, kept verbatim as an oracle: 
 first study = baseline, last (or nearest day N after baseline, ties → earlier) = follow-up, inner join,
 patients in the requested order. Equality is exact (``check_exact``, dtypes included: days stay Int64).
 """
+
 from __future__ import annotations
 
 import itertools

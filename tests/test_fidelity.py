@@ -1,4 +1,5 @@
 """The reconstructed cohort reproduces the index study (data/published.json) through the project's own engine."""
+
 from __future__ import annotations
 
 import subprocess
@@ -65,6 +66,8 @@ def test_published_file_is_complete():
 
 
 def test_cli_fidelity_exit_code():
-    r = subprocess.run([sys.executable, "-m", "misc_dash", "fidelity"], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    r = subprocess.run(
+        [sys.executable, "-m", "misc_dash", "fidelity"], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
     assert r.returncode == 0, r.stdout[-2000:]
     assert "PASSED" in r.stdout

@@ -1,4 +1,5 @@
 """Figure builders (misc_dash.figures): inspected through fig.data / fig.layout only — no rendering."""
+
 from __future__ import annotations
 
 import math
@@ -219,14 +220,19 @@ def test_many_patients_one_trace_per_group():
     assert len(huge.data) == 6
     assert [t.name for t in _legend_traces(big)] == [f"{g} (n = 500)" for g in G3]
     # the 500-patient slope and dosing figures too
-    assert len(F.build_paired_slope(_pairs(500), G3, "lvef_pct", 55.0).data) == len(F.build_paired_slope(_pairs(4), G3, "lvef_pct", 55.0).data)
+    assert len(F.build_paired_slope(_pairs(500), G3, "lvef_pct", 55.0).data) == len(
+        F.build_paired_slope(_pairs(4), G3, "lvef_pct", 55.0).data
+    )
     assert len(F.build_dosing_figure(_daily(500)).data) == len(F.build_dosing_figure(_daily(6)).data) == 8
 
 
 # ----------------------------------------------------------------------------------------- paired slope
 def test_paired_slope():
     pairs = _pairs(6)
-    tests = {g: wilcoxon_paired(pairs.loc[pairs.group == g, "baseline"], pairs.loc[pairs.group == g, "followup"], label=g) for g in G3}
+    tests = {
+        g: wilcoxon_paired(pairs.loc[pairs.group == g, "baseline"], pairs.loc[pairs.group == g, "followup"], label=g)
+        for g in G3
+    }
     fig = F.build_paired_slope(pairs, G3, "lvef_pct", 55.0, tests=tests)
     _check_common(fig)
     assert fig.layout.xaxis3 is not None and fig.layout.yaxis2.matches == "y"  # one panel per group, shared y
@@ -286,8 +292,18 @@ def test_cytokine_boxes_log_axis_and_nonpositive_note():
 
 def test_cytokine_heatmap():
     recs = [
-        {"cytokine": "IL-6", "groups": {G3[0]: {"median": 4.0, "n": 5, "q1": 2, "q3": 8}, G3[1]: {"median": 0.5, "n": 4}}, "p_value": 0.01, "q_value": 0.02},
-        {"cytokine": "IL-10", "groups": {G3[0]: {"median": 1.0, "n": 5}, G3[1]: {"median": None, "n": 0}}, "p_value": None, "q_value": None},
+        {
+            "cytokine": "IL-6",
+            "groups": {G3[0]: {"median": 4.0, "n": 5, "q1": 2, "q3": 8}, G3[1]: {"median": 0.5, "n": 4}},
+            "p_value": 0.01,
+            "q_value": 0.02,
+        },
+        {
+            "cytokine": "IL-10",
+            "groups": {G3[0]: {"median": 1.0, "n": 5}, G3[1]: {"median": None, "n": 0}},
+            "p_value": None,
+            "q_value": None,
+        },
     ]
     fig = F.build_cytokine_heatmap(recs, G3)
     _check_common(fig)
@@ -348,8 +364,18 @@ def test_labs_figure():
 
 def test_ae_figure():
     recs = [
-        {"event": "rash", "label": "Rash", "groups": {G3[0]: {"count": 1, "n": 4}, G3[1]: {"count": 0, "n": 5}}, "p_value": 0.44},
-        {"event": "death", "label": "Death", "groups": {G3[0]: {"count": 0, "n": 4}, G3[1]: {"count": 2, "n": 5}}, "p_value": None},
+        {
+            "event": "rash",
+            "label": "Rash",
+            "groups": {G3[0]: {"count": 1, "n": 4}, G3[1]: {"count": 0, "n": 5}},
+            "p_value": 0.44,
+        },
+        {
+            "event": "death",
+            "label": "Death",
+            "groups": {G3[0]: {"count": 0, "n": 4}, G3[1]: {"count": 2, "n": 5}},
+            "p_value": None,
+        },
     ]
     fig = F.build_ae_figure(recs, G3)
     _check_common(fig)
@@ -363,7 +389,14 @@ def test_ae_figure():
 
 # ----------------------------------------------------------------------------------------- flow, crosstab, empty
 def test_flow_figure():
-    rows = [("Patients in the current selection", 46, 0), ("No anakinra", 14, 1), ("IVIG monotherapy", 14, 2), ("Anakinra", 32, 1), ("IVIG + anakinra without CS", 13, 2), ("IVIG + anakinra with CS", 19, 2)]
+    rows = [
+        ("Patients in the current selection", 46, 0),
+        ("No anakinra", 14, 1),
+        ("IVIG monotherapy", 14, 2),
+        ("Anakinra", 32, 1),
+        ("IVIG + anakinra without CS", 13, 2),
+        ("IVIG + anakinra with CS", 19, 2),
+    ]
     fig = F.build_flow_figure(rows)
     _check_common(fig)
     texts = [a.text for a in fig.layout.annotations]
@@ -423,11 +456,13 @@ def test_group_median_matches_pandas_groupby():
     rng = np.random.default_rng(11)
     for _ in range(300):
         n = int(rng.integers(0, 80))
-        df = pd.DataFrame({
-            "patient_id": rng.choice([f"P{i}" for i in range(12)] + [None], n),
-            "day": rng.choice([0, 1, 2, 3.5, np.nan], n),
-            "value": np.where(rng.random(n) < 0.15, np.nan, rng.normal(55, 8, n)),
-        })
+        df = pd.DataFrame(
+            {
+                "patient_id": rng.choice([f"P{i}" for i in range(12)] + [None], n),
+                "day": rng.choice([0, 1, 2, 3.5, np.nan], n),
+                "value": np.where(rng.random(n) < 0.15, np.nan, rng.normal(55, 8, n)),
+            }
+        )
         a, b = FG._group_median(df, "day", "value"), ref(df)
         assert np.array_equal(a["day"].to_numpy(float), b["day"].to_numpy(float))
         assert np.array_equal(a["n"].to_numpy(int), b["n"].to_numpy(int))

@@ -1,5 +1,6 @@
 """The cohort filter as a value: hashable, described in words, round-trips through the URL, and the sidebar's live
 counts mean "patients kept if this option were selected, given the other filters" (checked by brute force)."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,7 +15,14 @@ def pf():
     return derive.patient_frame(load_default_cohort())
 
 
-OPTIONS = {"treatment": derive.TREATMENT_GROUPS, "phenotype": derive.PHENOTYPES, "sex": F.SEXES, "pcr": F.TRI, "icu": F.TRI, "cs": F.CS_OPTIONS}
+OPTIONS = {
+    "treatment": derive.TREATMENT_GROUPS,
+    "phenotype": derive.PHENOTYPES,
+    "sex": F.SEXES,
+    "pcr": F.TRI,
+    "icu": F.TRI,
+    "cs": F.CS_OPTIONS,
+}
 FILTERS = [
     F.CohortFilter(),
     F.CohortFilter(phenotype=("CV shock",)),
@@ -26,7 +34,11 @@ FILTERS = [
 
 @pytest.mark.parametrize("flt", FILTERS)
 def test_live_counts_match_brute_force(pf, flt):
-    options = {**OPTIONS, "race": sorted(pf["race"].fillna("Not recorded").unique()), "ethnicity": sorted(pf["ethnicity"].fillna("Not recorded").unique())}
+    options = {
+        **OPTIONS,
+        "race": sorted(pf["race"].fillna("Not recorded").unique()),
+        "ethnicity": sorted(pf["ethnicity"].fillna("Not recorded").unique()),
+    }
     counts = F.all_option_counts(pf, flt, options)
     for field, opts in options.items():
         assert counts[field] == F.option_counts(pf, flt, field, opts)

@@ -1,4 +1,5 @@
 """Tests for misc_dash.literature and data/literature.json, checked against the source documents' own text."""
+
 from __future__ import annotations
 
 import copy
@@ -215,7 +216,7 @@ def test_003_table_rows_match_the_printed_lines(doc, source_text):
         assert line in lines, row["name"]  # the row is a whole printed line
         label = norm(row["label_raw"])
         assert line.startswith(label)
-        printed = line[len(label):].split()
+        printed = line[len(label) :].split()
         # raw_values are the printed tokens in order ('< 70' is one token)
         joined = " ".join(row["raw_values"])
         assert joined.split() == printed, row["name"]
@@ -388,9 +389,7 @@ def test_lvef_literature_figure(lit, cohort):
         assert any(str(s).endswith("-open") for s in tr.marker.symbol)
         assert all("source:" in h for h in tr.hovertext)
     # dotted 55% line
-    assert any(
-        sh.type == "line" and sh.y0 == 55 and sh.y1 == 55 and sh.line.dash == "dot" for sh in fig.layout.shapes
-    )
+    assert any(sh.type == "line" and sh.y0 == 55 and sh.y1 == 55 and sh.line.dash == "dot" for sh in fig.layout.shapes)
     assert "LVEF" in fig.layout.yaxis.title.text and "%" in fig.layout.yaxis.title.text
     assert "anakinra" in fig.layout.xaxis.title.text.lower() and "days" in fig.layout.xaxis.title.text.lower()
     assert fig.layout.title.text
@@ -407,7 +406,13 @@ def test_case003_timeline(lit):
     _assert_svg_scatter_only(fig)
     bars = [tr for tr in fig.data if isinstance(tr, go.Bar)]
     assert {tr.name.split(" (")[0] for tr in bars} == {
-        "Anakinra", "IVIG", "Methylprednisolone", "Dobutamine", "Adrenaline", "Milrinone", "LMWH"
+        "Anakinra",
+        "IVIG",
+        "Methylprednisolone",
+        "Dobutamine",
+        "Adrenaline",
+        "Milrinone",
+        "LMWH",
     }
     assert all(tr.orientation == "h" for tr in bars)
     ana = next(tr for tr in bars if tr.name.startswith("Anakinra"))

@@ -1,5 +1,6 @@
 """Validation: a hand-written broken cohort per rule is rejected with the right message; everything is
 reported at once; a bad cohort never half-loads; xlsx and CSV load the same."""
+
 from __future__ import annotations
 
 import subprocess
@@ -69,25 +70,108 @@ def test_xlsx_loads_like_csv(tmp_path):
 @pytest.mark.parametrize(
     "override, file, row, column, message",
     [
-        ({"patients": PATIENTS.replace(",anakinra_indication\n", "\n").replace(",adjunct\n", "\n").replace(",\nC", "\nC").replace(",rescue\n", "\n")}, "patients.csv", 1, "anakinra_indication", "missing column"),
-        ({"echo": "patient_id,day,lvef_pct,strain_ap4_pct,notes\nA,0,45,-12,x\n"}, "echo.csv", 1, "notes", "unknown column"),
-        ({"temperatures": "patient_id,hour,temp_c,site\nA,0,39.1,oral\nA,six,37.5,oral\n"}, "temperatures.csv", 3, "hour", "not a valid float"),
+        (
+            {
+                "patients": PATIENTS.replace(",anakinra_indication\n", "\n")
+                .replace(",adjunct\n", "\n")
+                .replace(",\nC", "\nC")
+                .replace(",rescue\n", "\n")
+            },
+            "patients.csv",
+            1,
+            "anakinra_indication",
+            "missing column",
+        ),
+        (
+            {"echo": "patient_id,day,lvef_pct,strain_ap4_pct,notes\nA,0,45,-12,x\n"},
+            "echo.csv",
+            1,
+            "notes",
+            "unknown column",
+        ),
+        (
+            {"temperatures": "patient_id,hour,temp_c,site\nA,0,39.1,oral\nA,six,37.5,oral\n"},
+            "temperatures.csv",
+            3,
+            "hour",
+            "not a valid float",
+        ),
         ({"patients": PATIENTS.replace("8,M,", "eight,M,")}, "patients.csv", 2, "age_years", "not a valid float"),
-        ({"patients": PATIENTS.replace("yes,no,1,true", "maybe,no,1,true")}, "patients.csv", 2, "sars_cov2_pcr", "not a valid bool"),
+        (
+            {"patients": PATIENTS.replace("yes,no,1,true", "maybe,no,1,true")},
+            "patients.csv",
+            2,
+            "sars_cov2_pcr",
+            "not a valid bool",
+        ),
         ({"patients": PATIENTS.replace("B,4,F", "A,4,F")}, "patients.csv", 3, "patient_id", "duplicate patient_id"),
         ({"echo": FILES["echo"] + "Z,3,50,-15\n"}, "echo.csv", 5, "patient_id", "patient who is not in patients"),
-        ({"echo": "patient_id,day,lvef_pct,strain_ap4_pct\nA,0,145,-12\n"}, "echo.csv", 2, "lvef_pct", "impossible value"),
-        ({"temperatures": "patient_id,hour,temp_c,site\nA,0,47,oral\n"}, "temperatures.csv", 2, "temp_c", "impossible value"),
-        ({"temperatures": "patient_id,hour,temp_c,site\nA,0,29.5,oral\n"}, "temperatures.csv", 2, "temp_c", "impossible value"),
-        ({"anakinra_doses": "patient_id,day,dose_mg_kg_day,doses_per_day,route\nA,1,-8,4,IV\n"}, "anakinra_doses.csv", 2, "dose_mg_kg_day", "out of range"),
+        (
+            {"echo": "patient_id,day,lvef_pct,strain_ap4_pct\nA,0,145,-12\n"},
+            "echo.csv",
+            2,
+            "lvef_pct",
+            "impossible value",
+        ),
+        (
+            {"temperatures": "patient_id,hour,temp_c,site\nA,0,47,oral\n"},
+            "temperatures.csv",
+            2,
+            "temp_c",
+            "impossible value",
+        ),
+        (
+            {"temperatures": "patient_id,hour,temp_c,site\nA,0,29.5,oral\n"},
+            "temperatures.csv",
+            2,
+            "temp_c",
+            "impossible value",
+        ),
+        (
+            {"anakinra_doses": "patient_id,day,dose_mg_kg_day,doses_per_day,route\nA,1,-8,4,IV\n"},
+            "anakinra_doses.csv",
+            2,
+            "dose_mg_kg_day",
+            "out of range",
+        ),
         ({"patients": PATIENTS.replace("B,4,F", "B,-4,F")}, "patients.csv", 3, "age_years", "out of range"),
-        ({"echo": "patient_id,day,lvef_pct,strain_ap4_pct\nA,0,45,12\n"}, "echo.csv", 2, "strain_ap4_pct", "impossible value"),
-        ({"echo": "patient_id,day,lvef_pct,strain_ap4_pct\nA,5,45,-12\nA,2,50,-14\n"}, "echo.csv", 3, "day", "out of order"),
-        ({"temperatures": "patient_id,hour,temp_c,site\nA,6,39.1,oral\nA,6,37.5,oral\n"}, "temperatures.csv", 3, "hour", "duplicate"),
+        (
+            {"echo": "patient_id,day,lvef_pct,strain_ap4_pct\nA,0,45,12\n"},
+            "echo.csv",
+            2,
+            "strain_ap4_pct",
+            "impossible value",
+        ),
+        (
+            {"echo": "patient_id,day,lvef_pct,strain_ap4_pct\nA,5,45,-12\nA,2,50,-14\n"},
+            "echo.csv",
+            3,
+            "day",
+            "out of order",
+        ),
+        (
+            {"temperatures": "patient_id,hour,temp_c,site\nA,6,39.1,oral\nA,6,37.5,oral\n"},
+            "temperatures.csv",
+            3,
+            "hour",
+            "duplicate",
+        ),
         ({"patients": PATIENTS.replace(",M,", ",X,")}, "patients.csv", 2, "sex", "value not allowed"),
         ({"patients": PATIENTS.replace("A,8,", ",8,")}, "patients.csv", 2, "patient_id", "empty cell"),
-        ({"anakinra_doses": "patient_id,day,dose_mg_kg_day,doses_per_day,route\nA,1,8,4,IM\n"}, "anakinra_doses.csv", 2, "route", "value not allowed"),
-        ({"cytokines": "patient_id,cytokine,fold_difference\nA,IL-99,2\n"}, "cytokines.csv", 2, "cytokine", "value not allowed"),
+        (
+            {"anakinra_doses": "patient_id,day,dose_mg_kg_day,doses_per_day,route\nA,1,8,4,IM\n"},
+            "anakinra_doses.csv",
+            2,
+            "route",
+            "value not allowed",
+        ),
+        (
+            {"cytokines": "patient_id,cytokine,fold_difference\nA,IL-99,2\n"},
+            "cytokines.csv",
+            2,
+            "cytokine",
+            "value not allowed",
+        ),
         ({"patients": None}, "patients.csv", None, None, "required table 'patients' is missing"),
     ],
 )
@@ -100,7 +184,14 @@ def test_each_rule_rejects_with_message(tmp_path, override, file, row, column, m
     else:
         cohort, problems = problems_for(tmp_path, **override)
     assert cohort is None, "a bad cohort must never half-load"
-    hits = [p for p in problems if p.file == file and message in p.message and (row is None or p.row == row) and (column is None or p.column == column)]
+    hits = [
+        p
+        for p in problems
+        if p.file == file
+        and message in p.message
+        and (row is None or p.row == row)
+        and (column is None or p.column == column)
+    ]
     assert hits, "\n".join(p.text() for p in problems)
     assert all(p.fix for p in problems)
 
@@ -125,10 +216,14 @@ def test_unreadable_upload_bytes_is_a_problem_not_a_crash():
 
 
 def test_cli_validate_exit_codes(tmp_path):
-    ok = subprocess.run([sys.executable, "-m", "misc_dash", "validate", str(write(tmp_path))], capture_output=True, text=True, cwd=ROOT)
+    ok = subprocess.run(
+        [sys.executable, "-m", "misc_dash", "validate", str(write(tmp_path))], capture_output=True, text=True, cwd=ROOT
+    )
     assert ok.returncode == 0 and "valid — 3 patients" in ok.stdout
     bad = write(tmp_path, echo="patient_id,day,lvef_pct,strain_ap4_pct\nA,0,145,-12\n")
-    r = subprocess.run([sys.executable, "-m", "misc_dash", "validate", str(bad)], capture_output=True, text=True, cwd=ROOT)
+    r = subprocess.run(
+        [sys.executable, "-m", "misc_dash", "validate", str(bad)], capture_output=True, text=True, cwd=ROOT
+    )
     assert r.returncode == 1 and "lvef_pct" in r.stdout and "Traceback" not in r.stdout + r.stderr
 
 
@@ -136,5 +231,7 @@ def test_template_and_dictionary_match_contract():
     for t in C.TABLES:
         cols = pd.read_csv(ROOT / "data" / "template" / f"{t.name}.csv").columns.tolist()
         assert cols == list(t.column_names)
-    assert (ROOT / "docs" / "DATA_DICTIONARY.md").read_text(encoding="utf-8").strip() == C.data_dictionary_markdown().strip()
+    assert (ROOT / "docs" / "DATA_DICTIONARY.md").read_text(
+        encoding="utf-8"
+    ).strip() == C.data_dictionary_markdown().strip()
     assert load_cohort(ROOT / "data" / "template.xlsx").n_patients == 0

@@ -2,6 +2,7 @@
 
 Reference: plotly 7.1's own go.Figure / make_subplots / add_hline / add_vline, compared as JSON (what the browser
 receives). Plotly writes an empty object where a compound property was set to None; plotly.js reads both alike."""
+
 from __future__ import annotations
 
 import json
@@ -21,16 +22,24 @@ def _json(fig) -> dict:
 
 def test_simple_figure_matches_plotly():
     ref = go.Figure()
-    ref.add_trace(go.Scatter(x=[1, 2, 3], y=np.array([4.0, np.nan, 6.0]), name="a (n = 3)", line={"color": "#0072B2", "width": 2}))
-    ref.add_hline(y=55, line={"dash": "dot"}, annotation={"text": "normal", "font": {"size": 14}}, annotation_position="top right")
+    ref.add_trace(
+        go.Scatter(x=[1, 2, 3], y=np.array([4.0, np.nan, 6.0]), name="a (n = 3)", line={"color": "#0072B2", "width": 2})
+    )
+    ref.add_hline(
+        y=55, line={"dash": "dot"}, annotation={"text": "normal", "font": {"size": 14}}, annotation_position="top right"
+    )
     ref.add_vline(x=0, line={"dash": "dash"}, annotation={"text": "t0"}, annotation_position="top left")
     ref.update_layout(template="plotly_white", height=500, margin={"t": 80})
     ref.update_xaxes(title_text="Day", zeroline=False)
     ref.update_yaxes(title_font={"size": 16})
 
     spec = FigureSpec()
-    spec.add_trace(scatter(x=[1, 2, 3], y=np.array([4.0, np.nan, 6.0]), name="a (n = 3)", line={"color": "#0072B2", "width": 2}))
-    spec.add_hline(y=55, line={"dash": "dot"}, annotation={"text": "normal", "font": {"size": 14}}, annotation_position="top right")
+    spec.add_trace(
+        scatter(x=[1, 2, 3], y=np.array([4.0, np.nan, 6.0]), name="a (n = 3)", line={"color": "#0072B2", "width": 2})
+    )
+    spec.add_hline(
+        y=55, line={"dash": "dot"}, annotation={"text": "normal", "font": {"size": 14}}, annotation_position="top right"
+    )
     spec.add_vline(x=0, line={"dash": "dash"}, annotation={"text": "t0"}, annotation_position="top left")
     spec.set_template("plotly_white")
     spec.update_layout(height=500, margin={"t": 80})
@@ -41,7 +50,9 @@ def test_simple_figure_matches_plotly():
 
 def test_subplots_match_make_subplots():
     ref = make_subplots(rows=1, cols=3, shared_yaxes=True, horizontal_spacing=0.04, subplot_titles=["A", "B", "C"])
-    spec = FigureSpec.subplots(rows=1, cols=3, shared_yaxes=True, horizontal_spacing=0.04, subplot_titles=["A", "B", "C"])
+    spec = FigureSpec.subplots(
+        rows=1, cols=3, shared_yaxes=True, horizontal_spacing=0.04, subplot_titles=["A", "B", "C"]
+    )
     for k in (1, 2, 3):
         ref.add_trace(go.Bar(x=[k], y=[k]), row=1, col=k)
         spec.add_trace(bar(x=[k], y=[k]), row=1, col=k)
@@ -110,8 +121,17 @@ def _page_figures():
             colors = figures.group_colors(ctx.groups)
             for measure in ("lvef", "strain"):
                 er = A.echo(ctx, measure, A.AnalysisOptions())
-                yield figures.build_echo_trajectories(er.trajectories, ctx.groups, er.measure, er.normal_threshold, x="day_since_treatment", colors=colors)
-                yield figures.build_paired_slope(er.pairs, ctx.groups, er.measure, er.normal_threshold, tests={g.group: g.test for g in er.groups}, colors=colors)
+                yield figures.build_echo_trajectories(
+                    er.trajectories, ctx.groups, er.measure, er.normal_threshold, x="day_since_treatment", colors=colors
+                )
+                yield figures.build_paired_slope(
+                    er.pairs,
+                    ctx.groups,
+                    er.measure,
+                    er.normal_threshold,
+                    tests={g.group: g.test for g in er.groups},
+                    colors=colors,
+                )
             fr = A.fever(ctx, A.AnalysisOptions())
             yield figures.build_km_figure(fr.curves, ctx.groups, fr.at_risk_days, logrank=fr.logrank, colors=colors)
             cr = A.cytokines(ctx)
@@ -147,7 +167,12 @@ def test_figure_json_handles_odd_values_and_falls_back():
 
     fig = go.Figure(
         [
-            go.Scatter(x=np.array(["a", None, "b"], dtype=object), y=np.arange(6, dtype=np.int64)[::2], customdata=np.array([1.5, np.nan, np.inf]), name="s"),
+            go.Scatter(
+                x=np.array(["a", None, "b"], dtype=object),
+                y=np.arange(6, dtype=np.int64)[::2],
+                customdata=np.array([1.5, np.nan, np.inf]),
+                name="s",
+            ),
             go.Bar(x=[datetime.date(2020, 5, 1), datetime.date(2020, 5, 2)], y=(np.float32(1.25), np.int32(3))),
             go.Heatmap(z=np.array([[1.0, np.nan], [2.0, 3.0]]), x=["p", "q"], y=["r", "s"]),
         ]

@@ -1,4 +1,5 @@
 """`python -m misc_dash synth`: a larger cohort in the same contract, deterministic per seed."""
+
 from __future__ import annotations
 
 import subprocess
@@ -15,7 +16,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_synth_cli_writes_a_valid_cohort(tmp_path):
     out = tmp_path / "big"
-    r = subprocess.run([sys.executable, "-m", "misc_dash", "synth", "--patients", "300", "--seed", "7", "--out", str(out)], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    r = subprocess.run(
+        [sys.executable, "-m", "misc_dash", "synth", "--patients", "300", "--seed", "7", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     c = load_cohort(out)
     assert c.n_patients == 300 and c.synthetic
