@@ -1,4 +1,5 @@
-"""Tests for misc_dash.stats against reference values from R 4.2.2 (survival 3.5-3).
+"""Tests for misc_dash.stats against reference values from R 4.2.2 (survival 3.5-3), and for a few in-house
+implementations against scipy or lifelines (a test's name ends in its reference: ``_vs_r``, ``_vs_scipy``…).
 
 Every reference value was produced with the R call quoted in the test's docstring (options(digits = 15))
 and is hard-coded here: R is not needed to run these tests. Tolerances are explicit per test:
@@ -12,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import pathlib
 import sys
 
 import numpy as np
@@ -77,14 +79,15 @@ def test_result_is_frozen_and_json_safe():
 
 def test_no_streamlit_import():
     assert "streamlit" not in sys.modules or not hasattr(S, "st")
-    src = open(S.__file__, encoding="utf-8").read()
-    assert "import streamlit" not in src
+    for path in pathlib.Path(S.__file__).parent.glob("*.py"):  # every module of the package
+        src = path.read_text(encoding="utf-8")
+        assert "import streamlit" not in src
 
 
 # ---------------------------------------------------------------------------------------------
 # descriptives
 # ---------------------------------------------------------------------------------------------
-def test_describe_continuous_type6():
+def test_describe_continuous_type6_vs_r():
     """R: quantile(c(3, 8, 4, 13, 21, 1, 9, 5), c(.25, .5, .75), type = 6) -> 3.25 6.50 12.00;
     quantile(c(2.5, 7, 1, 10, 4), c(.25, .5, .75), type = 6) -> 1.75 4.00 8.50. Tolerance abs 1e-12."""
     s = S.describe_continuous([3, 8, 4, 13, 21, 1, 9, 5, None, float("nan")])
@@ -110,7 +113,7 @@ def test_describe_categorical():
     assert b.text(True) == "2 (67%)" and b.levels == ("True", "False")
 
 
-def test_share_normal_clopper_pearson():
+def test_share_normal_clopper_pearson_vs_r():
     """R: binom.test(9, 12)$conf.int -> 0.428141538121811 0.945139355472007 (rel 1e-6)."""
     vals = [50, 55, 60, 61, 45, 70, 58, 56, 57, 54, 59, 62, None]
     s = S.share_normal(vals, 55, ">=")
@@ -132,13 +135,13 @@ def test_share_normal_clopper_pearson():
         (23, 46, 0.349038152423704, 0.650961847576296),
     ],
 )
-def test_clopper_pearson_matches_r_binom_test(k, n, low, high):
+def test_clopper_pearson_vs_r_binom_test(k, n, low, high):
     """Beta-quantile form, as R computes it: R's printed 15 digits agree to 1e-14 (absolute). On the full grid
     n = 1..60, k = 0..n (1,890 intervals, checked when this was written) the largest difference from R was 3.4e-15."""
     assert S.clopper_pearson(k, n) == pytest.approx((low, high), abs=1e-14)
 
 
-def test_clopper_pearson_agrees_with_scipy_root_search():
+def test_clopper_pearson_vs_scipy_root_search():
     """scipy.stats.binomtest(k, n).proportion_ci(method="exact") finds the same interval by root search (to its
     xtol; within 5e-13 of R on the grid above): agreement to 1e-11 for n = 1..40."""
     for n in range(1, 41):
@@ -149,7 +152,7 @@ def test_clopper_pearson_agrees_with_scipy_root_search():
         S.clopper_pearson(3, 2)
 
 
-def test_average_ranks_is_scipy_rankdata():
+def test_average_ranks_vs_scipy_rankdata():
     """The internal tie-averaged ranks (used inside the Hodges–Lehmann root searches) equal scipy's rankdata
     exactly, on random data with many ties."""
     rng = np.random.default_rng(7)
@@ -188,7 +191,7 @@ FISHER_2X2 = [
 
 
 @pytest.mark.parametrize("table, p, r_est, tight", FISHER_2X2)
-def test_fisher_2x2_matches_r(table, p, r_est, tight):
+def test_fisher_2x2_vs_r(table, p, r_est, tight):
     """R: f <- fisher.test(matrix(c(a, c, b, d), 2)); f$p.value; f$estimate; f$conf.int.
     p: rel 1e-6. Estimate/CI vs fisher.test: rel 1e-3 or abs 2e-4 (R solves them with uniroot, tol ≈ 1.2e-4
     on the odds-ratio scale). "tight": the mle()/ncp.L()/ncp.U() functions copied from stats:::fisher.test
@@ -200,13 +203,13 @@ def test_fisher_2x2_matches_r(table, p, r_est, tight):
     assert r.effect.startswith("odds ratio (conditional MLE)")
 
 
-def test_fisher_counts_reproduce_paper_text():
+def test_fisher_counts_vs_paper_text():
     assert S.fisher_counts((3, 20), (14, 32)).p_text() == "0.02"
     assert S.fisher_counts((9, 6), (14, 32)).p_text() == "0.005"
     assert S.fisher_counts((1, 11), (14, 32)).p_text() == "0.07"
 
 
-def test_fisher_zero_cell():
+def test_fisher_zero_cell_vs_r():
     """R: fisher.test(matrix(c(0, 4, 5, 3), 2)) -> p 0.0808080808080808, estimate 0, CI 0 1.74611727230996
     (CI rel 1e-3, uniroot)."""
     r = S.fisher_2x2([[0, 5], [4, 3]])
@@ -228,14 +231,14 @@ def test_fisher_zero_cell():
         ([[9, 5, 0], [2, 3, 6], [0, 4, 5], [3, 5, 4]], 0.00414842950275201),
     ],
 )
-def test_fisher_rxc_matches_r(table, p):
+def test_fisher_rxc_vs_r(table, p):
     """Freeman–Halton exact p = R fisher.test on r×c tables; rel 1e-6."""
     r = S.fisher_rxc(table)
     assert r.method.startswith("exact")
     assert r.p_value == pytest.approx(p, rel=P_REL)
 
 
-def test_fisher_rxc_job_satisfaction_exact():
+def test_fisher_rxc_job_satisfaction_exact_vs_r():
     """R: Job <- matrix(c(1,2,1,0, 3,3,6,1, 10,10,14,9, 6,7,12,11), 4, 4); fisher.test(Job)$p.value
     -> 0.782684938965639 (rel 1e-6); 9e7 tables, exact by meet-in-the-middle enumeration."""
     job = np.array([1, 2, 1, 0, 3, 3, 6, 1, 10, 10, 14, 9, 6, 7, 12, 11]).reshape(4, 4, order="F")
@@ -264,7 +267,7 @@ def test_fisher_empty_groups_no_exception():
     assert r.p_value is not None and any("left out" in n for n in r.notes)
 
 
-def test_odds_ratio_sample_woolf():
+def test_odds_ratio_sample_woolf_vs_closed_form():
     """Sample OR ad/bc = (3·12)/(11·20) with Woolf CI exp(log OR ± 1.96·sqrt(Σ1/cell)) (closed form)."""
     r = S.odds_ratio_2x2([[3, 11], [20, 12]], kind="sample")
     or_ = 3 * 12 / (11 * 20)
@@ -278,7 +281,7 @@ def test_odds_ratio_sample_woolf():
 # ---------------------------------------------------------------------------------------------
 # Mann–Whitney, Kruskal–Wallis
 # ---------------------------------------------------------------------------------------------
-def test_mann_whitney_exact():
+def test_mann_whitney_exact_vs_r():
     """R: x <- c(0.80, 0.83, 1.89, 1.04, 1.45, 1.38, 1.91, 1.64, 0.73, 1.46);
     y <- c(1.15, 0.88, 0.90, 0.74, 1.21); wilcox.test(x, y, conf.int = TRUE)
     -> W = 35, p = 0.254412254412254, estimate 0.305, CI -0.15 0.76 (exact; rel 1e-6 / abs 1e-12)."""
@@ -292,7 +295,7 @@ def test_mann_whitney_exact():
     assert r.n == (10, 5)
 
 
-def test_mann_whitney_exact_larger():
+def test_mann_whitney_exact_larger_vs_r():
     """R (x, y as below): wilcox.test(x, y, conf.int = TRUE) -> W = 245, p = 0.918966854067114,
     estimate -0.2545, CI -2.518 1.947 ("Wilcoxon rank sum exact test"; rel 1e-6 / abs 1e-9)."""
     x = [
@@ -350,7 +353,7 @@ def test_mann_whitney_exact_larger():
     assert (r.estimate, r.ci_low, r.ci_high) == pytest.approx((-0.2545, -2.518, 1.947), abs=1e-9)
 
 
-def test_mann_whitney_ties_asymptotic():
+def test_mann_whitney_ties_asymptotic_vs_r():
     """R: wilcox.test(c(5,7,7,8,10,12,12,15), c(8,9,11,12,14,14,16,18,20), conf.int = TRUE)
     (correct = TRUE default) -> W = 15.5, p = 0.0532597327272385, estimate -4,
     CI -8.00003714899635 1.83397471935976e-05. p rel 1e-6; CI abs 2e-4 (R uniroot tol.root = 1e-4)."""
@@ -364,7 +367,7 @@ def test_mann_whitney_ties_asymptotic():
     assert any("Tied values" in n for n in r.notes)
 
 
-def test_mann_whitney_ties_non_integer():
+def test_mann_whitney_ties_non_integer_vs_r():
     """R: a <- c(1.2, 3.4, 3.4, 5.1, 6.3, 7.7, 2.2); b <- c(4.4, 5.1, 6.0, 8.2, 9.9, 7.1, 6.5, 10.3);
     wilcox.test(a, b, conf.int = TRUE) -> W = 9.5, p = 0.0369039536137182, estimate -3.0999672358464321,
     CI -5.8999724932072937 -0.2000000680397575 (p rel 1e-6, estimate/CI abs 2e-4)."""
@@ -376,7 +379,7 @@ def test_mann_whitney_ties_non_integer():
     )
 
 
-def test_mann_whitney_large_sample_asymptotic():
+def test_mann_whitney_large_sample_asymptotic_vs_r():
     """n ≥ 50 → normal approximation even without ties. R: xx <- seq(0.013, by = 0.37, length.out = 60);
     yy <- seq(0.5, by = 0.41, length.out = 55); wilcox.test(xx, yy, conf.int = TRUE) -> W = 1558,
     p = 0.608439912383669, estimate -0.641999999999999, CI -3.157054445870684 1.873054445870688
@@ -401,7 +404,7 @@ def test_mann_whitney_empty_and_degenerate():
     assert r.n == (2, 3) and any("Missing" in n for n in r.notes)
 
 
-def test_kruskal_wallis_matches_r():
+def test_kruskal_wallis_vs_r():
     """R (Hollander & Wolfe, ?kruskal.test): kruskal.test(list(c(2.9, 3.0, 2.5, 2.6, 3.2), c(3.8, 2.7, 4.0, 2.4),
     c(2.8, 3.4, 3.7, 2.2, 2.0))) -> chi-squared 0.771428571428572, df 2, p 0.679964773578894;
     with ties: kruskal.test(list(c(1,2,2,3,5), c(2,3,3,4,6,6), c(5,6,7,7,8))) -> 8.9129129129129172, df 2,
@@ -420,7 +423,7 @@ def test_kruskal_wallis_matches_r():
 # ---------------------------------------------------------------------------------------------
 # paired Wilcoxon
 # ---------------------------------------------------------------------------------------------
-def test_wilcoxon_paired_exact():
+def test_wilcoxon_paired_exact_vs_r():
     """R (?wilcox.test depression data): x <- c(1.83, 0.50, 1.62, 2.48, 1.68, 1.88, 1.55, 3.06, 1.30);
     y <- c(0.878, 0.647, 0.598, 2.05, 1.06, 1.29, 1.06, 3.14, 1.29);
     wilcox.test(x, y, paired = TRUE, conf.int = TRUE) -> V = 40, p = 0.0390625, (pseudo)median 0.46,
@@ -440,7 +443,7 @@ def test_wilcoxon_paired_exact():
     assert r2.estimate == pytest.approx(-0.46, abs=1e-12)
 
 
-def test_wilcoxon_paired_exact_n20():
+def test_wilcoxon_paired_exact_n20_vs_r():
     """R (b, f as below): wilcox.test(f, b, paired = TRUE, conf.int = TRUE) -> V = 186,
     p = 1.43241882324219e-03, (pseudo)median 1.758, CI 0.9145 2.864 (exact). rel 1e-6 / abs 1e-9."""
     b = [
@@ -493,7 +496,7 @@ def test_wilcoxon_paired_exact_n20():
     assert (r.estimate, r.ci_low, r.ci_high) == pytest.approx((1.758, 0.9145, 2.864), abs=1e-9)
 
 
-def test_wilcoxon_paired_zeros_and_ties():
+def test_wilcoxon_paired_zeros_and_ties_vs_r():
     """R: b <- c(45,50,55,40,60,52,48,58,50,44,62); f <- c(55,50,60,52,60,57,58,63,49,54,65);
     wilcox.test(f, b, paired = TRUE, conf.int = TRUE) (correct = TRUE) -> V = 44, p = 0.0122274960556857,
     (pseudo)median 7.4999297098528199, CI 3.0000593815002601 10.0000568454759886, with warnings
@@ -512,7 +515,7 @@ def test_wilcoxon_paired_zeros_and_ties():
     assert any("Exact p-value not available" in n for n in r.notes)
 
 
-def test_wilcoxon_paired_p_equals_scipy():
+def test_wilcoxon_paired_p_vs_scipy():
     """The signed-rank p-value is computed in-house (R's formulas: exact null distribution, or the normal
     approximation with continuity and tie correction). Reference: ``scipy.stats.wilcoxon(d,
     zero_method="wilcox", correction=True, method=<same>)`` on 600 random samples (n 1–59, continuous and
@@ -546,7 +549,7 @@ def test_wilcoxon_paired_degenerate():
 # ---------------------------------------------------------------------------------------------
 # survival
 # ---------------------------------------------------------------------------------------------
-def test_logrank_aml():
+def test_logrank_aml_vs_r():
     """R: survdiff(Surv(time, status) ~ x, data = aml) -> chisq 3.3963886989776 on 1 df,
     p = pchisq(., 1, lower.tail = FALSE) = 0.0653393220405051; observed 7 11,
     expected 10.68933599230072 7.31066400769928. rel 1e-6."""
@@ -565,7 +568,7 @@ D3_STATUS = [1, 1, 0, 1, 1, 1, 0, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 0, 1, 1, 0, 1, 0
 D3_GROUP = ["A"] * 8 + ["B"] * 8 + ["C"] * 9
 
 
-def test_logrank_three_groups_and_pairwise_holm():
+def test_logrank_three_groups_and_pairwise_holm_vs_r():
     """R: d <- data.frame(time = D3_TIME, status = D3_STATUS, g = D3_GROUP);
     survdiff(Surv(time, status) ~ g, data = d) -> chisq 15.6933582543574 (2 df), p 0.000391048436482746,
     expected 4.90719925428365 2.39261609660587 10.70018464911048.
@@ -604,7 +607,7 @@ def test_logrank_empty_or_one_group():
         ("log-log", {"Maintained": (31, 13, None), "Nonmaintained": (23, 5, 33)}),
     ],
 )
-def test_km_aml_median(conf_type, medians):
+def test_km_aml_median_vs_r(conf_type, medians):
     """R survfit median and 95% CI for aml (exact times; NA = not reached → None)."""
     for g, (med, lo, hi) in medians.items():
         t, e = _aml_group(g)
@@ -612,7 +615,7 @@ def test_km_aml_median(conf_type, medians):
         assert (k.median, k.median_ci_low, k.median_ci_high) == (med, lo, hi)
 
 
-def test_km_aml_curve_and_ci():
+def test_km_aml_curve_and_ci_vs_r():
     """R: s <- summary(survfit(Surv(time, status) ~ x, data = aml, conf.type = "log-log"), censored = TRUE)
     -> Nonmaintained surv/lower/upper at times 5 8 12 16 23 27 30 33 43 45 (below); with conf.type = "log"
     (R default) Maintained lower at 9, 13, 18: 0.7541338450815255 0.6192489873993635 0.4884262874221285 and
@@ -674,7 +677,7 @@ def test_km_aml_curve_and_ci():
     assert k.median_text(0) == "31 (95% CI 18–not reached)"
 
 
-def test_km_loglog_equals_lifelines_bands():
+def test_km_loglog_bands_vs_lifelines():
     """Our log-log Greenwood band = lifelines' exponential Greenwood band (where S > 0)."""
     from lifelines import KaplanMeierFitter
 
@@ -699,7 +702,7 @@ def test_km_loglog_equals_lifelines_bands():
         ([2, 3, 3, 5, 7, 8, 9, 11, 14, 15], [1, 1, 1, 1, 0, 1, 1, 0, 1, 0], "log", (8, 3, None)),
     ],
 )
-def test_km_median_r_rule(t, e, conf_type, expected):
+def test_km_median_rule_vs_r(t, e, conf_type, expected):
     """R survival:::quantile.survfit rule (midpoint when S sits exactly at 0.5); exact."""
     k = S.kaplan_meier(t, e, conf_type=conf_type)
     assert (k.median, k.median_ci_low, k.median_ci_high) == expected
@@ -714,7 +717,7 @@ def test_km_edge_cases():
     assert k.n == 2 and any("left out" in n for n in k.notes)
 
 
-def test_cox_aml():
+def test_cox_aml_vs_r():
     """R: summary(coxph(Surv(time, status) ~ x, data = aml)) -> exp(coef) 2.49810532617214,
     lower .95 0.915907257436408, upper .95 6.8134957660633, z 1.78837913266719, p 0.0737148606390457.
     rel 1e-5 (lifelines' Newton–Raphson stops slightly earlier than R's)."""
@@ -742,7 +745,7 @@ def test_cox_notes():
 # ---------------------------------------------------------------------------------------------
 # multiplicity
 # ---------------------------------------------------------------------------------------------
-def test_p_adjust():
+def test_p_adjust_vs_r():
     """R: pp <- c(0.01, 0.04, 0.03, NA, 0.005, 0.2, 0.04); p.adjust(pp, "BH") ->
     0.030 0.048 0.048 NA 0.030 0.200 0.048; p.adjust(pp, "holm") -> 0.05 0.12 0.12 NA 0.03 0.20 0.12. abs 1e-12."""
     pp = [0.01, 0.04, 0.03, None, 0.005, 0.2, 0.04]
@@ -770,7 +773,7 @@ def test_pandas_nullable_inputs():
     assert (c.n, c.missing) == (2, 1)
 
 
-def test_logrank_matches_lifelines_on_random_tied_data():
+def test_logrank_random_tied_data_vs_lifelines():
     """The vectorised log-rank (stats._logrank_chisq) against lifelines 0.30.3's logrank_test (2 groups) and
     multivariate_logrank_test (3–4 groups) — both equal to R survdiff, rho = 0 — on 200 random cohorts with tied
     times, censoring and a group that can run out early. Tolerance 1e-10 on the statistic (relative) and p."""
@@ -798,7 +801,7 @@ def test_logrank_matches_lifelines_on_random_tied_data():
     assert checked > 150
 
 
-def test_km_matches_lifelines_on_random_tied_data():
+def test_km_random_tied_data_vs_lifelines():
     """The product-limit estimate in numpy (stats.kaplan_meier) against lifelines 0.30.3's KaplanMeierFitter on
     200 random cohorts with ties and censoring (times on a 0.5-day grid, as the fever derivation produces):
     same distinct times, numbers at risk, survival (to 1e-13) and log-log bands (to 1e-9)."""

@@ -1,0 +1,94 @@
+"""Statistical tests and descriptives for the MIS-C cohort explorer.
+
+Pure functions (no streamlit, no file I/O). Every test returns a frozen :class:`TestResult`;
+descriptives return frozen summary dataclasses; Kaplan–Meier returns a frozen :class:`KMCurve`.
+Nothing here raises for an empty or one-sided group: the result carries ``p_value=None`` and a note
+meant to be shown on screen.
+
+Conventions (see ``docs/CONVENTIONS.md``): where scipy/lifelines and R differ, R is the reference. Each topic
+module documents its own:
+
+* :mod:`.descriptive` — median [Q1, Q3] (R ``quantile(type = 6)``), n (%), share meeting a threshold with the
+  Clopper–Pearson CI (R ``binom.test``);
+* :mod:`.categorical` — Fisher 2×2 (conditional-MLE odds ratio, as R ``fisher.test``), Freeman–Halton r×c
+  (exact enumeration, as R), odds ratios;
+* :mod:`.rank` — Mann–Whitney, Kruskal–Wallis, Wilcoxon signed-rank with R's Hodges–Lehmann estimates and CIs;
+* :mod:`.survival` — Kaplan–Meier and log-rank (numpy implementations, tested against lifelines and R
+  ``survfit``/``survdiff``), Cox (lifelines ``CoxPHFitter`` = R ``coxph`` defaults);
+* :mod:`.multiplicity` — R ``p.adjust`` "BH" and "holm";
+* :mod:`.results` — the result dataclasses; :mod:`._common` — thresholds, input cleaning, notes.
+
+p-value text (:func:`format_p`, from :mod:`misc_dash.formatting`): two decimals from 0.01 up ("0.02", "0.57"),
+one significant digit below ("0.005", "0.0006"), "< 0.0001" and "> 0.99".
+"""
+
+from __future__ import annotations
+
+from .. import formatting as _formatting
+from ..formatting import format_p
+from ._common import FEW_EVENTS as FEW_EVENTS
+from ._common import SMALL_GROUP
+from ._common import _clean as _clean
+from ._common import _dc_to_dict as _dc_to_dict
+from ._common import _empty_notes as _empty_notes
+from ._common import _is_missing as _is_missing
+from ._common import _json_safe as _json_safe
+from ._common import _small_group_notes as _small_group_notes
+from ._common import _to_float as _to_float
+from .categorical import _R_REL_ERR as _R_REL_ERR
+from .categorical import _as_table as _as_table
+from .categorical import _expand_columns as _expand_columns
+from .categorical import _freeman_halton_exact as _freeman_halton_exact
+from .categorical import _freeman_halton_oriented as _freeman_halton_oriented
+from .categorical import fisher_2x2, fisher_counts, fisher_rxc, odds_ratio_2x2
+from .descriptive import clopper_pearson as clopper_pearson
+from .descriptive import describe_categorical, describe_continuous, share_normal
+from .multiplicity import _pvec as _pvec
+from .multiplicity import benjamini_hochberg, holm
+from .rank import _TOL_ROOT as _TOL_ROOT
+from .rank import _average_ranks as _average_ranks
+from .rank import _hl_one_sample as _hl_one_sample
+from .rank import _hl_two_sample as _hl_two_sample
+from .rank import _norm_ppf as _norm_ppf
+from .rank import _r_lower_quantile as _r_lower_quantile
+from .rank import _ranks_and_ties as _ranks_and_ties
+from .rank import _signrank_null_pmf as _signrank_null_pmf
+from .rank import _signrank_p as _signrank_p
+from .rank import _step_root as _step_root
+from .rank import _wilcox_null_pmf as _wilcox_null_pmf
+from .rank import kruskal_wallis, mann_whitney, wilcoxon_paired
+from .results import CategoricalSummary, ContinuousSummary, ProportionSummary, TestResult
+from .survival import KMCurve, cox_hr, kaplan_meier, logrank, pairwise_logrank
+from .survival import _logrank_chisq as _logrank_chisq
+from .survival import _r_findq as _r_findq
+from .survival import _survival_frame as _survival_frame
+
+# the number formatting moved to misc_dash.formatting; the old private names stay as aliases
+_fmt = _formatting.number
+_round_half_up = _formatting.round_half_up
+
+__all__ = [
+    "SMALL_GROUP",
+    "CategoricalSummary",
+    "ContinuousSummary",
+    "KMCurve",
+    "ProportionSummary",
+    "TestResult",
+    "benjamini_hochberg",
+    "cox_hr",
+    "describe_categorical",
+    "describe_continuous",
+    "fisher_2x2",
+    "fisher_counts",
+    "fisher_rxc",
+    "format_p",
+    "holm",
+    "kaplan_meier",
+    "kruskal_wallis",
+    "logrank",
+    "mann_whitney",
+    "odds_ratio_2x2",
+    "pairwise_logrank",
+    "share_normal",
+    "wilcoxon_paired",
+]

@@ -1,0 +1,71 @@
+"""Descriptives: median [Q1, Q3] (R ``quantile(type = 6)``), n (%) per level, and the share meeting a
+threshold with its exact Clopper–Pearson CI (R ``binom.test``).
+
+* **Quantiles**: ``numpy.quantile(..., method="weibull")`` = R ``quantile(type = 6)`` (GraphPad Prism).
+* **Clopper–Pearson**: beta quantiles, as R ``binom.test`` computes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from scipy import special as _special
+
+from ._common import _clean, _is_missing
+from .results import CategoricalSummary, ContinuousSummary, ProportionSummary
+
+
+def describe_continuous(values: Any) -> ContinuousSummary:
+    """Median [Q1, Q3] and range, quantiles = ``numpy.quantile(method="weibull")`` = R type 6."""
+    x, missing = _clean(values)
+    if x.size == 0:
+        return ContinuousSummary(0, missing, None, None, None, None, None)
+    q1, med, q3 = np.quantile(x, [0.25, 0.5, 0.75], method="weibull")
+    return ContinuousSummary(int(x.size), missing, float(med), float(q1), float(q3), float(x.min()), float(x.max()))
+
+
+def describe_categorical(values: Any, levels: Sequence[Any] | None = None) -> CategoricalSummary:
+    """n (%) per level. ``levels`` fixes order (and shows zero counts); default = sorted observed levels.
+
+    Levels are compared and labelled as ``str`` (so booleans give "True"/"False").
+    """
+    vals = list(values) if values is not None else []
+    present = [str(v) for v in vals if not _is_missing(v)]
+    missing = len(vals) - len(present)
+    if levels is None:
+        labels = tuple(sorted(set(present)))
+    else:
+        labels = tuple(str(lv) for lv in levels)
+    counts = tuple(sum(1 for v in present if v == lv) for lv in labels)
+    other = len(present) - sum(counts)
+    return CategoricalSummary(labels, counts, len(present), missing, other)
+
+
+def share_normal(values: Any, threshold: float, direction: str = ">=") -> ProportionSummary:
+    """Share of non-missing values meeting ``value <direction> threshold`` (direction one of >=, >, <=, <),
+    with an exact Clopper–Pearson 95% CI (= R ``binom.test``)."""
+    ops = {">=": np.greater_equal, ">": np.greater, "<=": np.less_equal, "<": np.less}
+    if direction not in ops:
+        raise ValueError(f"direction must be one of {sorted(ops)}, got {direction!r}")
+    x, missing = _clean(values)
+    crit = f"{direction} {threshold:g}"
+    if x.size == 0:
+        return ProportionSummary(0, 0, missing, None, None, None, crit)
+    k = int(ops[direction](x, threshold).sum())
+    n = int(x.size)
+    low, high = clopper_pearson(k, n)
+    return ProportionSummary(k, n, missing, k / n, low, high, crit)
+
+
+def clopper_pearson(k: int, n: int, conf_level: float = 0.95) -> tuple[float, float]:
+    """Exact (Clopper–Pearson) CI for k successes of n, from beta quantiles as R ``binom.test`` computes it
+    (``qbeta(a/2, k, n-k+1)``, ``qbeta(1-a/2, k+1, n-k)``); 0 and 1 at the edges. Same interval as scipy's
+    ``binomtest(k, n).proportion_ci(method="exact")`` (which finds it by root search)."""
+    if not 0 <= k <= n or n < 1:
+        raise ValueError(f"need 0 <= k <= n and n >= 1, got k={k}, n={n}")
+    a = 1 - conf_level
+    low = 0.0 if k == 0 else float(_special.betaincinv(k, n - k + 1, a / 2))
+    high = 1.0 if k == n else float(_special.betaincinv(k + 1, n - k, 1 - a / 2))
+    return low, high

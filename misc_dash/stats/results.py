@@ -1,0 +1,143 @@
+"""Frozen result dataclasses: :class:`TestResult` (every test) and the descriptive summaries
+(:class:`ContinuousSummary`, :class:`CategoricalSummary`, :class:`ProportionSummary`). The Kaplan–Meier curve,
+:class:`~misc_dash.stats.survival.KMCurve`, lives with the survival functions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..formatting import format_p, number
+from ._common import _dc_to_dict
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """Outcome of one statistical test (frozen, JSON-serialisable with :meth:`to_dict`).
+
+    ``statistic``/``statistic_name``: e.g. U, V (W+), chi-square, z (Wald), conditional-MLE odds ratio.
+    ``p_value`` is None when the test could not be computed (empty group, no events, all values tied…);
+    ``notes`` then says why. ``n``: group sizes actually used (pairs for the paired test).
+    ``effect``/``estimate``/``ci_low``/``ci_high``/``conf_level``: effect size with its CI, if any.
+    ``method``: "exact", "asymptotic (…)", "Monte Carlo (…)"; ``notes``: caveats meant for the screen;
+    ``extras``: further named numbers (observed/expected events, raw p before adjustment, median change…).
+    """
+
+    __test__ = False  # not a pytest test class
+
+    test: str
+    statistic: float | None
+    statistic_name: str
+    p_value: float | None
+    groups: tuple[str, ...]
+    n: tuple[int, ...]
+    df: int | None = None
+    effect: str | None = None
+    estimate: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    conf_level: float | None = None
+    method: str = ""
+    notes: tuple[str, ...] = ()
+    extras: tuple[tuple[str, float | None], ...] = ()  # further numbers, e.g. observed/expected events
+
+    def p_text(self) -> str:
+        return format_p(self.p_value)
+
+    def label(self) -> str:
+        """e.g. "Mann–Whitney U (exact), n = 14 vs 32: p = 0.57"."""
+        p = self.p_text()
+        p_part = f"p {p}" if p[0] in "<>" else f"p = {p}"
+        n_part = " vs ".join(str(n) for n in self.n)
+        return f"{self.test}, n = {n_part}: {p_part}"
+
+    def estimate_text(self, decimals: int = 2) -> str:
+        """e.g. "0.17 (95% CI 0.03–0.82)"; "" when there is no estimate."""
+        if self.estimate is None:
+            return ""
+        txt = number(self.estimate, decimals)
+        if self.ci_low is not None and self.ci_high is not None:
+            lvl = f"{round(100 * self.conf_level)}% " if self.conf_level else ""
+            txt += f" ({lvl}CI {number(self.ci_low, decimals)}–{number(self.ci_high, decimals)})"
+        return txt
+
+    def extra(self, name: str) -> float | None:
+        return dict(self.extras).get(name)
+
+    def to_dict(self) -> dict:
+        """JSON-safe dict (tuples → lists, NaN/±inf → None)."""
+        d = _dc_to_dict(self)
+        d["p_text"] = self.p_text()
+        return d
+
+
+@dataclass(frozen=True)
+class ContinuousSummary:
+    n: int
+    missing: int
+    median: float | None
+    q1: float | None
+    q3: float | None
+    min: float | None
+    max: float | None
+
+    def text(self, decimals: int = 1) -> str:
+        """ "8.0 [4.0, 13.0]" (median [Q1, Q3]); "n/a" without data."""
+        if self.n == 0:
+            return "n/a"
+        return f"{number(self.median, decimals)} [{number(self.q1, decimals)}, {number(self.q3, decimals)}]"
+
+    def range_text(self, decimals: int = 1) -> str:
+        if self.n == 0:
+            return "n/a"
+        return f"{number(self.min, decimals)}–{number(self.max, decimals)}"
+
+    def to_dict(self) -> dict:
+        return _dc_to_dict(self)
+
+
+@dataclass(frozen=True)
+class CategoricalSummary:
+    """Counts per level; percentages use the non-missing total ``n`` (which includes ``other``)."""
+
+    levels: tuple[str, ...]
+    counts: tuple[int, ...]
+    n: int
+    missing: int
+    other: int = 0  # non-missing values that are not one of ``levels``
+
+    def count(self, level: Any) -> int:
+        return self.counts[self.levels.index(str(level))]
+
+    def percent(self, level: Any) -> float | None:
+        return 100.0 * self.count(level) / self.n if self.n else None
+
+    def text(self, level: Any, decimals: int = 0) -> str:
+        """ "3 (21%)"."""
+        pct = self.percent(level)
+        return f"{self.count(level)} ({number(pct, decimals)}%)" if pct is not None else f"{self.count(level)} (n/a)"
+
+    def to_dict(self) -> dict:
+        return _dc_to_dict(self)
+
+
+@dataclass(frozen=True)
+class ProportionSummary:
+    """k of n meeting a criterion with an exact Clopper–Pearson CI (= R ``binom.test``)."""
+
+    k: int
+    n: int
+    missing: int
+    proportion: float | None
+    ci_low: float | None
+    ci_high: float | None
+    criterion: str = ""
+
+    def text(self, decimals: int = 0) -> str:
+        """ "9/12 (75%)"."""
+        if not self.n:
+            return "0/0 (n/a)"
+        return f"{self.k}/{self.n} ({number(100 * self.proportion, decimals)}%)"
+
+    def to_dict(self) -> dict:
+        return _dc_to_dict(self)
