@@ -1,9 +1,9 @@
 """Check: does plotly.js have to push any figure's margins (automargin) on the default cohort?
 
-A push makes plotly draw the figure a second time (20–50 ms per chart in headless Chromium), so the builders size
-their margins for their labels (figures._margins_for_labels). This renders every figure the pages draw, for a few
-filters and groupings, with the plotly.js bundled in the plotly package, and prints the figures whose final
-margins differ from the ones the builder set. Prints; asserts nothing.
+A push makes plotly draw the figure a second time, so the builders size their margins for their labels
+(figures.style._margins_for_labels). This renders every figure the pages draw, for a few filters and groupings,
+with the plotly.js bundled in the plotly package, and prints the figures whose final margins differ from the ones
+the builder set. Prints; asserts nothing.
     .venv/bin/python benchmarks/check_margins.py
 """
 
@@ -92,7 +92,8 @@ def main():
             spec = json.loads(pio.to_json(fig, validate=False))
             r = page.evaluate(
                 """async (s) => { const g = document.getElementById('g'); Plotly.purge(g);
-                   await Plotly.newPlot(g, s.data, s.layout); const f = g._fullLayout; return {m: f.margin, s: f._size}; }""",
+                   await Plotly.newPlot(g, s.data, s.layout); const f = g._fullLayout;
+                   return {m: f.margin, s: f._size}; }""",
                 spec,
             )
             n += 1

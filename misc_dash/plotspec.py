@@ -1,12 +1,12 @@
 """A plotly figure built as a plain dict, turned into a ``go.Figure`` once at the end.
 
 Why: plotly's object model validates every property on every ``add_trace`` / ``update_layout`` / ``add_hline``
-call. For the dashboard's figures that validation took 75–150 ms per figure, most of a page's repaint time.
-:class:`FigureSpec` offers the small part of the ``go.Figure`` API the builders use, on dicts, and
-:meth:`FigureSpec.figure` wraps the result in a ``go.Figure`` without re-validating (1–3 ms). The JSON sent to
-the browser is identical to what the ``go.Figure`` calls produced (checked when this was introduced), and
-``tests/test_figures.py`` validates every builder's output with plotly's full validation, so a misspelt
-property still fails a test rather than the page.
+call, which is slow. :class:`FigureSpec` offers the small part of the ``go.Figure`` API the builders use, on
+dicts, and :meth:`FigureSpec.figure` wraps the result in a ``go.Figure`` without re-validating
+(:func:`misc_dash.compat.figure_without_validation`). The JSON sent to the browser is identical to
+what the ``go.Figure`` calls produce (``tests/test_plotspec.py`` compares them), and ``tests/test_figures.py``
+validates every builder's output with plotly's full validation, so a misspelt property still fails a test rather
+than the page.
 
 Conventions: properties are written as nested dicts (``title={"text": …}``), never plotly's "magic underscore"
 shorthand (``title_text=…``); a key with an underscore that plotly would split raises ``ValueError``.
@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
+
+from .compat import figure_data_and_layout, figure_without_validation, subplot_cells
 
 # real plotly property names that contain an underscore (everything else with "_" is shorthand we do not accept)
 _UNDERSCORE_PROPS = frozenset({"error_x", "error_y", "error_z", "plot_bgcolor", "paper_bgcolor"})
@@ -104,12 +106,7 @@ def _grid(
     fig = make_subplots(**kw)
     layout = fig.to_dict()["layout"]
     layout.pop("template", None)
-    cells = {}
-    for r in range(rows):
-        for c in range(cols):
-            ref = fig._grid_ref[r][c][0]
-            cells[(r + 1, c + 1)] = (dict(ref.trace_kwargs), tuple(ref.layout_keys))
-    return layout, cells
+    return layout, subplot_cells(fig, rows, cols)
 
 
 class FigureSpec:
@@ -290,10 +287,7 @@ class FigureSpec:
 
     def figure(self) -> go.Figure:
         """The ``go.Figure`` (not re-validated: see the module docstring)."""
-        try:
-            return go.Figure(self.to_dict(), _validate=False)
-        except TypeError:  # a plotly without the private switch: validate (slower, same figure)
-            return go.Figure(self.to_dict())
+        return figure_without_validation(self.to_dict())
 
 
 # ------------------------------------------------------------------------------------------------ JSON for the browser
@@ -314,14 +308,14 @@ def _json_default(o: Any) -> Any:
 
 
 def figure_json(fig: go.Figure) -> str:
-    """The figure as the JSON plotly.js reads, like ``fig.to_json()`` but ~4x faster: the figure's own data and
+    """The figure as the JSON plotly.js reads, like ``fig.to_json()`` but faster: the figure's own data and
     layout are written directly with orjson, without plotly's deep copy and its walk converting every numeric
     array to base64. Numbers become plain JSON numbers (NaN/inf -> null, which plotly.js reads as a gap, as it
     reads NaN in a base64 array). ``tests/test_plotspec.py`` checks the result equals ``fig.to_json()`` (after
     decoding plotly's base64 arrays) for every figure the pages draw. Falls back to ``fig.to_json()`` for
     anything unusual (frames, or a value orjson cannot write)."""
-    data, layout = getattr(fig, "_data", None), getattr(fig, "_layout", None)
-    if not isinstance(data, list) or not isinstance(layout, dict) or getattr(fig, "_frame_objs", ()):
+    data, layout = figure_data_and_layout(fig)
+    if data is None:
         return fig.to_json()
     try:
         import orjson

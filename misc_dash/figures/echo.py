@@ -1,0 +1,218 @@
+"""Echocardiography: LVEF / strain trajectories per patient with group medians, and first vs follow-up echo
+(paired slope plot, one panel per group)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from ..plotspec import FigureSpec, scatter
+from .lines import _group_median, _median_trace, _patient_lines, _threshold_line, _with_day
+from .style import (
+    BASE_FONT,
+    GREY,
+    MIN_MEDIAN_N,
+    X_TITLES,
+    _colors,
+    _esc,
+    _order_present,
+    _style,
+    _wrap,
+    empty_figure,
+    legend_name,
+    rgba,
+)
+
+if TYPE_CHECKING:  # stats imports scipy (slow); only needed for type hints here
+    from ..stats import TestResult
+
+MEASURE_TITLES = {
+    "lvef_pct": ("LVEF", "LVEF (%)"),
+    "strain_ap4_pct": ("Ap4 longitudinal strain", "Ap4 longitudinal strain (%) — more negative = better"),
+}
+
+
+# ================================================================================================ 2 echo trajectories
+def _measure_titles(measure: str) -> tuple[str, str]:
+    return MEASURE_TITLES.get(measure, (measure, f"{measure}"))
+
+
+def _normal_text(measure: str, normal: float) -> str:
+    sign = "≤" if measure == "strain_ap4_pct" else "≥"
+    return f"normal {sign} {normal:g} %".replace("-", "−")
+
+
+def build_echo_trajectories(
+    traj: pd.DataFrame,
+    order: Sequence[str] | None,
+    measure: str = "lvef_pct",
+    normal: float = 55.0,
+    x: str = "day",
+    colors: Mapping[str, str] | None = None,
+) -> go.Figure:
+    """One thin translucent line per patient (one trace per group), thick group median by day (days with
+    ≥ MIN_MEDIAN_N patients), dotted normal threshold. Strain axis is NOT reversed (more negative = better)."""
+    what, ytitle = _measure_titles(measure)
+    title = f"{what} over time"
+    need = {"patient_id", "group", x, "value"}
+    if traj is None or traj.empty or not need <= set(traj.columns):
+        return empty_figure(f"No {what} measurements for this selection.", title)
+    d = traj.dropna(subset=["group", x, "value"])
+    if d.empty:
+        return empty_figure(f"No {what} measurements for this selection.", title)
+    groups = _order_present(order, d["group"].astype(str))
+    cmap = _colors(order or groups, colors)
+    xlabel = X_TITLES.get(x, x)
+    day_word = "day since treatment" if x == "day_since_treatment" else "day"
+    fig = FigureSpec()
+    for g in groups:
+        sub = d[d["group"].astype(str) == g]
+        xs, ys, cd = _patient_lines(sub, x, "value", _with_day(sub, x))
+        col = cmap[g]
+        hover_day = f"{day_word} %{{x:g}}"
+        fig.add_trace(
+            scatter(
+                x=xs,
+                y=ys,
+                customdata=cd,
+                mode="lines+markers",
+                line={"color": rgba(col, 0.45), "width": 1.3},
+                marker={"size": 5, "color": rgba(col, 0.6)},
+                name=legend_name(g, sub["patient_id"].nunique()),
+                legendgroup=g,
+                connectgaps=False,
+                hovertemplate=(
+                    f"patient %{{customdata}} — {_esc(g)}<br>{hover_day}<br>{what} %{{y:.1f}} %<extra></extra>"
+                ),
+            )
+        )
+        med = _group_median(sub, x, "value")
+        if len(med):
+            fig.add_trace(_median_trace(med, x, g, col, what, " %", day_word))
+    _threshold_line(fig, normal, _normal_text(measure, normal))
+    fig.update_xaxes(title={"text": xlabel}, zeroline=False)
+    if x == "day_since_treatment":
+        fig.add_vline(x=0, line={"dash": "dash", "color": GREY, "width": 1.5})
+    fig.update_yaxes(title={"text": ytitle})
+    sub = (
+        f"Thin lines: patients; thick: group median (days with ≥ {MIN_MEDIAN_N} patients); "
+        f"dotted: {_normal_text(measure, normal)}"
+    )
+    return _style(fig, title, sub).figure()
+
+
+# ================================================================================================ 3 paired slope
+def build_paired_slope(
+    pairs: pd.DataFrame,
+    order: Sequence[str] | None,
+    measure: str = "lvef_pct",
+    normal: float = 55.0,
+    tests: Mapping[str, TestResult | None] | None = None,
+    colors: Mapping[str, str] | None = None,
+) -> go.Figure:
+    """Baseline → follow-up per patient, one panel per group (shared y), median markers, Wilcoxon label and
+    number of pairs per panel, dotted normal line."""
+    what, ytitle = _measure_titles(measure)
+    title = f"{what}: first vs follow-up echo"
+    need = {"patient_id", "group", "baseline", "followup"}
+    if pairs is None or pairs.empty or not need <= set(pairs.columns):
+        return empty_figure(f"No patient with two {what} measurements in this selection.", title)
+    d = pairs.dropna(subset=["group", "baseline", "followup"]).copy()
+    if d.empty:
+        return empty_figure(f"No patient with two {what} measurements in this selection.", title)
+    groups = _order_present(order, d["group"].astype(str))
+    cmap = _colors(order or groups, colors)
+    tests = tests or {}
+    ncol = len(groups)
+    titles = []
+    for g in groups:
+        n = int((d["group"].astype(str) == g).sum())
+        t = tests.get(g)
+        line2 = f"{n} pair{'s' if n != 1 else ''}"
+        line3 = ""
+        if t is not None:
+            p = t.p_text()
+            line2 += f": p {p}" if p[:1] in "<>" else f": p = {p}"
+            line3 = f"<br><span style='font-size:{BASE_FONT - 3}px'>{_esc(t.test)}</span>"
+        titles.append(f"<b>{_wrap(g, 26)}</b><br><span style='font-size:{BASE_FONT - 1}px'>{_esc(line2)}</span>{line3}")
+    fig = FigureSpec.subplots(
+        rows=1, cols=ncol, shared_yaxes=True, horizontal_spacing=0.04 if ncol > 1 else 0.0, subplot_titles=titles
+    )
+    for a in fig.layout.get("annotations", []):
+        a["font"] = {"size": BASE_FONT}
+    cats = ["Baseline", "Follow-up"]
+    for k, g in enumerate(groups, start=1):
+        sub = d[d["group"].astype(str) == g].sort_values("patient_id")
+        col = cmap[g]
+        m = len(sub)
+        xs = np.tile(np.array(cats + [None], dtype=object), m)
+        ys = np.full(3 * m, np.nan)
+        ys[0::3] = sub["baseline"].to_numpy(float)
+        ys[1::3] = sub["followup"].to_numpy(float)
+        cd = np.full(3 * m, None, dtype=object)
+        pid = sub["patient_id"].astype(str)
+        for j, dcol in ((0, "baseline_day"), (1, "followup_day")):
+            day = sub[dcol].map(lambda v: f", day {v:g}" if pd.notna(v) else "") if dcol in sub.columns else ""
+            cd[j::3] = (pid + day).to_numpy(object)
+        fig.add_trace(
+            scatter(
+                x=xs,
+                y=ys,
+                customdata=cd,
+                mode="lines+markers",
+                line={"color": rgba(col, 0.5), "width": 1.5},
+                marker={"size": 7, "color": rgba(col, 0.7)},
+                name=legend_name(g, m),
+                legendgroup=g,
+                connectgaps=False,
+                hovertemplate=(
+                    f"patient %{{customdata}} — {_esc(g)}<br>%{{x}} echo<br>{what} %{{y:.1f}} %<extra></extra>"
+                ),
+            ),
+            row=1,
+            col=k,
+        )
+        med = [float(np.median(sub["baseline"])), float(np.median(sub["followup"]))]
+        fig.add_trace(
+            scatter(
+                x=cats,
+                y=med,
+                mode="lines+markers",
+                line={"color": col, "width": 4.5},
+                marker={"size": 16, "symbol": "diamond", "color": col, "line": {"width": 1.5, "color": "white"}},
+                name=f"{g} median",
+                legendgroup=g,
+                showlegend=False,
+                hovertemplate=f"<b>{_esc(g)}</b> median<br>%{{x}}: {what} %{{y:.1f}} %<extra></extra>",
+            ),
+            row=1,
+            col=k,
+        )
+        fig.update_xaxes(type="category", categoryorder="array", categoryarray=cats, range=[-0.35, 1.35], row=1, col=k)
+    for k in range(1, ncol + 1):
+        fig.add_hline(y=normal, line={"dash": "dot", "color": "#333333", "width": 2}, row=1, col=k)
+    # label mid-panel (between the baseline and follow-up columns), where no marker or median diamond sits
+    fig.add_annotation(
+        text=_normal_text(measure, normal),
+        xref=f"x{ncol if ncol > 1 else ''} domain",
+        x=0.5,
+        xanchor="center",
+        yref="y",
+        y=normal,
+        yanchor="bottom",
+        showarrow=False,
+        font={"size": BASE_FONT - 1, "color": "#333333"},
+        bgcolor="rgba(255,255,255,0.8)",
+    )
+    fig.update_yaxes(title={"text": ytitle}, row=1, col=1)
+    missing = [g for g in (order or ()) if g not in groups]
+    sub = "Thin lines: patients (first echo → follow-up echo); diamonds: group median"
+    if missing:
+        sub += f"<br>No pairs: {_esc(', '.join(missing))}"
+    fig = _style(fig, title, sub, height=600, legend="none", extra_top=76)
+    fig.update_layout(showlegend=False)
+    return fig.figure()
