@@ -55,36 +55,67 @@ def _cmd_synth(args) -> int:
     return 0
 
 
+def _filter_from_args(args):
+    """The CohortFilter the analyze flags select (flags generated from the filter-field registry)."""
+    from .filters import FILTER_FIELDS, CohortFilter
+
+    kw = {}
+    for f in FILTER_FIELDS:
+        for attr in f.attrs:
+            v = getattr(args, attr)
+            if f.kind == "range":
+                kw[attr] = v
+            else:
+                kw[attr] = tuple(v or ())
+    return CohortFilter(**kw)
+
+
+def _grouping_from_args(args):
+    from urllib.parse import parse_qsl
+
+    from .filters import CohortFilter, Grouping
+
+    if args.group_by != "custom":
+        if args.group_a or args.group_b:
+            raise _UsageError("--group-a / --group-b go with --group-by custom")
+        return args.group_by
+    if not (args.group_a and args.group_b):
+        raise _UsageError("--group-by custom needs --group-a and --group-b (e.g. --group-a 'phenotype=CV+shock')")
+    a, b = (CohortFilter.from_query_params(dict(parse_qsl(x))) for x in (args.group_a, args.group_b))
+    return Grouping(by="custom", a=a, b=b)
+
+
+class _UsageError(Exception):
+    pass
+
+
 def _cmd_analyze(args) -> int:
     from .analyses import AnalysisError, AnalysisOptions, analyze_to_dict
-    from .filters import CohortFilter
     from .loading import CohortInvalid, load_cohort
 
+    try:
+        grouping = _grouping_from_args(args)
+    except _UsageError as exc:
+        print(f"usage: {exc}", file=sys.stderr)
+        return 2
     try:
         cohort = load_cohort(args.data)
     except CohortInvalid as exc:
         print(f"{args.data}: INVALID — cannot analyse:", file=sys.stderr)
         print(exc.report(), file=sys.stderr)
         return 1
-    flt = CohortFilter(
-        treatment=tuple(args.treatment or ()),
-        phenotype=tuple(args.phenotype or ()),
-        age_min=args.age_min,
-        age_max=args.age_max,
-        sex=tuple(args.sex or ()),
-        pcr=tuple(args.pcr or ()),
-        icu=tuple(args.icu or ()),
-        cs=tuple(args.cs or ()),
-    )
+    flt = _filter_from_args(args)
     opts = AnalysisOptions(
         fever_origin=args.fever_origin,
         fever_threshold=args.fever_threshold,
         fever_sustained_hours=args.fever_sustained_hours,
         echo_followup="last" if args.echo_followup == "last" else int(args.echo_followup),
+        lvef_normal=args.lvef_normal,
+        strain_normal=args.strain_normal,
         cox=args.cox,
     )
     try:
-        out = analyze_to_dict(cohort, flt, args.group_by, opts)
+        out = analyze_to_dict(cohort, flt, grouping, opts)
     except AnalysisError as exc:
         print(f"cannot analyse: {exc}", file=sys.stderr)
         return 1
@@ -107,6 +138,9 @@ def _cmd_dictionary(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .filters import FILTER_FIELDS
+    from .vocabulary import GROUP_BY_CHOICES
+
     ap = argparse.ArgumentParser(prog="python -m misc_dash", description="MIS-C Cohort Explorer command line")
     sub = ap.add_subparsers(dest="cmd", required=True)
 
@@ -126,23 +160,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     a = sub.add_parser("analyze", help="every analysis the dashboard shows, headless")
     a.add_argument("--data", default=None, help="cohort folder or .xlsx (default: the reconstructed cohort)")
-    a.add_argument(
-        "--group-by",
-        default="treatment",
-        choices=["treatment", "anakinra", "phenotype", "cv_shock", "kd_like", "sex", "sars_cov2_pcr"],
-    )
-    a.add_argument("--treatment", action="append", help="keep this treatment group (repeatable)")
-    a.add_argument("--phenotype", action="append", help="keep this phenotype (repeatable)")
-    a.add_argument("--age-min", type=float)
-    a.add_argument("--age-max", type=float)
-    a.add_argument("--sex", action="append", choices=["F", "M"])
-    a.add_argument("--pcr", action="append", choices=["Yes", "No", "Not recorded"])
-    a.add_argument("--icu", action="append", choices=["Yes", "No", "Not recorded"])
-    a.add_argument("--cs", action="append", choices=["With CS", "Without CS"])
+    a.add_argument("--group-by", default="treatment", choices=list(GROUP_BY_CHOICES))
+    a.add_argument("--group-a", help="with --group-by custom: group A's filter as a query string ('phenotype=CV+shock')")
+    a.add_argument("--group-b", help="with --group-by custom: group B's filter as a query string")
+    for f in FILTER_FIELDS:  # one flag per filter field (the sidebar's filters)
+        if f.kind == "range":
+            for flag, side in zip(f.cli_flags, ("lowest", "highest")):
+                a.add_argument(flag, type=float, help=f"{f.label}: {side} value kept")
+        else:
+            choices = list(f.cli_choices) if f.cli_choices else None
+            a.add_argument(f.cli_flags[0], action="append", choices=choices, help=f"keep this {f.label} (repeatable)")
     a.add_argument("--fever-origin", default="admission", choices=["admission", "treatment"])
     a.add_argument("--fever-threshold", type=float, default=38.0)
     a.add_argument("--fever-sustained-hours", type=float, default=None)
     a.add_argument("--echo-followup", default="last", help="'last' or a day number (echo nearest that day)")
+    a.add_argument("--lvef-normal", type=float, default=55.0, help="LVEF normal at or above this (%%)")
+    a.add_argument("--strain-normal", type=float, default=-21.4, help="Ap4 strain normal at or below this (%%)")
     a.add_argument("--cox", action="store_true", help="add a Cox hazard ratio for defervescence")
     a.add_argument("--json", action="store_true")
     a.set_defaults(func=_cmd_analyze)

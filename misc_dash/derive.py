@@ -17,21 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-# Display orders — also the colour order used on every page.
-TREATMENT_GROUPS: tuple[str, ...] = (
-    "IVIG monotherapy",
-    "IVIG + anakinra without CS",
-    "IVIG + anakinra with CS",
-    "IVIG + inflammatory steroids (no anakinra)",
-    "Anakinra without IVIG",
-    "No IVIG or anakinra",
-)
-PHENOTYPES: tuple[str, ...] = ("Non-specific", "KD-like", "CV shock", "KDSS-like")
-PHENOTYPE_HELP = (
-    "Mutually exclusive: Non-specific = neither KD-like features nor CV shock; KD-like = KD-like features "
-    "without shock; CV shock = shock without KD-like features; KDSS-like = both. (The paper's Table 1 rows "
-    "'KD-like' and 'CV shock' count the flags, which include KDSS-like patients.)"
-)
+from .vocabulary import PHENOTYPE_HELP, PHENOTYPES, TREATMENT_GROUPS  # noqa: F401 - re-exported
+
 FEVER_ORIGINS = ("admission", "treatment", "anakinra")
 
 COURSE_COLUMNS = (

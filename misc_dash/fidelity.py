@@ -17,8 +17,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -95,24 +94,18 @@ class _Engine:
             self._cache[key] = A.prepare(self.cohort, flt, group_by, pf_all=self.pf)
         return self._cache[key]
 
-    def get(self, kind: str, group_by: str, flt: CohortFilter = CohortFilter(), **kw):
-        key = (kind, group_by, flt, tuple(sorted(kw.items())))
+    def get(self, name: str, group_by: str, flt: CohortFilter = CohortFilter(), **kw):
+        """A registered analysis (misc_dash.analyses.ANALYSES) of the cohort grouped by ``group_by``; keyword
+        arguments are AnalysisOptions fields or the analysis' own parameters (``measure="lvef"``)."""
+        key = (name, group_by, flt, tuple(sorted(kw.items())))
         if key not in self._cache:
-            ctx = self.ctx(group_by, flt)
-            fn: Callable = {
-                "table1": lambda: A.table1(ctx),
-                "fever": lambda: A.fever(ctx, A.AnalysisOptions(**kw)),
-                "echo_lvef": lambda: A.echo(ctx, "lvef"),
-                "echo_strain": lambda: A.echo(ctx, "strain"),
-                "cytokines": lambda: A.cytokines(ctx),
-                "ae": lambda: A.adverse_events(ctx),
-                "dosing": lambda: A.dosing(ctx),
-                "labs": lambda: A.labs(ctx),
-            }[kind]
-            self._cache[key] = fn()
+            opts = A.AnalysisOptions(**{k: v for k, v in kw.items() if k in _OPTION_FIELDS})
+            params = {k: v for k, v in kw.items() if k not in _OPTION_FIELDS}
+            self._cache[key] = A.run(name, self.ctx(group_by, flt), opts, **params)
         return self._cache[key]
 
 
+_OPTION_FIELDS = frozenset(f.name for f in fields(A.AnalysisOptions))
 ANAKINRA_ONLY = CohortFilter(treatment=(NOCS, CS))
 T1_ROWS = {
     "male": "Male",
@@ -200,7 +193,7 @@ def _text(p: list[str], eng: _Engine):
         if p[2] == "all":
             return _table3([event, "all", "count"], eng)
         if p[2] == "p":  # two groups as the text compares them: IVIG + anakinra (all) vs IVIG monotherapy
-            ae = eng.get("ae", "anakinra")
+            ae = eng.get("adverse_events", "anakinra")
             return next(r for r in ae.records if r["event"] == event)["p_value"]
     raise KeyError(".".join(["text", *p]))
 
@@ -244,7 +237,7 @@ def _table2(p: list[str], eng: _Engine):
 
 
 def _table3(p: list[str], eng: _Engine):
-    ae = eng.get("ae", "treatment")
+    ae = eng.get("adverse_events", "treatment")
     if p[0] == "n":
         return float(eng.ctx("treatment").group_sizes()[T3_GROUPS[p[1]]])
     rec = next(r for r in ae.records if r["event"] == T3_EVENTS[p[0]])
@@ -285,11 +278,11 @@ ECHO_SETS = {
 def _echo(p: list[str], eng: _Engine):
     # echo.<measure>.<set>.<field> ; field: baseline|followup|p|n_pairs|n_below_normal ; echo.interval.<median|q1|q3>
     if p[0] == "interval":
-        er = eng.get("echo_lvef", "anakinra")
+        er = eng.get("echo", "anakinra", measure="lvef")
         return getattr(stats.describe_continuous(er.pairs["interval_days"]), p[1])
     measure, setname, field = p
     group_by, flt, label = ECHO_SETS[setname]
-    er = eng.get("echo_lvef" if measure == "lvef" else "echo_strain", group_by, flt)
+    er = eng.get("echo", group_by, flt, measure=measure)
     eg = next(g for g in er.groups if g.group == label)
     if field == "baseline":
         return eg.baseline.median

@@ -1,69 +1,266 @@
-"""The cohort filter as a value, and the "compare by" grouping.
+"""The cohort filter as a value, the filter-field registry it is built from, and the "compare by" groupings.
 
-:class:`CohortFilter` is frozen and hashable (a cache key), has a human description
-("IVIG + anakinra, CV shock, age 5–12 — n = 14") and round-trips through URL query parameters (strings
-only, no patient identifiers). :func:`assign_groups` turns a "compare by" choice into group labels in a fixed,
-documented order.
+* :data:`FILTER_FIELDS` declares each filter once: its key, sidebar label, URL key, the options it offers,
+  each patient's value, how it describes itself and its command-line flag. :class:`CohortFilter` (its
+  attributes), the sidebar (widgets, live counts, URL binding), the URL round trip and ``analyze``'s flags are
+  all generated from it, so a new filter is one entry.
+* :class:`CohortFilter` is frozen and hashable (a cache key), has a human description
+  ("IVIG + anakinra, CV shock, age 5–12 — n = 14") and round-trips through URL query parameters (strings
+  only, no patient identifiers).
+* :data:`GROUPINGS` declares each "compare by" choice; :func:`assign_groups` turns one into group labels in a
+  fixed, documented order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, make_dataclass, replace
 
 import numpy as np
 import pandas as pd
 
-from .derive import PHENOTYPES, TREATMENT_GROUPS
+from .vocabulary import (
+    BOOL_GROUP_LABELS,
+    CS_OPTIONS,
+    GROUP_BY_CHOICES,
+    GROUP_BY_TITLES,
+    MAIN_TREATMENT_GROUPS,
+    NOT_RECORDED,
+    PHENOTYPE_HELP,
+    PHENOTYPES,
+    SEX_LABELS,
+    SEXES,
+    TREATMENT_GROUPS,
+    TRI,
+)
 
-SEXES = ("F", "M")
-SEX_LABELS = {"F": "Female", "M": "Male"}
-TRI = ("Yes", "No", "Not recorded")  # nullable booleans (PCR, ICU)
-CS_OPTIONS = ("With CS", "Without CS")
-
-# compare-by → (column, ordered labels). Boolean groupings list "No" before "Yes".
-GROUP_BY_CHOICES = ("treatment", "anakinra", "phenotype", "cv_shock", "kd_like", "sex", "sars_cov2_pcr", "custom")
-GROUP_BY_TITLES = {
-    "treatment": "Treatment group",
-    "anakinra": "Anakinra (any) vs none",
-    "phenotype": "Phenotype",
-    "cv_shock": "CV shock",
-    "kd_like": "KD-like features",
-    "sex": "Sex",
-    "sars_cov2_pcr": "SARS-CoV-2 PCR",
-    "custom": "Custom groups A vs B",
-}
-BOOL_GROUP_LABELS = {
-    "anakinra": ("Without anakinra", "With anakinra"),
-    "cv_shock": ("No CV shock", "CV shock"),
-    "kd_like": ("No KD-like features", "KD-like features"),
-    "sars_cov2_pcr": ("PCR negative", "PCR positive"),
-}
+__all__ = [
+    "BOOL_GROUP_LABELS",
+    "CATEGORICAL_FIELDS",
+    "CS_OPTIONS",
+    "FILTER_FIELDS",
+    "GROUPINGS",
+    "GROUP_BY_CHOICES",
+    "GROUP_BY_TITLES",
+    "SEXES",
+    "SEX_LABELS",
+    "TRI",
+    "CohortFilter",
+    "FilterField",
+    "Grouping",
+    "Groups",
+    "all_option_counts",
+    "assign_groups",
+    "field_by_key",
+    "option_counts",
+]
 
 
 def _tri(s: pd.Series) -> pd.Series:
     b = s.astype("boolean")
-    return pd.Series(np.where(b.isna(), "Not recorded", np.where(b.fillna(False), "Yes", "No")), index=s.index)
+    return pd.Series(np.where(b.isna(), NOT_RECORDED, np.where(b.fillna(False), "Yes", "No")), index=s.index)
 
 
 def _fmt_num(x: float) -> str:
     return f"{x:g}"
 
 
+# ============================================================================================ the registry
 @dataclass(frozen=True)
-class CohortFilter:
-    """Which patients to keep. An empty tuple means "no restriction" for that field."""
+class FilterField:
+    """One filter, declared once.
 
-    treatment: tuple[str, ...] = ()
-    phenotype: tuple[str, ...] = ()
-    age_min: float | None = None
-    age_max: float | None = None
-    sex: tuple[str, ...] = ()
-    race: tuple[str, ...] = ()
-    ethnicity: tuple[str, ...] = ()
-    pcr: tuple[str, ...] = ()  # of TRI
-    icu: tuple[str, ...] = ()  # of TRI
-    cs: tuple[str, ...] = ()  # of CS_OPTIONS
+    ``kind`` is "categorical" (a tuple of chosen option labels; empty = no restriction) or "range" (two
+    attributes ``<key>_min`` / ``<key>_max``, None = open). ``values(pf)`` gives each patient's option label
+    (categorical) or number (range): what the filter matches and what the live counts count.
+    """
+
+    key: str
+    label: str  # sidebar label
+    url_key: str  # the sidebar widget's session key, bound to ``?<url_key>=`` in the address
+    values: Callable[[pd.DataFrame], pd.Series]
+    describe: Callable[[tuple], str] | None = None  # categorical: the chosen options as words
+    options: Callable[[pd.DataFrame], Sequence[str]] | None = None  # categorical: the options offered
+    kind: str = "categorical"
+    cli_choices: tuple[str, ...] | None = None  # analyze: allowed values (None = free text)
+    more: bool = False  # drawn under the sidebar's "More filters"
+    help: str | None = None
+    # custom groups A / B (compare by "custom") offer a few of the fields, with their own labels and options
+    group_label: str | None = None
+    group_options: Sequence[str] | None = None
+    group_format: Callable[[str], str] | None = None
+
+    @property
+    def attrs(self) -> tuple[str, ...]:
+        """The :class:`CohortFilter` attributes this field owns."""
+        return (f"{self.key}_min", f"{self.key}_max") if self.kind == "range" else (self.key,)
+
+    @property
+    def cli_flags(self) -> tuple[str, ...]:
+        """``analyze`` flags: ``--treatment`` (repeatable) or ``--age-min`` / ``--age-max``."""
+        return tuple("--" + a.replace("_", "-") for a in self.attrs)
+
+    def labels(self, pf: pd.DataFrame) -> np.ndarray:
+        return self.values(pf).to_numpy(dtype=object)
+
+    def mask(self, pf: pd.DataFrame, flt: CohortFilter) -> pd.Series | None:
+        """Patients kept by this field of ``flt``; None when the field is not active."""
+        if self.kind == "range":
+            lo, hi = (getattr(flt, a) for a in self.attrs)
+            if lo is None and hi is None:
+                return None
+            x = self.values(pf).astype(float)
+            ok = x.notna()
+            if lo is not None:
+                ok &= x >= lo
+            if hi is not None:
+                ok &= x <= hi
+            return ok
+        chosen = getattr(flt, self.key)
+        if not chosen:
+            return None
+        return pd.Series(self.labels(pf), index=pf.index).isin(chosen)
+
+    def part(self, flt: CohortFilter) -> str | None:
+        """This field's words in the filter's description, or None when not active."""
+        if self.kind == "range":
+            lo, hi = (getattr(flt, a) for a in self.attrs)
+            name = self.label.split(" (")[0].lower()
+            if lo is not None and hi is not None:
+                return f"{name} {_fmt_num(lo)}–{_fmt_num(hi)}"
+            if lo is not None:
+                return f"{name} ≥ {_fmt_num(lo)}"
+            if hi is not None:
+                return f"{name} ≤ {_fmt_num(hi)}"
+            return None
+        chosen = getattr(flt, self.key)
+        return self.describe(chosen) if chosen else None
+
+
+def _describe_treatment(chosen: tuple) -> str:
+    t = set(chosen)
+    both = {"IVIG + anakinra without CS", "IVIG + anakinra with CS"}
+    if both <= t:
+        t = (t - both) | {"IVIG + anakinra"}
+    return " or ".join(sorted(t, key=lambda x: (x != "IVIG monotherapy", x)))
+
+
+_PCR_WORDS = {"Yes": "positive", "No": "negative", NOT_RECORDED: "not recorded"}
+
+
+def _levels(col: str) -> Callable[[pd.DataFrame], list[str]]:
+    return lambda pf: sorted(pf[col].fillna(NOT_RECORDED).astype(str).unique().tolist())
+
+
+FILTER_FIELDS: tuple[FilterField, ...] = (
+    FilterField(
+        "treatment",
+        "Treatment group",
+        "f_treatment",
+        values=lambda d: d["treatment_group"].astype(str),
+        describe=_describe_treatment,
+        # the index study's three groups always, the others only when a patient is in them
+        options=lambda pf: [
+            g for g in TREATMENT_GROUPS if g in MAIN_TREATMENT_GROUPS or (pf["treatment_group"] == g).any()
+        ],
+        cli_choices=None,
+        group_label="Treatment",
+        group_options=MAIN_TREATMENT_GROUPS,
+    ),
+    FilterField(
+        "phenotype",
+        "Phenotype",
+        "f_phenotype",
+        values=lambda d: d["phenotype"].astype(str),
+        describe=lambda chosen: " or ".join(p for p in PHENOTYPES if p in chosen),
+        options=lambda pf: list(PHENOTYPES),
+        cli_choices=None,
+        help=PHENOTYPE_HELP,
+        group_label="Phenotype",
+        group_options=PHENOTYPES,
+    ),
+    FilterField(
+        "age",
+        "Age (years)",
+        "f_age",
+        values=lambda d: d["age_years"],
+        kind="range",
+        group_label="Age (years)",
+    ),
+    FilterField(
+        "sex",
+        "Sex",
+        "f_sex",
+        values=lambda d: d["sex"],
+        describe=lambda chosen: " or ".join(SEX_LABELS.get(s, s).lower() for s in chosen),
+        options=lambda pf: list(SEXES),
+        cli_choices=SEXES,
+        group_label="Sex",
+        group_options=SEXES,
+        group_format=SEX_LABELS.get,
+    ),
+    FilterField(
+        "race",
+        "Race",
+        "f_race",
+        values=lambda d: d["race"].fillna(NOT_RECORDED),
+        describe=lambda chosen: "race: " + " or ".join(chosen),
+        options=_levels("race"),
+        more=True,
+    ),
+    FilterField(
+        "ethnicity",
+        "Ethnicity",
+        "f_ethnicity",
+        values=lambda d: d["ethnicity"].fillna(NOT_RECORDED),
+        describe=lambda chosen: "ethnicity: " + " or ".join(chosen),
+        options=_levels("ethnicity"),
+        more=True,
+    ),
+    FilterField(
+        "pcr",
+        "SARS-CoV-2 PCR positive",
+        "f_pcr",
+        values=lambda d: _tri(d["sars_cov2_pcr"]),
+        describe=lambda chosen: "PCR " + " or ".join(_PCR_WORDS.get(x, x.lower()) for x in chosen),
+        options=lambda pf: list(TRI),
+        cli_choices=TRI,
+        more=True,
+    ),
+    FilterField(
+        "icu",
+        "ICU",
+        "f_icu",
+        values=lambda d: _tri(d["icu"]),
+        describe=lambda chosen: "ICU " + " or ".join(x.lower() for x in chosen),
+        options=lambda pf: list(TRI),
+        cli_choices=TRI,
+        more=True,
+    ),
+    FilterField(
+        "cs",
+        "Corticosteroids (stress or inflammatory dose)",
+        "f_cs",
+        values=lambda d: pd.Series(np.where(d["cs"], "With CS", "Without CS"), index=d.index),
+        describe=lambda chosen: " or ".join(x.lower() for x in chosen),
+        options=lambda pf: list(CS_OPTIONS),
+        cli_choices=CS_OPTIONS,
+        more=True,
+        group_label="Corticosteroids",
+        group_options=CS_OPTIONS,
+    ),
+)
+_BY_KEY = {f.key: f for f in FILTER_FIELDS}
+CATEGORICAL_FIELDS = tuple(f.key for f in FILTER_FIELDS if f.kind == "categorical")
+
+
+def field_by_key(key: str) -> FilterField:
+    return _BY_KEY[key]
+
+
+# ============================================================================================ the value
+class _FilterMethods:
+    """Methods of :class:`CohortFilter` (its attributes come from :data:`FILTER_FIELDS`)."""
 
     def __post_init__(self):
         for f in fields(self):
@@ -73,25 +270,15 @@ class CohortFilter:
 
     # ------------------------------------------------------------------ applying
     def field_masks(self, pf: pd.DataFrame) -> dict[str, pd.Series]:
-        """One boolean mask per active criterion (used for live per-option counts)."""
-        m: dict[str, pd.Series] = {}
-        if self.age_min is not None or self.age_max is not None:
-            age = pf["age_years"].astype(float)
-            ok = age.notna()
-            if self.age_min is not None:
-                ok &= age >= self.age_min
-            if self.age_max is not None:
-                ok &= age <= self.age_max
-            m["age"] = ok
-        for field in CATEGORICAL_FIELDS:
-            chosen = getattr(self, field)
-            if chosen:
-                m[field] = pd.Series(_field_labels(pf, field), index=pf.index).isin(chosen)
-        return m
+        """One boolean mask per active field (used for live per-option counts)."""
+        out = {}
+        for f in FILTER_FIELDS:
+            m = f.mask(pf, self)
+            if m is not None:
+                out[f.key] = m
+        return out
 
-    def mask(
-        self, pf: pd.DataFrame, skip: str | None = None, masks: Mapping[str, pd.Series] | None = None
-    ) -> pd.Series:
+    def mask(self, pf: pd.DataFrame, skip: str | None = None, masks: Mapping[str, pd.Series] | None = None):
         """Patients kept by every active field except ``skip`` (``masks``: :meth:`field_masks`, if already made)."""
         ok = pd.Series(True, index=pf.index)
         for k, v in (self.field_masks(pf) if masks is None else masks).items():
@@ -104,40 +291,11 @@ class CohortFilter:
 
     @property
     def is_empty(self) -> bool:
-        return self == CohortFilter()
+        return self == type(self)()
 
     # ------------------------------------------------------------------ describing
     def parts(self) -> list[str]:
-        out: list[str] = []
-        if self.treatment:
-            t = set(self.treatment)
-            both = {"IVIG + anakinra without CS", "IVIG + anakinra with CS"}
-            if both <= t:
-                t = (t - both) | {"IVIG + anakinra"}
-            out.append(" or ".join(sorted(t, key=lambda x: (x != "IVIG monotherapy", x))))
-        if self.phenotype:
-            out.append(" or ".join(p for p in PHENOTYPES if p in self.phenotype))
-        if self.age_min is not None and self.age_max is not None:
-            out.append(f"age {_fmt_num(self.age_min)}–{_fmt_num(self.age_max)}")
-        elif self.age_min is not None:
-            out.append(f"age ≥ {_fmt_num(self.age_min)}")
-        elif self.age_max is not None:
-            out.append(f"age ≤ {_fmt_num(self.age_max)}")
-        if self.sex:
-            out.append(" or ".join(SEX_LABELS.get(s, s).lower() for s in self.sex))
-        if self.race:
-            out.append("race: " + " or ".join(self.race))
-        if self.ethnicity:
-            out.append("ethnicity: " + " or ".join(self.ethnicity))
-        if self.pcr:
-            out.append(
-                "PCR " + " or ".join(x.lower() for x in self.pcr).replace("yes", "positive").replace("no", "negative")
-            )
-        if self.icu:
-            out.append("ICU " + " or ".join(x.lower() for x in self.icu))
-        if self.cs:
-            out.append(" or ".join(x.lower() for x in self.cs))
-        return out
+        return [p for p in (f.part(self) for f in FILTER_FIELDS) if p]
 
     def describe(self, n: int | None = None) -> str:
         text = ", ".join(self.parts()) or "All patients"
@@ -156,14 +314,15 @@ class CohortFilter:
         return q
 
     @classmethod
-    def from_query_params(cls, params: Mapping[str, str], prefix: str = "") -> CohortFilter:
+    def from_query_params(cls, params: Mapping[str, str], prefix: str = ""):
         """Inverse of :meth:`to_query_params`; unknown keys and malformed values are ignored."""
+        numeric = {a for f in FILTER_FIELDS if f.kind == "range" for a in f.attrs}
         kw = {}
         for f in fields(cls):
             raw = params.get(prefix + f.name)
             if raw is None or raw == "":
                 continue
-            if f.name in ("age_min", "age_max"):
+            if f.name in numeric:
                 try:
                     kw[f.name] = float(raw)
                 except ValueError:
@@ -172,8 +331,38 @@ class CohortFilter:
                 kw[f.name] = tuple(x for x in str(raw).split("|") if x)
         return cls(**kw)
 
-    def with_(self, **kw) -> CohortFilter:
+    def to_cli_args(self) -> list[str]:
+        """The ``analyze`` flags that select the same patients (``--phenotype 'CV shock' --age-min 5``)."""
+        out: list[str] = []
+        for f in FILTER_FIELDS:
+            for attr, flag in zip(f.attrs, f.cli_flags):
+                v = getattr(self, attr)
+                if f.kind == "range":
+                    if v is not None:
+                        out += [flag, _fmt_num(v)]
+                else:
+                    for x in v:
+                        out += [flag, x]
+        return out
+
+    def with_(self, **kw):
         return replace(self, **kw)
+
+
+def _dataclass_fields():
+    for f in FILTER_FIELDS:
+        default = None if f.kind == "range" else ()
+        typ = "float | None" if f.kind == "range" else "tuple[str, ...]"
+        for a in f.attrs:
+            yield a, typ, field(default=default)
+
+
+CohortFilter = make_dataclass("CohortFilter", list(_dataclass_fields()), bases=(_FilterMethods,), frozen=True)
+CohortFilter.__module__ = __name__  # picklable, and its repr (a cache key) names it plainly
+CohortFilter.__doc__ = (
+    "Which patients to keep: one attribute per categorical field of FILTER_FIELDS (a tuple of chosen options; "
+    "empty = no restriction) and <key>_min / <key>_max per range field (None = open)."
+)
 
 
 def option_counts(
@@ -182,11 +371,28 @@ def option_counts(
     """For each option of ``field``: how many patients the cohort would have with that option selected
     (given all *other* active filters) — the live count shown next to each option."""
     base = pf[flt.mask(pf, skip=field, masks=_masks)]
-    col = pd.Series(_field_labels(base, field))
-    vc = col.value_counts()
+    vc = pd.Series(_BY_KEY[field].labels(base)).value_counts()
     return {o: int(vc.get(o, 0)) for o in options}
 
 
+def all_option_counts(
+    pf: pd.DataFrame, flt: CohortFilter, options: Mapping[str, Sequence[str]]
+) -> dict[str, dict[str, int]]:
+    """:func:`option_counts` for several fields at once: the filter's masks are made once, and the counting is
+    done on numpy arrays (the sidebar recounts every option on every filter change)."""
+    masks = {k: v.to_numpy(dtype=bool) for k, v in flt.field_masks(pf).items()}
+    out: dict[str, dict[str, int]] = {}
+    for key, opts in options.items():
+        keep = np.ones(len(pf), dtype=bool)
+        for k, m in masks.items():
+            if k != key:
+                keep &= m
+        labels = _BY_KEY[key].labels(pf)[keep]
+        out[key] = {o: int((labels == o).sum()) for o in opts}
+    return out
+
+
+# ============================================================================================ compare by
 @dataclass(frozen=True)
 class Grouping:
     """How to split the (filtered) cohort into the groups compared on every page."""
@@ -209,76 +415,55 @@ class Groups:
     notes: tuple[str, ...]
 
 
+def _by_treatment(pf: pd.DataFrame, grouping: Grouping):
+    lab = pf["treatment_group"].astype(object)
+    present = set(lab.dropna())
+    return lab, MAIN_TREATMENT_GROUPS + tuple(g for g in TREATMENT_GROUPS[3:] if g in present), []
+
+
+def _by_boolean(pf: pd.DataFrame, grouping: Grouping):
+    no, yes = BOOL_GROUP_LABELS[grouping.by]
+    b = pf[grouping.by].astype("boolean")
+    lab = pd.Series(np.where(b.isna(), None, np.where(b.fillna(False), yes, no)), index=pf.index, dtype=object)
+    return lab, (no, yes), []
+
+
+def _by_custom(pf: pd.DataFrame, grouping: Grouping):
+    ma, mb = grouping.a.mask(pf), grouping.b.mask(pf)
+    both = ma & mb
+    a, b = grouping.a_name, grouping.b_name
+    lab = pd.Series(np.where(ma & ~mb, a, np.where(mb & ~ma, b, None)), index=pf.index, dtype=object)
+    notes = []
+    if both.any():
+        notes.append(f"{int(both.sum())} patient(s) match both {a} and {b} and are left out of the comparison.")
+    return lab, (a, b), notes
+
+
+#: compare-by key → function(pf, grouping) -> (labels, order, notes)
+GROUPINGS: dict[str, Callable] = {
+    "treatment": _by_treatment,
+    "anakinra": _by_boolean,
+    "phenotype": lambda pf, g: (pf["phenotype"].astype(object), PHENOTYPES, []),
+    "cv_shock": _by_boolean,
+    "kd_like": _by_boolean,
+    "sex": lambda pf, g: (pf["sex"].map(SEX_LABELS).astype(object), ("Female", "Male"), []),
+    "sars_cov2_pcr": _by_boolean,
+    "custom": _by_custom,
+}
+assert tuple(GROUPINGS) == GROUP_BY_CHOICES
+
+
 def assign_groups(pf: pd.DataFrame, grouping: Grouping) -> Groups:
     """Group label per patient. Patients without a value for the grouping variable (or, for custom groups,
     matching neither or both A and B) get no group and are counted in the notes."""
-    notes: list[str] = []
     by = grouping.by
-    if by == "treatment":
-        lab = pf["treatment_group"].astype(object)
-        present = set(lab.dropna())
-        order = TREATMENT_GROUPS[:3] + tuple(g for g in TREATMENT_GROUPS[3:] if g in present)
-    elif by == "phenotype":
-        lab = pf["phenotype"].astype(object)
-        order = PHENOTYPES
-    elif by in BOOL_GROUP_LABELS:
-        no, yes = BOOL_GROUP_LABELS[by]
-        b = pf[by].astype("boolean")
-        lab = pd.Series(np.where(b.isna(), None, np.where(b.fillna(False), yes, no)), index=pf.index, dtype=object)
-        order = (no, yes)
-    elif by == "sex":
-        lab = pf["sex"].map(SEX_LABELS).astype(object)
-        order = ("Female", "Male")
-    elif by == "custom":
-        ma, mb = grouping.a.mask(pf), grouping.b.mask(pf)
-        both = ma & mb
-        lab = pd.Series(
-            np.where(ma & ~mb, grouping.a_name, np.where(mb & ~ma, grouping.b_name, None)), index=pf.index, dtype=object
-        )
-        order = (grouping.a_name, grouping.b_name)
-        if both.any():
-            notes.append(
-                f"{int(both.sum())} patient(s) match both {grouping.a_name} and {grouping.b_name} and are left out of the comparison."
-            )
-    else:
+    if by not in GROUPINGS:
         raise ValueError(f"unknown grouping {by!r}; choose one of {GROUP_BY_CHOICES}")
+    lab, order, notes = GROUPINGS[by](pf, grouping)
     missing = lab.isna()
     if missing.any() and by != "custom":
         notes.append(
-            f"{int(missing.sum())} patient(s) with no recorded {GROUP_BY_TITLES.get(by, by)} are left out of the comparison."
+            f"{int(missing.sum())} patient(s) with no recorded {GROUP_BY_TITLES.get(by, by)} are left out of the "
+            "comparison."
         )
     return Groups(lab, tuple(order), tuple(notes))
-
-
-CATEGORICAL_FIELDS = ("treatment", "phenotype", "sex", "race", "ethnicity", "pcr", "icu", "cs")
-
-
-def _field_labels(pf: pd.DataFrame, field: str) -> np.ndarray:
-    """Each patient's option label for a categorical filter field: what the filter matches and the live counts count."""
-    return {
-        "treatment": lambda d: d["treatment_group"].astype(str),
-        "phenotype": lambda d: d["phenotype"].astype(str),
-        "sex": lambda d: d["sex"],
-        "race": lambda d: d["race"].fillna("Not recorded"),
-        "ethnicity": lambda d: d["ethnicity"].fillna("Not recorded"),
-        "pcr": lambda d: _tri(d["sars_cov2_pcr"]),
-        "icu": lambda d: _tri(d["icu"]),
-        "cs": lambda d: pd.Series(np.where(d["cs"], "With CS", "Without CS"), index=d.index),
-    }[field](pf).to_numpy(dtype=object)
-
-
-def all_option_counts(
-    pf: pd.DataFrame, flt: CohortFilter, options: Mapping[str, Sequence[str]]
-) -> dict[str, dict[str, int]]:
-    """:func:`option_counts` for several fields at once: the filter's masks are made once, and the counting is
-    done on numpy arrays (the sidebar recounts every option on every filter change)."""
-    masks = {k: v.to_numpy(dtype=bool) for k, v in flt.field_masks(pf).items()}
-    out: dict[str, dict[str, int]] = {}
-    for field, opts in options.items():
-        keep = np.ones(len(pf), dtype=bool)
-        for k, m in masks.items():
-            if k != field:
-                keep &= m
-        labels = _field_labels(pf, field)[keep]
-        out[field] = {o: int((labels == o).sum()) for o in opts}
-    return out

@@ -97,3 +97,10 @@ def significant(x: float | None, digits: int = 3) -> str:
     if _missing(x):
         return NA
     return f"{x:.{digits}g}" if abs(x) < 1000 else f"{x:.0f}"
+
+
+def proportion(x: float | None, decimals: int = 0) -> str:
+    """A proportion 0–1 as a percentage ("0.625" → "63%"); "n/a" when missing."""
+    if _missing(x):
+        return NA
+    return f"{number(100 * x, decimals)}%"

@@ -8,7 +8,7 @@ import streamlit as st
 from misc_dash import ui
 from misc_dash.loading import REPO_ROOT, Problem
 
-view = ui.page_header("Data & fidelity", need_groups=False)
+view = ui.page_header("data", title="Data & fidelity", need_groups=False, caution=False)
 cohort = view.cohort
 
 st.subheader("Loaded cohort")
@@ -30,9 +30,7 @@ files = st.file_uploader("Cohort files", type=["xlsx", "csv", "json"], accept_mu
 c1, c2 = st.columns(2)
 if c1.button("Validate and load", disabled=not files, type="primary"):
     ui.load_upload(files)
-    if st.session_state.get(ui.K_UPLOAD_PROBLEMS) is None or not any(
-        isinstance(p, Problem) and p.severity == "error" for p in st.session_state.get(ui.K_UPLOAD_PROBLEMS) or []
-    ):
+    if not ui.upload_failed():
         st.rerun()
 if c2.button("Back to the reconstructed default cohort", disabled=st.session_state.get(ui.K_UPLOAD_COHORT) is None):
     ui.use_default_cohort()

@@ -1,0 +1,78 @@
+"""The only package of misc_dash that imports streamlit.
+
+:mod:`.state` (session keys, the loaded cohort, cached analyses and cards), :mod:`.sidebar` (the shared filters,
+drawn from the filter-field registry), :mod:`.elements` (header, cards, tables, test lines, controls),
+:mod:`.plot` (the in-place chart component) and :mod:`.page` (routing and a page's frame).
+
+A page reads its controls, builds its cards (``view.cards(name, options)``) and shows them (:func:`show_cards`).
+"""
+
+from .elements import (
+    details_table,
+    markdown_table,
+    md_escape,
+    notes_block,
+    show,
+    show_header,
+    show_table,
+    summary_table,
+    table,
+    test_line,
+    view_switch,
+)
+from .page import get_view, page_header, show_cards
+from .plot import PLOT_CONFIG, STATIC_DIR, plot, plotly_js_url
+from .sidebar import COMPARE_LABELS, sidebar
+from .state import (
+    FILTER_KEYS,
+    K_COMPARE,
+    K_UPLOAD_COHORT,
+    K_UPLOAD_PROBLEMS,
+    K_VIEW,
+    View,
+    current_cohort,
+    default_cohort,
+    fidelity,
+    literature,
+    load_upload,
+    reset_filters,
+    upload_failed,
+    use_default_cohort,
+)
+
+__all__ = [
+    "COMPARE_LABELS",
+    "FILTER_KEYS",
+    "K_COMPARE",
+    "K_UPLOAD_COHORT",
+    "K_UPLOAD_PROBLEMS",
+    "K_VIEW",
+    "PLOT_CONFIG",
+    "STATIC_DIR",
+    "View",
+    "current_cohort",
+    "default_cohort",
+    "details_table",
+    "fidelity",
+    "get_view",
+    "literature",
+    "load_upload",
+    "markdown_table",
+    "md_escape",
+    "notes_block",
+    "page_header",
+    "plot",
+    "plotly_js_url",
+    "reset_filters",
+    "show",
+    "show_cards",
+    "show_header",
+    "show_table",
+    "sidebar",
+    "summary_table",
+    "table",
+    "test_line",
+    "upload_failed",
+    "use_default_cohort",
+    "view_switch",
+]

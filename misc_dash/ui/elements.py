@@ -1,0 +1,172 @@
+"""Drawing values with Streamlit: the page header, cards, tables, test lines and small controls.
+
+Privacy: nothing from a cohort is ever rendered as raw HTML; every piece of text in a card or header is plain text
+and is escaped here (:func:`md_escape`) before it reaches markdown.
+
+Cost in the browser decides a few choices (see docs/PERFORMANCE.md): small tables are one markdown table, a test
+line and its caveats are one markdown element, patient-level lists are drawn only while their expander is open,
+and charts that need not be seen together are views of one selector.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import streamlit as st
+
+from ..cards import Card, CardTable, TestLine
+from ..stats import TestResult
+from ..views import PageHeader
+from .plot import plot
+
+
+def md_escape(text: object) -> str:
+    """Escape markdown/HTML-significant characters in untrusted (cohort-derived) text."""
+    s = str(text)
+    s = s.replace("<", "&lt;").replace(">", "&gt;")
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~$])", r"\\\1", s)
+
+
+# ------------------------------------------------------------------------------------------------ header
+def show_header(h: PageHeader) -> None:
+    """Title, the synthetic-data banner, the cohort line with group sizes, page notes and warnings."""
+    st.title(h.title)
+    if h.banner_md:
+        st.warning(h.banner_md, icon="⚠️")
+    groups_txt = " · ".join(f"{md_escape(g)}: {n}" for g, n in h.group_sizes)
+    st.markdown(f"**{md_escape(h.description)}**  \nCompared by *{md_escape(h.grouping_title)}* — {groups_txt}")
+    if h.caption:
+        st.caption(md_escape(h.caption))
+    for note in h.notes:
+        st.info(md_escape(note), icon="ℹ️")
+    for w in h.warnings:
+        st.warning(md_escape(w), icon="⚠️")
+    if h.caution:
+        st.warning(md_escape(h.caution), icon="⚖️")
+
+
+# ------------------------------------------------------------------------------------------------ cards
+def show(card: Card) -> None:
+    """Draw one card: title, lead, warnings, metrics, chart, caption, tables, test lines, caveats, notices,
+    methods, and its patient-level lists (collapsed)."""
+    if card.title:
+        st.subheader(md_escape(card.title))
+    if card.lead:
+        st.markdown(md_escape(card.lead))
+    for w in card.warnings:
+        st.warning(md_escape(w), icon="🔍" if not card.tables and not card.figure else "⚠️")
+    if card.metrics:
+        for i in range(0, len(card.metrics), 4 if len(card.metrics) == 4 else 3):
+            row = card.metrics[i : i + (4 if len(card.metrics) == 4 else 3)]
+            for col, m in zip(st.columns(len(row)), row):
+                col.metric(m.label, m.value, help=m.help)
+    if card.figure is not None:
+        plot(card.figure, key=card.figure_key or card.key)
+    if card.caption:
+        st.caption(md_escape(card.caption))
+    details = [t for t in card.tables if t.kind == "details"]
+    for t in card.tables:
+        if t.kind != "details":
+            show_table(t)
+    if card.tests:
+        if card.tests_heading:
+            first, rest = card.tests[:1], card.tests[1:]
+            for line in first:
+                test_line(line.result, line.what, missing=line.missing)
+            st.markdown(f"**{md_escape(card.tests_heading)}**")
+            for line in rest:
+                test_line(line.result, line.what, missing=line.missing)
+        else:
+            for line in card.tests:
+                test_line(line.result, line.what, missing=line.missing)
+    if card.caveats:
+        st.markdown("  \n".join(f":small[:gray[⚠️ {md_escape(c)}]]" for c in card.caveats))
+    for n in card.notices:
+        st.info(md_escape(n), icon="ℹ️")
+    if card.methods:
+        st.caption(md_escape(card.methods))
+    for t in details:
+        details_table(t.label, t.df, key=t.key)
+
+
+def show_table(t: CardTable) -> None:
+    if t.title:
+        st.markdown(f"**{md_escape(t.title)}**")
+    if t.kind == "summary":
+        summary_table(t.df)
+    elif t.kind == "grid":
+        table(t.df)
+        if t.download:
+            st.download_button(
+                f"Download {t.download.rsplit('.', 1)[0].replace('_', ' ').capitalize()} (CSV)",
+                t.df.to_csv(index=False).encode("utf-8"),
+                file_name=t.download,
+                mime="text/csv",
+                key=f"download_{t.download}",
+            )
+    else:
+        details_table(t.label, t.df, key=t.key)
+
+
+def test_line(res: TestResult | None, what: str = "", missing: str = "no test (fewer than two groups with data)") -> None:
+    """One p-value with its test and n, plus its caveats next to it (one markdown element)."""
+    if res is None:
+        st.caption(f"{md_escape(what)}: {md_escape(missing)}.")
+        return
+    prefix = f"{md_escape(what)} — " if what else ""
+    est = res.estimate_text() if res.estimate is not None else ""
+    est_txt = f"; {md_escape(res.effect)} {md_escape(est)}" if est and res.effect else ""
+    lines = [f"{prefix}**{md_escape(res.label())}**{est_txt}"]
+    lines += [f":small[:gray[⚠️ {md_escape(note)}]]" for note in res.notes]
+    st.markdown("  \n".join(lines))
+
+
+def notes_block(notes: list[tuple[str, str]]) -> None:
+    """Caveats from the statistics engine ("⚠️ <what>: <note>") as one small grey markdown element."""
+    if notes:
+        st.markdown("  \n".join(f":small[:gray[⚠️ {md_escape(what)}: {md_escape(n)}]]" for what, n in notes))
+
+
+# ------------------------------------------------------------------------------------------------ tables
+def summary_table(df: pd.DataFrame) -> None:
+    """A small per-group summary (a few rows) as one markdown table (cells escaped: data stays text)."""
+    st.markdown(markdown_table(df))
+
+
+def markdown_table(df: pd.DataFrame) -> str:
+    """GitHub-flavoured markdown for a small DataFrame (index dropped), every cell escaped; numbers right-aligned,
+    missing values as "—"."""
+
+    def cell(v) -> str:
+        if v is None or (not isinstance(v, str) and pd.api.types.is_scalar(v) and pd.isna(v)):  # None, NaN, NA, NaT
+            return "—"
+        return md_escape(str(v).replace("\n", " ").replace("\r", " "))
+
+    numeric = [pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]) for c in df.columns]
+    head = "| " + " | ".join(cell(c) for c in df.columns) + " |"
+    rule = "|" + "|".join("---:" if n else ":---" for n in numeric) + "|"
+    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False, name=None)]
+    return "\n".join([head, rule, *body])
+
+
+def table(df: pd.DataFrame, max_rows: int = 30, **kw) -> None:
+    """A data grid tall enough to show every row up to ``max_rows`` without an inner scrollbar."""
+    kw.setdefault("height", 35 * (min(len(df), max_rows) + 1) + 3)
+    st.dataframe(df, hide_index=True, **kw)
+
+
+def details_table(label: str, df: pd.DataFrame, key: str) -> None:
+    """A patient-level list in a collapsed expander, drawn only while the expander is open (the expander tracks
+    its state, so opening it reruns the page, which then draws the table)."""
+    exp = st.expander(label, key=f"details_{key}", on_change="rerun")
+    if exp.open:
+        with exp:
+            table(df)
+
+
+# ------------------------------------------------------------------------------------------------ controls
+def view_switch(label: str, options: list[str], key: str) -> str:
+    """A one-of-several view selector (segmented control) for charts that need not all be drawn at once; bound to
+    the URL (``?{key}=…``) so a shared link opens the same view. Only the selected view is built and sent."""
+    return st.segmented_control(label, options, default=options[0], required=True, key=key, bind="query-params")

@@ -1,0 +1,60 @@
+"""Charts drawn in place: a small ``st.components.v2`` component keeps its element across reruns and redraws it with
+``Plotly.react`` (``st.plotly_chart`` remounts the chart whenever the figure changes and draws it twice). plotly.js
+is the installed plotly package's bundle, copied once into ``static/`` and served by Streamlit; without static
+serving the chart falls back to ``st.plotly_chart``."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import streamlit as st
+
+from ..plotspec import figure_json
+
+PLOT_CONFIG = {"displaylogo": False, "responsive": True, "toImageButtonOptions": {"format": "png", "scale": 2}}
+STATIC_DIR = Path(__file__).resolve().parents[2] / "static"  # Streamlit serves <app.py's folder>/static
+_PLOT_JS = (Path(__file__).with_name("plot_component.js")).read_text(encoding="utf-8")
+_plot_component = st.components.v2.component(
+    "misc_dash_plot", html='<div class="misc-dash-plot"></div>', js=_PLOT_JS, isolate_styles=False
+)
+
+
+@st.cache_resource(show_spinner=False)
+def plotly_js_url() -> str | None:
+    """The app-relative URL of plotly.js for the in-place chart, or None to fall back to ``st.plotly_chart``.
+
+    The file is the plotly.js bundled with the installed plotly package, copied once into ``static/`` under a
+    versioned name (so a browser cache never serves an old one). None when static serving is off or the folder
+    is not writable.
+    """
+    if not st.get_option("server.enableStaticServing"):
+        return None
+    try:
+        import plotly
+        from plotly.offline import get_plotlyjs_version
+
+        src = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+        name = f"plotly-{get_plotlyjs_version()}.min.js"
+        dest = STATIC_DIR / name
+        if not dest.is_file() or dest.stat().st_size != src.stat().st_size:
+            STATIC_DIR.mkdir(exist_ok=True)
+            tmp = dest.with_name(f".{name}.{os.getpid()}.tmp")
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, dest)
+        return f"app/static/{name}"
+    except (OSError, ImportError):
+        return None
+
+
+def plot(fig, key: str) -> None:
+    """One chart, kept mounted across reruns and redrawn in place when the figure changes."""
+    src = plotly_js_url()
+    if src is None:
+        st.plotly_chart(fig, key=key, config={k: v for k, v in PLOT_CONFIG.items() if k != "responsive"})
+        return
+    _plot_component(
+        key=f"plot_{key}",
+        data={"spec": figure_json(fig), "src": src, "config": PLOT_CONFIG, "height": fig.layout.height},
+    )

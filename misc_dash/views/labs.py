@@ -1,0 +1,73 @@
+"""Labs page: trajectories of inflammatory and cardiac markers against treatment start; first values by group."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .. import figures
+from .. import formatting as fmt
+from ..cards import Card, CardTable
+from ..vocabulary import LAB_LABELS
+from .common import ViewContext
+
+METHODS = "Median [Q1, Q3] of each patient's first value; Mann–Whitney U (2 groups) or Kruskal–Wallis (3+)."
+
+
+@dataclass(frozen=True)
+class LabsOptions:
+    analyte: str | None = None  # None: the first analyte with data
+    xaxis: str = "day_since_treatment"  # day_since_treatment | day
+    log_y: bool = True
+
+
+def available_analytes(lr) -> list[str]:
+    return [a for a in LAB_LABELS if (lr.trajectories["analyte"] == a).any()]
+
+
+def first_value_table(lr, groups) -> pd.DataFrame:
+    rows = []
+    for rec in lr.records:
+        row = {"Analyte (first value)": f"{LAB_LABELS[rec['analyte']]} ({rec['unit']})"}
+        for g in groups:
+            v = rec["groups"][g]
+            row[g] = (
+                f"{fmt.significant(v['median'])} [{fmt.significant(v['q1'])}, {fmt.significant(v['q3'])}] "
+                f"(n = {v['n']})"
+                if v["n"]
+                else fmt.NA
+            )
+        row["Test"] = rec["test"] or "not computed"
+        row["p"] = fmt.p_or(rec["p_value"])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def build_labs_cards(vc: ViewContext, options: LabsOptions = LabsOptions()) -> list[Card]:
+    lr = vc.run("labs")
+    if lr.trajectories.empty:
+        return [Card("labs.empty", warnings=("No laboratory values for this selection.",))]
+    available = available_analytes(lr)
+    analyte = options.analyte if options.analyte in available else available[0]
+    common = vc.card_fields()
+    chart = Card(
+        "labs.trajectory",
+        figure=figures.build_labs_figure(
+            lr.trajectories, analyte, vc.groups, x=options.xaxis, log_y=options.log_y, colors=vc.colors()
+        ),
+        figure_key="lab",
+        caption=(
+            "Thin lines: patients; thick: group median per day. Treatment start = first IVIG (else first anakinra "
+            f"day). Cohort: {vc.description}."
+        ),
+        **common,
+    )
+    first = Card(
+        "labs.first_values",
+        title="First (admission) value by group",
+        tables=(CardTable(first_value_table(lr, vc.groups), formats={"p": "p"}),),
+        methods=METHODS,
+        **common,
+    )
+    return [chart, first]

@@ -1,0 +1,69 @@
+"""Safety page: adverse events by group with CTCAE grades (Table 3), exact test, per-patient detail."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import figures
+from .. import formatting as fmt
+from ..cards import Card, CardTable
+from .common import ViewContext
+
+METHODS = (
+    "n (% of the group's patients). A patient without a row for an event did not have it (the adverse-event table "
+    "lists events that occurred, CTCAE v5.0). Test: Fisher's exact test (2 groups) or Freeman–Halton exact test "
+    "(3+ groups); N/A when no group had the event."
+)
+
+
+def table3(ae, groups) -> pd.DataFrame:
+    rows = []
+    for rec in ae.records:
+        row = {"Adverse event": rec["label"]}
+        for g in groups:
+            v = rec["groups"][g]
+            row[f"{g} (n = {v['n']})"] = fmt.count_percent(v["count"], v["n"])
+        row["Test"] = rec["test"] or "not computed"
+        row["p"] = fmt.p_or(rec["p_value"], "N/A")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def build_safety_cards(vc: ViewContext, options: None = None) -> list[Card]:
+    ae = vc.run("adverse_events")
+    common = vc.card_fields()
+    events = Card(
+        "safety.table3",
+        title="",
+        figure=figures.build_ae_figure(list(ae.records), vc.groups, colors=vc.colors()),
+        figure_key="ae",
+        tables=(CardTable(table3(ae, vc.groups), formats={"p": "p"}),),
+        caveats=tuple(f"{r['label']}: {n}" for r in ae.records for n in r["notes"]),
+        methods=METHODS,
+        **common,
+    )
+    if ae.grades.empty:
+        grades = Card("safety.grades", title="CTCAE grades", notices=("No adverse events in this selection.",), **common)
+    else:
+        grades = Card(
+            "safety.grades",
+            title="CTCAE grades",
+            tables=(
+                CardTable(
+                    ae.grades.rename(
+                        columns={"event": "Event", "group": "Group", "grade": "CTCAE grade", "patients": "Patients"}
+                    ),
+                    formats={"Patients": "count"},
+                ),
+                CardTable(
+                    ae.detail.rename(
+                        columns={"patient_id": "Patient", "group": "Group", "event": "Event", "ctcae_grade": "CTCAE grade"}
+                    ),
+                    kind="details",
+                    label="Per-patient detail",
+                    key="safety_detail",
+                ),
+            ),
+            **common,
+        )
+    return [events, grades]
