@@ -49,9 +49,8 @@ def _cmd_synth(args) -> int:
         return 2
     tables = synthesize(args.patients, args.seed)
     write_cohort(tables, args.out, name=f"Synthetic resample (N={args.patients}, seed={args.seed})")
-    print(
-        f"wrote {args.patients} synthetic patients to {args.out} ({', '.join(f'{len(v)} {k}' for k, v in tables.items())})"
-    )
+    counts = ", ".join(f"{len(v)} {k}" for k, v in tables.items())
+    print(f"wrote {args.patients} synthetic patients to {args.out} ({counts})")
     return 0
 
 
@@ -161,7 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     a = sub.add_parser("analyze", help="every analysis the dashboard shows, headless")
     a.add_argument("--data", default=None, help="cohort folder or .xlsx (default: the reconstructed cohort)")
     a.add_argument("--group-by", default="treatment", choices=list(GROUP_BY_CHOICES))
-    a.add_argument("--group-a", help="with --group-by custom: group A's filter as a query string ('phenotype=CV+shock')")
+    a.add_argument(
+        "--group-a", help="with --group-by custom: group A's filter as a query string ('phenotype=CV+shock')"
+    )
     a.add_argument("--group-b", help="with --group-by custom: group B's filter as a query string")
     for f in FILTER_FIELDS:  # one flag per filter field (the sidebar's filters)
         if f.kind == "range":

@@ -398,8 +398,8 @@ class Grouping:
     """How to split the (filtered) cohort into the groups compared on every page."""
 
     by: str = "treatment"
-    a: CohortFilter = CohortFilter()
-    b: CohortFilter = CohortFilter()
+    a: CohortFilter = field(default_factory=CohortFilter)
+    b: CohortFilter = field(default_factory=CohortFilter)
     a_name: str = "Group A"
     b_name: str = "Group B"
 

@@ -80,7 +80,8 @@ if cohort.synthetic and cohort.source and "default_cohort" in str(cohort.source)
     st.markdown(
         f"**{s['required_pass']} of {s['required']} required values reproduced**; {s['not_reproducible']} published "
         "values cannot be reproduced from the methods as written (listed with why). Same numbers as "
-        "`python -m misc_dash fidelity`. Tolerance: counts exact; other numbers within half a unit of the last published digit."
+        "`python -m misc_dash fidelity`. Tolerance: counts exact; other numbers within half a unit of the last "
+        "published digit."
     )
     status = st.multiselect(
         "Show",
@@ -91,7 +92,8 @@ if cohort.synthetic and cohort.source and "default_cohort" in str(cohort.source)
     ui.table(rep.rows[rep.rows["status"].isin(status)])
 else:
     st.info(
-        "The fidelity report compares the reconstructed default cohort with the index paper; it does not apply to an uploaded cohort."
+        "The fidelity report compares the reconstructed default cohort with the index paper; it does not apply to an "
+        "uploaded cohort."
     )
 
 st.subheader("Data dictionary")
