@@ -45,21 +45,23 @@ def main():
             if n == base.n_patients
             else _make_cohort(synthesize(n, seed=1, base=base), f"synth {n}", True, "", "", ())
         )
-        pf, t = timed(lambda: derive.patient_frame(cohort), args.repeat)
+        pf, t = timed(lambda cohort=cohort: derive.patient_frame(cohort), args.repeat)
         print(f"{n:>9} {'patient_frame':<22} {t:>9.3f}")
         flt = CohortFilter(phenotype=("CV shock", "KDSS-like"))
-        ctx, t = timed(lambda: A.prepare(cohort, flt, args.group_by, pf_all=pf), args.repeat)
+        ctx, t = timed(
+            lambda cohort=cohort, flt=flt, pf=pf: A.prepare(cohort, flt, args.group_by, pf_all=pf), args.repeat
+        )
         print(f"{n:>9} {'prepare (filter)':<22} {t:>9.3f}")
         total = t
         for name, fn in [
-            ("table1", lambda: A.table1(ctx)),
-            ("fever", lambda: A.fever(ctx)),
-            ("echo lvef", lambda: A.echo(ctx, "lvef")),
-            ("echo strain", lambda: A.echo(ctx, "strain")),
-            ("cytokines", lambda: A.cytokines(ctx)),
-            ("adverse_events", lambda: A.adverse_events(ctx)),
-            ("dosing", lambda: A.dosing(ctx)),
-            ("labs", lambda: A.labs(ctx)),
+            ("table1", lambda ctx=ctx: A.table1(ctx)),
+            ("fever", lambda ctx=ctx: A.fever(ctx)),
+            ("echo lvef", lambda ctx=ctx: A.echo(ctx, "lvef")),
+            ("echo strain", lambda ctx=ctx: A.echo(ctx, "strain")),
+            ("cytokines", lambda ctx=ctx: A.cytokines(ctx)),
+            ("adverse_events", lambda ctx=ctx: A.adverse_events(ctx)),
+            ("dosing", lambda ctx=ctx: A.dosing(ctx)),
+            ("labs", lambda ctx=ctx: A.labs(ctx)),
         ]:
             _, t = timed(fn, args.repeat)
             total += t

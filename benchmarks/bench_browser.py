@@ -31,7 +31,10 @@ OBSERVER = """
   const b = window.__bench = {text: null, charts: null, end: null, last: null};
   const app = document.querySelector('[data-testid="stApp"]');
   const main = document.querySelector('[data-testid="stMain"]') || document.body;
-  const line = () => { for (const e of main.querySelectorAll('strong')) { if (e.textContent.includes(' — n = ')) return e.textContent; } return null; };
+  const line = () => {
+    for (const e of main.querySelectorAll('strong')) { if (e.textContent.includes(' — n = ')) return e.textContent; }
+    return null;
+  };
   new MutationObserver((recs) => {
     const now = performance.now();
     b.last = now;
@@ -39,18 +42,22 @@ OBSERVER = """
     for (const r of recs) {
       const el = r.target.nodeType === 1 ? r.target : r.target.parentElement;
       if (el && el.closest && el.closest('[data-testid="stPlotlyChart"], .misc-dash-plot')) b.charts = now;
-      if (r.type === 'attributes' && r.attributeName === 'data-test-script-state' && r.oldValue === 'running' && b.end === null) b.end = now;
+      if (r.type === 'attributes' && r.attributeName === 'data-test-script-state'
+          && r.oldValue === 'running' && b.end === null) b.end = now;
     }
-    // a fast rerun's "running" and "finished" can land in one React render: the attribute never shows "running"
+    // a fast rerun's "running" and "finished" can land in one React render:
+    // the attribute never shows "running"
     if (b.end === null && b.text !== null && app.getAttribute('data-test-script-state') === 'notRunning') b.end = now;
-  }).observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true, attributeOldValue: true});
+  }).observe(document.body,
+             {subtree: true, childList: true, characterData: true, attributes: true, attributeOldValue: true});
 }
 """
 
 
 def _step(pg, thumb, key: str) -> dict:
     old_line = pg.evaluate(
-        "() => { for (const e of (document.querySelector('[data-testid=\"stMain\"]') || document.body).querySelectorAll('strong'))"
+        "() => { for (const e of (document.querySelector('[data-testid=\"stMain\"]') || document.body)"
+        ".querySelectorAll('strong'))"
         " { if (e.textContent.includes(' — n = ')) return e.textContent; } return null; }"
     )
     pg.evaluate(OBSERVER, old_line)
@@ -84,11 +91,11 @@ def main():
         with sync_playwright() as p:
             b = p.chromium.launch(executable_path=tb.CHROMIUM, args=tb.LAUNCH_ARGS)
             pg = b.new_page(viewport={"width": 1600, "height": 1100})
-            cols = ("text", "charts", "end", "last")
             print(probe_line("before"))
             print(f"milliseconds from the key press, median of {args.repeat} steps")
             print(
-                f"{'page':<11} | {'fresh: text':>11} {'charts':>7} {'rerun end':>9} {'settled':>8} | {'cached: text':>12} {'charts':>7} {'rerun end':>9} {'settled':>8}"
+                f"{'page':<11} | {'fresh: text':>11} {'charts':>7} {'rerun end':>9} {'settled':>8} | "
+                f"{'cached: text':>12} {'charts':>7} {'rerun end':>9} {'settled':>8}"
             )
             for name in args.pages.split(","):
                 path = "" if name == "overview" else name
@@ -100,8 +107,10 @@ def main():
                     _step(pg, thumb, "ArrowLeft" if i % 2 == 0 else "ArrowRight") for i in range(args.repeat + 1)
                 ][1:]
                 print(
-                    f"{name:<11} | {_med(fresh, 'text'):>11} {_med(fresh, 'charts'):>7} {_med(fresh, 'end'):>9} {_med(fresh, 'last'):>8} | "
-                    f"{_med(cached, 'text'):>12} {_med(cached, 'charts'):>7} {_med(cached, 'end'):>9} {_med(cached, 'last'):>8}"
+                    f"{name:<11} | {_med(fresh, 'text'):>11} {_med(fresh, 'charts'):>7} "
+                    f"{_med(fresh, 'end'):>9} {_med(fresh, 'last'):>8} | "
+                    f"{_med(cached, 'text'):>12} {_med(cached, 'charts'):>7} "
+                    f"{_med(cached, 'end'):>9} {_med(cached, 'last'):>8}"
                 )
             b.close()
             print(probe_line("after"))

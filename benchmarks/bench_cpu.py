@@ -70,7 +70,9 @@ def main(page: str, steps: int = 8, fresh: bool = False) -> None:
                 ends.append(max([e["ts"] + e["dur"] - t0 for e in tasks if e["dur"] > 2000] or [0]) / 1000)
             print(probe_line("after"))
             print(
-                f"{page} ({'fresh' if fresh else 'cached'} steps): main-thread CPU per step median {statistics.median(busy):.0f} ms (min {min(busy):.0f}); last long task ends {statistics.median(ends):.0f} ms"
+                f"{page} ({'fresh' if fresh else 'cached'} steps): main-thread CPU per step median "
+                f"{statistics.median(busy):.0f} ms (min {min(busy):.0f}); "
+                f"last long task ends {statistics.median(ends):.0f} ms"
             )
             b.close()
     finally:

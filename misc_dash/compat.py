@@ -20,8 +20,8 @@ import plotly.graph_objects as go
 def figure_without_validation(spec: dict) -> go.Figure:
     """``go.Figure(spec)`` without plotly's per-property validation (``_validate=False``, private).
 
-    The figure builders produce plain dicts (plotspec) that the test suite validates in full; validating them
-    again on every rerun was most of a page's server time. Fallback: the validated constructor (same figure)."""
+    The figure builders produce plain dicts (plotspec) that the test suite validates in full, so validating them
+    again on every rerun is wasted work. Fallback: the validated constructor (same figure)."""
     try:
         return go.Figure(spec, _validate=False)
     except TypeError:

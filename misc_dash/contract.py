@@ -149,7 +149,8 @@ PATIENTS = TableSpec(
         ColumnSpec(
             "anakinra_indication",
             "str",
-            "Why anakinra was started: adjunct (critically ill, given with IVIG) or rescue (refractory to IVIG); empty if no anakinra.",
+            "Why anakinra was started: adjunct (critically ill, given with IVIG) or rescue (refractory to IVIG); "
+            "empty if no anakinra.",
             nullable=True,
             allowed=("adjunct", "rescue"),
         ),

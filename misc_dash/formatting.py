@@ -65,7 +65,7 @@ def p_or(p: float | None, missing: str = NA) -> str:
 
 
 def median_iqr(median: float | None, q1: float | None, q3: float | None, decimals: int = 1, sep: str = ", ") -> str:
-    """"8.0 [4.0, 13.0]" (median [Q1, Q3]); ``sep="–"`` gives "8.0 [4.0–13.0]"; "n/a" without a median."""
+    """ "8.0 [4.0, 13.0]" (median [Q1, Q3]); ``sep="–"`` gives "8.0 [4.0–13.0]"; "n/a" without a median."""
     if _missing(median):
         return NA
     return f"{number(median, decimals)} [{number(q1, decimals)}{sep}{number(q3, decimals)}]"
@@ -79,14 +79,14 @@ def summary_text(d: dict, decimals: int = 1, sep: str = ", ") -> str:
 
 
 def percent(k: int, n: int, decimals: int = 0) -> str:
-    """"21%" for 3 of 14; "n/a" when ``n`` is 0."""
+    """ "21%" for 3 of 14; "n/a" when ``n`` is 0."""
     if not n:
         return NA
     return f"{number(100 * k / n, decimals)}%"
 
 
 def count_percent(k: int, n: int, decimals: int = 0, empty: str = NA) -> str:
-    """"3 (21%)"; ``empty`` when ``n`` is 0."""
+    """ "3 (21%)"; ``empty`` when ``n`` is 0."""
     if not n:
         return empty
     return f"{k} ({percent(k, n, decimals)})"

@@ -116,7 +116,7 @@ class Cohort:
         ids = pd.Index(list(patient_ids))
         tables = _SubsetTables(self.tables, ids)
         # the subset is determined by this cohort's content and the kept ids: derive its fingerprint from those
-        # (hashing every table again cost ~12 ms per filter change)
+        # instead of hashing every table again on each filter change
         h = hashlib.sha256(f"{self.fingerprint}|subset|".encode())
         h.update("\x1f".join(sorted(map(str, ids.unique()))).encode())
         return Cohort(
@@ -133,8 +133,8 @@ class Cohort:
 class _SubsetTables(abc.Mapping):
     """A cohort's tables restricted to some patients, each filtered on first use (read-only).
 
-    A filter change makes a subset, and most analyses read two or three of its ten tables: filtering all of
-    them up front was most of the time :func:`analyses.prepare` takes."""
+    A filter change makes a subset, and most analyses read only two or three of its ten tables: a table is
+    filtered when it is first read, so the tables no analysis reads are never filtered."""
 
     def __init__(self, parent: Mapping[str, pd.DataFrame], ids: pd.Index):
         self._parent, self._ids, self._done = parent, ids, {}
@@ -526,7 +526,8 @@ def _check_time_order(name: str, df: pd.DataFrame, label: str) -> list[Problem]:
         problems.append(
             Problem(
                 label,
-                f"time points out of order for patient {sub.at[idx, 'patient_id']} ({t} {sub.at[idx, t]:g} after {prev[idx]:g})",
+                f"time points out of order for patient {sub.at[idx, 'patient_id']} "
+                f"({t} {sub.at[idx, t]:g} after {prev[idx]:g})",
                 f"sort this patient's rows by {t} (increasing)",
                 row=int(idx) + 2,
                 column=t,

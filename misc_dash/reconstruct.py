@@ -330,7 +330,7 @@ def _wq(x) -> tuple[float, float, float]:
     out = []
     for p in (0.5, 0.25, 0.75):
         h = min(max((n + 1) * p, 1.0), float(n))
-        lo = int(math.floor(h))
+        lo = int(math.floor(h))  # noqa: RUF046 - kept as written
         out.append(float(s[lo - 1] + (h - lo) * (s[min(lo, n - 1)] - s[lo - 1])))
     return out[0], out[1], out[2]
 
@@ -343,7 +343,7 @@ def _mw_fast(x: np.ndarray, y: np.ndarray) -> float:
     u = max(u1, n1 * n2 - u1)
     if cnt.max() == 1 and n1 < 50 and n2 < 50:
         c = _u_counts(n1, n2)
-        return float(min(1.0, 2 * c[int(round(u)) :].sum() / c.sum()))
+        return float(min(1.0, 2 * c[int(round(u)) :].sum() / c.sum()))  # noqa: RUF046 - int() kept: numpy-scalar input
     nn = n1 + n2
     tie = float(np.sum(cnt.astype(float) ** 3 - cnt))
     s = math.sqrt(n1 * n2 / 12 * ((nn + 1) - tie / (nn * (nn - 1))))
@@ -365,7 +365,7 @@ def _wsr_fast(before: np.ndarray, after: np.ndarray) -> float:
     tplus = float(r[nz > 0].sum())
     if n < 50 and not zeros and cnt.max() == 1:
         c = _t_counts(n)
-        t = int(round(tplus))
+        t = int(round(tplus))  # noqa: RUF046 - int() kept: numpy-scalar input
         tot = c.sum()
         return float(min(1.0, 2 * min(c[: t + 1].sum(), c[t:].sum()) / tot))
     mn = n * (n + 1) / 4
@@ -551,7 +551,7 @@ def _spread(n: int, target: tuple[str, str, str], lo: float, hi: float, rng) -> 
     v = np.interp(u, xs, ys)
     for p, t in ((0.25, q1), (0.5, med), (0.75, q3)):  # pin the order statistics that define the quartiles
         h = (n + 1) * p
-        i = int(math.floor(h))
+        i = int(math.floor(h))  # noqa: RUF046 - kept as written
         if 1 <= i <= n:
             v[i - 1] = t
         if h > i and i + 1 <= n:
@@ -604,7 +604,8 @@ def _skeleton(rng) -> list[_P]:
                 )
             )
 
-    # IVIG monotherapy (14): KDSS-like 1, KD-like only 2, CV shock only 2 (one with stress hydrocortisone), non-specific 9
+    # IVIG monotherapy (14): KDSS-like 1, KD-like only 2, CV shock only 2 (one with stress hydrocortisone),
+    # non-specific 9
     add("mono", True, True, 1)
     add("mono", True, False, 2)
     add("mono", False, True, 2, stress=1)
@@ -674,7 +675,7 @@ _W_BAND = (0.85, 1.9)
 
 def _wfa(age: float) -> float:
     a = min(max(age, 1.0), 20.0)
-    lo, hi = int(math.floor(a)), int(math.ceil(a))
+    lo, hi = int(math.floor(a)), int(math.ceil(a))  # noqa: RUF046 - kept as written
     return _WFA[lo] + (_WFA[hi] - _WFA[lo]) * (a - lo)
 
 
@@ -746,8 +747,8 @@ def _fit_ages(pts, seed) -> None:
 def _dose_plan(start_day: int, a: float, m: float, dur: float) -> list[tuple[int, float, int, int]]:
     """Daily rows (day, mg/kg/day, doses_per_day, doses_given): start at a, up-titrate to m after 24 h, hold,
     wean by ~2 mg/kg/day every 24–48 h; the last (partial) day gives 1–4 of 4 doses."""
-    rows_n = int(math.ceil(dur - 1e-9))
-    last_given = int(round((dur - (rows_n - 1)) * 4))
+    rows_n = int(math.ceil(dur - 1e-9))  # noqa: RUF046 - kept as written
+    last_given = int(round((dur - (rows_n - 1)) * 4))  # noqa: RUF046 - int() kept: numpy-scalar input
     wean = []
     x = round(m - 2, 1)
     while x >= 1.5:
@@ -936,7 +937,7 @@ def _fit_fever(pts, dosing, seed) -> dict[int, tuple[np.ndarray, int]]:
             d = dosing[p.k]
             lo_h = d["start_day"] * 24 + 12 if not p.cv_shock else 8  # rescue = refractory to IVIG: febrile until then
             hi_h = (d["start_day"] + 7) * 24 if p.kd_like else 24 * 11  # KD-like: afebrile ≤ 7 days after anakinra
-            lo.append(int(math.ceil(lo_h / 4))), hi.append(int(hi_h // 4) - 1)
+            lo.append(int(math.ceil(lo_h / 4))), hi.append(int(hi_h // 4) - 1)  # noqa: RUF046 - kept as written
             init.append(int(rng.integers(lo[-1], hi[-1] + 1)))
     fams = {"k": _family(np.arange(0, 200), init, lo=lo, hi=hi)}
 
@@ -962,10 +963,10 @@ def _fit_los(pts, dosing, fever, seed) -> dict[int, int]:
     lo = []
     for p in pts:
         sched, k = fever[p.k]
-        b = int(math.floor(sched[k] / 24)) + 2
+        b = int(math.floor(sched[k] / 24)) + 2  # noqa: RUF046 - kept as written
         if p.arm == "ana":
             d = dosing[p.k]
-            b = max(b, d["start_day"] + int(math.ceil(d["dur"] - 1e-9)) + 1)
+            b = max(b, d["start_day"] + int(math.ceil(d["dur"] - 1e-9)) + 1)  # noqa: RUF046 - kept as written
         lo.append(max(b, 4))
     lo = np.array(lo)
     fams = {"los": _family(np.arange(3, 31), lo + rng.integers(0, 3, len(lo)), lo=lo, hi=lo + 8)}
@@ -979,7 +980,6 @@ def _fit_los(pts, dosing, fever, seed) -> dict[int, int]:
 
 def _echo_design(pts, rng):
     """Which patients have an LVEF pair / a strain pair (not published: chosen so paired n = 27 of 32 anakinra)."""
-    ana_nocs_shock = [p.k for p in pts if p.arm == "ana" and p.cv_shock and not p.cs]
     ana_noshock = [p.k for p in pts if p.arm == "ana" and not p.cv_shock]
     mono = [p.k for p in pts if p.arm == "mono"]
     single = set()
@@ -1380,7 +1380,7 @@ def build_default_cohort(seed: int = DEFAULT_SEED) -> dict[str, pd.DataFrame]:
     dosing = _fit_dosing(pts, seed + 3)
     fever = _fit_fever(pts, dosing, seed + 4)
     los = _fit_los(pts, dosing, fever, seed + 5)
-    echo_vals, paired, single = _fit_echo(pts, seed + 6)
+    echo_vals, paired, _single = _fit_echo(pts, seed + 6)
     cyto = _fit_cytokines(pts, seed + 7)
     adm = _fit_admission_labs(pts, seed + 8)
 
@@ -1656,7 +1656,8 @@ def published_records() -> list[dict]:
             "percent",
             "65%",
             required=False,
-            why="20/32 = 62.5 % (Table 1 prints 63%); 65% cannot be reached with 32 patients and Table 1's count 20 (21/32 = 65.6 % would contradict Table 1 and Table 2).",
+            why="20/32 = 62.5 % (Table 1 prints 63%); 65% cannot be reached with 32 patients and Table 1's count 20 "
+            "(21/32 = 65.6 % would contradict Table 1 and Table 2).",
         )
     )
     R.append(_rec("text.cv_shock.mono.percent", src, 'CV shock, % of IVIG monotherapy ("vs. 21%")', "percent", "21%"))
@@ -1768,7 +1769,10 @@ def published_records() -> list[dict]:
                 required=ok,
                 why=None
                 if ok
-                else "Table 3 prints n = 25 without CS, but the text (32 IVIG + anakinra, 9 with CS) and Tables 1–2 give 23; the reconstruction uses 23.",
+                else (
+                    "Table 3 prints n = 25 without CS, but the text (32 IVIG + anakinra, 9 with CS) and Tables 1–2 "
+                    "give 23; the reconstruction uses 23."
+                ),
             )
         )
     for ev, (label, cM, cN, cC, p) in TABLE3.items():
@@ -1782,7 +1786,11 @@ def published_records() -> list[dict]:
                 if g == "ana_nocs":
                     why = f"printed percent uses n = 25 ({c}/25); with the text's n = 23 it is {pct:.0f}%."
                 else:
-                    why = f"{c}/{TABLE3_USED_N[g]} = {pct:.0f}%; the printed {pc} matches {round(float(pc.rstrip('%')) * TABLE3_USED_N[g] / 100)}/{TABLE3_USED_N[g]}: count kept, percent not reproducible."
+                    why = (
+                        f"{c}/{TABLE3_USED_N[g]} = {pct:.0f}%; the printed {pc} matches "
+                        f"{round(float(pc.rstrip('%')) * TABLE3_USED_N[g] / 100)}/{TABLE3_USED_N[g]}: "
+                        "count kept, percent not reproducible."
+                    )
             R.append(
                 _rec(
                     f"table3.{ev}.{g}.percent",
@@ -1803,7 +1811,8 @@ def published_records() -> list[dict]:
                     "p_value",
                     p,
                     required=False,
-                    why="does not reproduce with Freeman–Halton (Fisher r×c) or chi-square on the printed counts, with n = 14/23/9 or 14/25/9 (see docs/RECONSTRUCTION.md)",
+                    why="does not reproduce with Freeman–Halton (Fisher r×c) or chi-square on the printed counts, "
+                    "with n = 14/23/9 or 14/25/9 (see docs/RECONSTRUCTION.md)",
                     note="'*' in the original",
                 )
             )
@@ -1826,10 +1835,11 @@ def published_records() -> list[dict]:
             _rec(f"text.ae.{ev}.mono.percent", "Results text", f'{label}, IVIG monotherapy ("{pm}")', "percent", pm)
         )
         why = (
-            "Fisher on 8/34 vs 1/14 (all IVIG + anakinra with the printed 25 + 9 = 34) gives 0.2501 → '0.25', but with the text's 32 "
-            "(8/32 vs 1/14) it is 0.24; 5/25 vs 1/14 gives 0.39."
+            "Fisher on 8/34 vs 1/14 (all IVIG + anakinra with the printed 25 + 9 = 34) gives 0.2501 → '0.25', "
+            "but with the text's 32 (8/32 vs 1/14) it is 0.24; 5/25 vs 1/14 gives 0.39."
             if ev == "neutropenia"
-            else "no reading reproduces it: Fisher 6/25 vs 2/14 = 0.69, 6/23 vs 2/14 = 0.68, 13/32 vs 2/14 = 0.10, 13/34 vs 2/14 = 0.17."
+            else "no reading reproduces it: Fisher 6/25 vs 2/14 = 0.69, 6/23 vs 2/14 = 0.68, "
+            "13/32 vs 2/14 = 0.10, 13/34 vs 2/14 = 0.17."
         )
         R.append(
             _rec(
@@ -1897,7 +1907,8 @@ def published_records() -> list[dict]:
             "Time to defervescence, log-rank p, IVIG + anakinra with vs without CS",
             "p_value",
             "0.64",
-            note="origin = admission (as Fig. 1B is described 'starting from admission'); the Methods' 'after treatment initiation' would be another reading",
+            note="origin = admission (as Fig. 1B is described 'starting from admission'); "
+            "the Methods' 'after treatment initiation' would be another reading",
         )
     )
     R.append(
@@ -1925,8 +1936,9 @@ def published_records() -> list[dict]:
         note = f"quote: {q}"
         if id_ == "ana.lvef":
             note += (
-                "; the sentence attaches 59.0 → 62.5 to the 10 patients with baseline LVEF < 55 %, which is impossible (a median of "
-                "59 among values < 55): read as the whole IVIG + anakinra group with an echo pair (n = 27)"
+                "; the sentence attaches 59.0 → 62.5 to the 10 patients with baseline LVEF < 55 %, "
+                "which is impossible (a median of 59 among values < 55): "
+                "read as the whole IVIG + anakinra group with an echo pair (n = 27)"
             )
         R.append(
             _rec(
@@ -2028,7 +2040,10 @@ _ECHO_SET_ID = {"ana_shock": "ana_cv_shock", "ana_kd": "ana_kd_like"}
 
 
 def canonical_id(i: str) -> str:
-    """Record ids as parsed by misc_dash.fidelity (table1.n.<g>, table2.<row>.no_shock.<stat>, echo.<measure>.<set>.<field>, ...)."""
+    """Record ids as parsed by misc_dash.fidelity.
+
+    E.g. table1.n.<g>, table2.<row>.no_shock.<stat>, echo.<measure>.<set>.<field>, ...
+    """
     import re
 
     m = re.fullmatch(r"table([12])\.patients\.(\w+)\.(count|percent)", i)
@@ -2330,11 +2345,10 @@ def check_against_published(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 def _self_check(tables: dict[str, pd.DataFrame]) -> bool:
     rep = check_against_published(tables)
-    bad = rep[rep.required & (rep.hit != True)]  # noqa: E712
+    bad = rep[rep.required & (rep.hit != True)]  # noqa: E712 - hit is None/True/False: None must count as a miss
     opt = rep[~rep.required]
-    print(
-        f"[reconstruct] {int((rep.hit == True).sum())}/{len(rep)} published values reproduced; required misses: {len(bad)}"
-    )
+    n_hit = int((rep.hit == True).sum())  # noqa: E712 - hit is None/True/False: count only the True cells
+    print(f"[reconstruct] {n_hit}/{len(rep)} published values reproduced; required misses: {len(bad)}")
     if len(bad):
         print(bad.to_string())
     print("[reconstruct] not-required records:")
@@ -2368,9 +2382,9 @@ def write_default_cohort(
     meta = {
         "name": "Synthetic MIS-C cohort (reconstructed from published summaries)",
         "synthetic": True,
-        "description": "46 synthetic patients generated by misc_dash.reconstruct (seed %d) so that the index study's "
-        "published Tables 1–4 and Results numbers are reproduced; not real patients. See docs/RECONSTRUCTION.md."
-        % seed,
+        "description": f"46 synthetic patients generated by misc_dash.reconstruct (seed {seed}) so that the index "
+        "study's published Tables 1–4 and Results numbers are reproduced; not real patients. "
+        "See docs/RECONSTRUCTION.md.",
     }
     (out / "metadata.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return tables

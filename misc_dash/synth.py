@@ -57,7 +57,8 @@ def write_cohort(tables: dict[str, pd.DataFrame], out_dir: str | Path, name: str
     meta = {
         "name": name,
         "synthetic": True,
-        "description": "Patients resampled with replacement from the reconstructed (synthetic) index cohort; not real patients.",
+        "description": "Patients resampled with replacement from the reconstructed (synthetic) index cohort; "
+        "not real patients.",
     }
     (out / C.METADATA_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
     return out

@@ -13,9 +13,7 @@ if not available:
     st.warning("No laboratory values for this selection.", icon="🔍")
     st.stop()
 c1, c2, c3 = st.columns([3, 2, 1])
-analyte = c1.selectbox(
-    "Analyte", available, format_func=LAB_LABELS.get, key="lab_analyte", bind="query-params"
-)
+analyte = c1.selectbox("Analyte", available, format_func=LAB_LABELS.get, key="lab_analyte", bind="query-params")
 xaxis = c2.radio(
     "Time axis", ["day_since_treatment", "day"],
     format_func={"day_since_treatment": "Days since treatment start", "day": "Days since admission"}.get,

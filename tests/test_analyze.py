@@ -86,7 +86,8 @@ def test_cli_json_matches_checked_in_example():
     out = json.loads(r.stdout)
     example = json.loads((ROOT / "docs" / "analyze_example.json").read_text(encoding="utf-8"))
     assert out == example, (
-        "docs/analyze_example.json is stale: regenerate with `python -m misc_dash analyze --json > docs/analyze_example.json`"
+        "docs/analyze_example.json is stale: regenerate with "
+        "`python -m misc_dash analyze --json > docs/analyze_example.json`"
     )
 
 

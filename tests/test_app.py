@@ -115,7 +115,7 @@ def test_markdown_table_escapes_cohort_text():
     assert md.splitlines()[1] == "|:---|---:|---:|"
 
     class _M:  # the parser reads AppTest markdown elements; feed it this one
-        markdown = [type("E", (), {"value": md})()]
+        markdown = (type("E", (), {"value": md})(),)
 
     (t,) = markdown_tables(_M())
     assert t.values.tolist() == [["A | B *x* &lt;b&gt;", "3", "1.5"], ["C D", "4", "—"]]
@@ -260,7 +260,7 @@ def test_good_upload_replaces_cohort(tmp_path):
     from misc_dash.loading import DEFAULT_COHORT_DIR
 
     files = [(p.name, p.read_bytes(), "text/csv") for p in sorted(DEFAULT_COHORT_DIR.glob("*.csv"))]
-    pts = [f for f in files if f[0] == "patients.csv"][0]
+    pts = next(f for f in files if f[0] == "patients.csv")
     lines = pts[1].decode().splitlines()
     files = [f for f in files if f[0] != "patients.csv"] + [("patients.csv", pts[1], "text/csv")]
     at = start("pages/data.py")

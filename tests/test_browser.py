@@ -114,7 +114,8 @@ def wait_idle(pg, timeout=45_000):
     # the app has run at least once: st.navigation replaced the legacy page list, the header is drawn
     # (case-sensitive: the legacy pages-directory list would say "overview", and "app")
     pg.wait_for_function(
-        """() => [...document.querySelectorAll('[data-testid="stSidebarNavLink"]')].some(a => a.innerText.trim().endsWith('Overview'))""",
+        """() => [...document.querySelectorAll('[data-testid="stSidebarNavLink"]')]"""
+        """.some(a => a.innerText.trim().endsWith('Overview'))""",
         timeout=timeout,
     )
     pg.wait_for_function("() => document.body.innerText.includes(' — n = ')", timeout=timeout)
@@ -151,7 +152,8 @@ def test_filter_change_updates_the_page(page, server):
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
     # remember the KM chart's element and what it draws
     before = page.evaluate(
-        "() => { const d = document.querySelector('.js-plotly-plot'); window.__km = d; return JSON.stringify(d.data.map(t => t.y)); }"
+        "() => { const d = document.querySelector('.js-plotly-plot'); window.__km = d;"
+        " return JSON.stringify(d.data.map(t => t.y)); }"
     )
     thumb = page.locator('[data-testid="stSidebar"] [data-testid="stSlider"] input[type="range"]').first
     thumb.focus()
@@ -175,7 +177,8 @@ def test_filter_change_updates_the_page(page, server):
     page.locator('[data-testid="stSidebarNavLink"]', has_text="Table 1").first.click()
     wait_idle(page)
     page.wait_for_function(
-        "() => document.body.innerText.includes('Baseline characteristics') || document.body.innerText.includes('baseline characteristics')",
+        "() => document.body.innerText.includes('Baseline characteristics')"
+        " || document.body.innerText.includes('baseline characteristics')",
         timeout=30_000,
     )
     assert "Age ≥ 6 — n = " in page.inner_text("body")
@@ -228,7 +231,8 @@ def test_chart_full_screen_for_presenting(page, server):
     )
     page.evaluate("() => document.exitFullscreen()")
     page.wait_for_function(
-        "() => !document.fullscreenElement && document.querySelector('.js-plotly-plot')._fullLayout.width < window.innerWidth",
+        "() => !document.fullscreenElement"
+        " && document.querySelector('.js-plotly-plot')._fullLayout.width < window.innerWidth",
         timeout=10_000,
     )
     assert page.locator('[data-testid="stException"]').count() == 0
@@ -244,7 +248,8 @@ def test_patient_list_opens_on_click(page, server):
     main.locator('[data-testid="stExpander"] summary', has_text="without a pair").click()
     wait_idle(page)
     page.wait_for_function(
-        f'() => document.querySelectorAll(\'[data-testid="stMain"] [data-testid="stDataFrame"]\').length === {grids + 1}',
+        '() => document.querySelectorAll(\'[data-testid="stMain"] [data-testid="stDataFrame"]\')'
+        f".length === {grids + 1}",
         timeout=30_000,
     )
     assert page.locator('[data-testid="stException"]').count() == 0
@@ -260,7 +265,10 @@ def test_cardiac_view_switch_draws_the_other_chart(page, server):
     page.goto(f"{server}/cardiac")
     wait_idle(page)
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
-    title = "() => [...document.querySelectorAll('.js-plotly-plot')].filter(e => e.offsetParent !== null).map(e => e._fullLayout.title.text)"
+    title = (
+        "() => [...document.querySelectorAll('.js-plotly-plot')]"
+        ".filter(e => e.offsetParent !== null).map(e => e._fullLayout.title.text)"
+    )
     assert page.evaluate(title) == ["<b>LVEF over time</b>"]
     page.locator('[data-testid="stMain"] button', has_text="Before and after (paired)").click()
     wait_idle(page)

@@ -15,11 +15,13 @@ from misc_dash.loading import CohortInvalid, load_cohort, validate
 
 ROOT = Path(__file__).resolve().parents[1]
 
-PATIENTS = """patient_id,age_years,sex,race,ethnicity,weight_kg,sars_cov2_pcr,kd_like,cv_shock,ivig,ivig_start_hour,inflammatory_steroids,stress_hydrocortisone,icu,length_of_stay_days,anakinra_indication
-A,8,M,African American,Not Latin-American,25,yes,no,1,true,5,0,0,1,10,adjunct
-B,4,F,Other,Latin-American,16,no,YES,0,True,6,0,1,0,7,
-C,12.5,F,,,40,,y,yes,1,10,1,0,,12,rescue
-"""
+PATIENTS = (
+    "patient_id,age_years,sex,race,ethnicity,weight_kg,sars_cov2_pcr,kd_like,cv_shock,ivig,ivig_start_hour,"
+    "inflammatory_steroids,stress_hydrocortisone,icu,length_of_stay_days,anakinra_indication\n"
+    "A,8,M,African American,Not Latin-American,25,yes,no,1,true,5,0,0,1,10,adjunct\n"
+    "B,4,F,Other,Latin-American,16,no,YES,0,True,6,0,1,0,7,\n"
+    "C,12.5,F,,,40,,y,yes,1,10,1,0,,12,rescue\n"
+)
 FILES = {
     "patients": PATIENTS,
     "anakinra_doses": "patient_id,day,dose_mg_kg_day,doses_per_day,route\nA,1,8,4,IV\nA,2,10,4,IV\nC,3,6,4,SC\n",

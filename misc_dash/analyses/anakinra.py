@@ -92,7 +92,6 @@ def dosing(ctx: Context) -> DosingResult:
     return DosingResult(courses, d.reset_index(drop=True), tuple(records), overall, routes, order, sizes)
 
 
-
 def to_json(ds: DosingResult) -> dict:
     """The ``anakinra`` key of the analyze JSON."""
     return {

@@ -55,7 +55,6 @@ def labs(ctx: Context) -> LabsResult:
     return LabsResult(traj, tuple(records))
 
 
-
 def to_json(lb: LabsResult) -> dict:
     """The ``labs_first_value`` key of the analyze JSON."""
     return {

@@ -32,9 +32,7 @@ def cohort_flow(ctx: Context) -> list[tuple[str, int, int]]:
 def crosstab(ctx: Context) -> pd.DataFrame:
     """Phenotype × treatment group counts (all phenotypes and the three main treatment groups shown)."""
     pf = ctx.pf
-    cols = [
-        g for g in TREATMENT_GROUPS if g in MAIN_TREATMENT_GROUPS or (pf["treatment_group"] == g).any()
-    ]
+    cols = [g for g in TREATMENT_GROUPS if g in MAIN_TREATMENT_GROUPS or (pf["treatment_group"] == g).any()]
     ct = pd.crosstab(pf["phenotype"].astype(str), pf["treatment_group"].astype(str))
     ct = ct.reindex(index=list(PHENOTYPES), columns=cols, fill_value=0)
     ct["Total"] = ct.sum(axis=1)

@@ -15,7 +15,7 @@ import re
 import pandas as pd
 import streamlit as st
 
-from ..cards import Card, CardTable, TestLine
+from ..cards import Card, CardTable
 from ..stats import TestResult
 from ..views import PageHeader
 from .plot import plot
@@ -109,7 +109,9 @@ def show_table(t: CardTable) -> None:
         details_table(t.label, t.df, key=t.key)
 
 
-def test_line(res: TestResult | None, what: str = "", missing: str = "no test (fewer than two groups with data)") -> None:
+def test_line(
+    res: TestResult | None, what: str = "", missing: str = "no test (fewer than two groups with data)"
+) -> None:
     """One p-value with its test and n, plus its caveats next to it (one markdown element)."""
     if res is None:
         st.caption(f"{md_escape(what)}: {md_escape(missing)}.")

@@ -42,14 +42,25 @@ VIEWS = MappingProxyType(
             View("table1", "Table 1 — baseline characteristics", build_table1_cards, None),
             View("cardiac", "Cardiac function — LVEF and Ap4 strain", build_cardiac_cards, CardiacOptions),
             View("fever", "Fever — time to defervescence", build_fever_cards, FeverOptions),
-            View("cytokines", "Cytokines — fold difference over the upper limit of normal", build_cytokine_cards,
-                 CytokineOptions),
+            View(
+                "cytokines",
+                "Cytokines — fold difference over the upper limit of normal",
+                build_cytokine_cards,
+                CytokineOptions,
+            ),
             View("labs", "Laboratory trajectories", build_labs_cards, LabsOptions),
-            View("anakinra", "Anakinra dosing", build_anakinra_cards, AnakinraOptions, need_groups=False,
-                 caution=False),
+            View(
+                "anakinra", "Anakinra dosing", build_anakinra_cards, AnakinraOptions, need_groups=False, caution=False
+            ),
             View("safety", "Safety — adverse events", build_safety_cards, None),
-            View("literature", "Literature — what else has been reported", build_literature_cards, None,
-                 need_groups=False, caution=False),
+            View(
+                "literature",
+                "Literature — what else has been reported",
+                build_literature_cards,
+                None,
+                need_groups=False,
+                caution=False,
+            ),
         )
     }
 )

@@ -78,7 +78,9 @@ def build_anakinra_cards(vc: ViewContext, options: AnakinraOptions = AnakinraOpt
         "anakinra.route",
         title="Route",
         tables=(
-            CardTable(ds.routes.rename(columns={"route": "Route", "patients": "Patients"}), formats={"Patients": "count"}),
+            CardTable(
+                ds.routes.rename(columns={"route": "Route", "patients": "Patients"}), formats={"Patients": "count"}
+            ),
             CardTable(ds.courses, kind="details", label="Per-patient courses", key="anakinra_courses"),
         ),
         **common,

@@ -52,7 +52,9 @@ def build_fever_cards(vc: ViewContext, options: FeverOptions = FeverOptions()) -
     tests = [TestLine("Overall", fr.logrank)]
     tests += [TestLine("", t) for t in fr.pairwise]
     if fr.cox is not None:
-        tests.append(TestLine("Cox proportional hazards (hazard ratio of defervescence, second vs first group)", fr.cox))
+        tests.append(
+            TestLine("Cox proportional hazards (hazard ratio of defervescence, second vs first group)", fr.cox)
+        )
     rows = [
         {
             "Group": g,

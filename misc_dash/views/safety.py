@@ -43,7 +43,9 @@ def build_safety_cards(vc: ViewContext, options: None = None) -> list[Card]:
         **common,
     )
     if ae.grades.empty:
-        grades = Card("safety.grades", title="CTCAE grades", notices=("No adverse events in this selection.",), **common)
+        grades = Card(
+            "safety.grades", title="CTCAE grades", notices=("No adverse events in this selection.",), **common
+        )
     else:
         grades = Card(
             "safety.grades",
@@ -57,7 +59,12 @@ def build_safety_cards(vc: ViewContext, options: None = None) -> list[Card]:
                 ),
                 CardTable(
                     ae.detail.rename(
-                        columns={"patient_id": "Patient", "group": "Group", "event": "Event", "ctcae_grade": "CTCAE grade"}
+                        columns={
+                            "patient_id": "Patient",
+                            "group": "Group",
+                            "event": "Event",
+                            "ctcae_grade": "CTCAE grade",
+                        }
                     ),
                     kind="details",
                     label="Per-patient detail",
