@@ -76,6 +76,7 @@ class Card:
 
     key: str
     title: str = ""
+    heading: bool = True  # draw the title above the content (False: the figure's own title says it)
     lead: str = ""  # a sentence above the content (what the reader must know first)
     figure: go.Figure | None = None
     figure_key: str = ""

@@ -148,10 +148,6 @@ T3_EVENTS = {
 T3_GROUPS = {"mono": "IVIG monotherapy", "ana_no_cs": NOCS, "ana_cs": CS}
 
 
-def _summary_field(summ: dict, field: str) -> float | None:
-    return summ.get({"median": "median", "q1": "q1", "q3": "q3"}[field])
-
-
 def compute(rec_id: str, eng: _Engine) -> float | None:
     """The reconstructed value for one published-record id (see data/published.json for the ids)."""
     head, *rest = rec_id.split(".")

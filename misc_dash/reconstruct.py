@@ -773,11 +773,6 @@ def _dose_plan(start_day: int, a: float, m: float, dur: float) -> list[tuple[int
     return out
 
 
-def _min_rows(a: float, m: float) -> int:
-    nw = sum(1 for _ in np.arange(m - 2, 1.5 - 1e-9, -2))
-    return 1 + (1 if m > a + 1e-9 else 0) + nw
-
-
 def _fit_split(
     tN, tS, t_all, t_p, grid, lo, hi, seed, label, dominate=None, iters=30000, edge=0.9
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -35,79 +35,44 @@ class Analysis:
         return replace(opts, **unused)
 
 
-def _entry(name, compute, title, **kw) -> tuple[str, Analysis]:
-    return name, Analysis(name, compute, title, **kw)
+def _of_context(fn: Callable, title: str, module=None, json_key: str | None = None) -> Analysis:
+    """An analysis of the context alone (no options); ``module.to_json`` writes its JSON key, if any."""
+    to_json = (lambda run: module.to_json(run())) if json_key else None
+    return Analysis(fn.__name__, lambda ctx, o: fn(ctx), title, json_key=json_key, to_json=to_json)
 
 
 _FEVER_OPTIONS = ("fever_origin", "fever_threshold", "fever_sustained_hours", "cox", "at_risk_days")
 _ECHO_OPTIONS = ("echo_followup", "lvef_normal", "strain_normal")
 
-ANALYSES: Mapping[str, Analysis] = MappingProxyType(
-    dict(
-        [
-            _entry("key_figures", lambda ctx, o: overview.key_figures(ctx), "Key figures"),
-            _entry("flow", lambda ctx, o: overview.cohort_flow(ctx), "Cohort flow"),
-            _entry("crosstab", lambda ctx, o: overview.crosstab(ctx), "Phenotype × treatment group"),
-            _entry(
-                "table1",
-                lambda ctx, o: baseline.table1(ctx),
-                "Table 1 — baseline characteristics",
-                json_key="table1",
-                to_json=lambda run: baseline.to_json(run()),
-            ),
-            _entry(
-                "fever",
-                lambda ctx, o: defervescence.fever(ctx, o),
-                "Time to defervescence",
-                options=_FEVER_OPTIONS,
-                json_key="fever",
-                to_json=lambda run: defervescence.to_json(run()),
-            ),
-            _entry(
-                "echo",
-                lambda ctx, o, measure="lvef": cardiac.echo(ctx, measure, o),
-                "LVEF and Ap4 strain, first vs follow-up echo",
-                options=_ECHO_OPTIONS,
-                params={"measure": ECHO_MEASURES},
-                json_key="echo",
-                to_json=lambda run: {m: cardiac.to_json(run(measure=m)) for m in ECHO_MEASURES},
-            ),
-            _entry(
-                "cytokines",
-                lambda ctx, o: cytokine_panel.cytokines(ctx),
-                "Cytokines",
-                json_key="cytokines",
-                to_json=lambda run: cytokine_panel.to_json(run()),
-            ),
-            _entry(
-                "adverse_events",
-                lambda ctx, o: safety.adverse_events(ctx),
-                "Adverse events (Table 3)",
-                json_key="adverse_events",
-                to_json=lambda run: safety.to_json(run()),
-            ),
-            _entry(
-                "dosing",
-                lambda ctx, o: anakinra.dosing(ctx),
-                "Anakinra dosing (Table 2)",
-                json_key="anakinra",
-                to_json=lambda run: anakinra.to_json(run()),
-            ),
-            _entry(
-                "labs",
-                lambda ctx, o: laboratory.labs(ctx),
-                "Laboratory values",
-                json_key="labs_first_value",
-                to_json=lambda run: laboratory.to_json(run()),
-            ),
-            _entry(
-                "lvef_since_anakinra",
-                lambda ctx, o: literature.lvef_since_anakinra(ctx),
-                "LVEF since anakinra start",
-            ),
-        ]
-    )
+_ENTRIES = (
+    _of_context(overview.key_figures, "Key figures"),
+    Analysis("flow", lambda ctx, o: overview.cohort_flow(ctx), "Cohort flow"),
+    _of_context(overview.crosstab, "Phenotype × treatment group"),
+    _of_context(baseline.table1, "Table 1 — baseline characteristics", baseline, "table1"),
+    Analysis(
+        "fever",
+        lambda ctx, o: defervescence.fever(ctx, o),
+        "Time to defervescence",
+        options=_FEVER_OPTIONS,
+        json_key="fever",
+        to_json=lambda run: defervescence.to_json(run()),
+    ),
+    Analysis(
+        "echo",
+        lambda ctx, o, measure="lvef": cardiac.echo(ctx, measure, o),
+        "LVEF and Ap4 strain, first vs follow-up echo",
+        options=_ECHO_OPTIONS,
+        params={"measure": ECHO_MEASURES},
+        json_key="echo",
+        to_json=lambda run: {m: cardiac.to_json(run(measure=m)) for m in ECHO_MEASURES},
+    ),
+    _of_context(cytokine_panel.cytokines, "Cytokines", cytokine_panel, "cytokines"),
+    _of_context(safety.adverse_events, "Adverse events (Table 3)", safety, "adverse_events"),
+    _of_context(anakinra.dosing, "Anakinra dosing (Table 2)", anakinra, "anakinra"),
+    _of_context(laboratory.labs, "Laboratory values", laboratory, "labs_first_value"),
+    _of_context(literature.lvef_since_anakinra, "LVEF since anakinra start"),
 )
+ANALYSES: Mapping[str, Analysis] = MappingProxyType({a.name: a for a in _ENTRIES})
 
 
 def run(name: str, ctx: Context, opts: AnalysisOptions = AnalysisOptions(), **params):

@@ -50,7 +50,7 @@ def show_header(h: PageHeader) -> None:
 def show(card: Card) -> None:
     """Draw one card: title, lead, warnings, metrics, chart, caption, tables, test lines, caveats, notices,
     methods, and its patient-level lists (collapsed)."""
-    if card.title:
+    if card.title and card.heading:
         st.subheader(md_escape(card.title))
     if card.lead:
         st.markdown(md_escape(card.lead))
@@ -63,12 +63,14 @@ def show(card: Card) -> None:
                 col.metric(m.label, m.value, help=m.help)
     if card.figure is not None:
         plot(card.figure, key=card.figure_key or card.key)
-    if card.caption:
+    if card.caption and card.figure is not None:  # a caption follows what it describes: the chart, else the table
         st.caption(md_escape(card.caption))
     details = [t for t in card.tables if t.kind == "details"]
     for t in card.tables:
         if t.kind != "details":
             show_table(t)
+    if card.caption and card.figure is None:
+        st.caption(md_escape(card.caption))
     if card.tests:
         if card.tests_heading:
             first, rest = card.tests[:1], card.tests[1:]

@@ -54,6 +54,8 @@ def build_anakinra_cards(vc: ViewContext, options: AnakinraOptions = AnakinraOpt
     o = ds.overall
     chart = Card(
         "anakinra.doses",
+        title="Anakinra dose per day",
+        heading=False,
         figure=figures.build_dosing_figure(ds.daily, x=options.xaxis),
         figure_key="dose",
         caption=CAPTION,

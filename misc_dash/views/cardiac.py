@@ -57,6 +57,8 @@ def build_cardiac_cards(vc: ViewContext, options: CardiacOptions = CardiacOption
         sign = "≥" if options.measure == "lvef" else "≤"
         chart = Card(
             "cardiac.trajectories",
+            title=f"{name} over time",
+            heading=False,
             figure=figures.build_echo_trajectories(
                 er.trajectories, vc.groups, er.measure, er.normal_threshold, x=options.xaxis, colors=colors
             ),
@@ -71,6 +73,8 @@ def build_cardiac_cards(vc: ViewContext, options: CardiacOptions = CardiacOption
         tests = {eg.group: eg.test for eg in er.groups}
         chart = Card(
             "cardiac.paired",
+            title=f"{name}: first vs follow-up echo",
+            heading=False,
             figure=figures.build_paired_slope(
                 er.pairs, vc.groups, er.measure, er.normal_threshold, tests=tests, colors=colors
             ),

@@ -56,6 +56,8 @@ def build_cytokine_cards(vc: ViewContext, options: CytokineOptions = CytokineOpt
     return [
         Card(
             key,
+            title="Cytokines — fold difference over the upper limit of normal",
+            heading=False,
             figure=figure,
             figure_key=figure_key,
             tables=(CardTable(cytokine_table(cr, vc.groups), formats={"p": "p", "q (BH)": "q"}),),

@@ -89,6 +89,7 @@ def build_fever_cards(vc: ViewContext, options: FeverOptions = FeverOptions()) -
         Card(
             "fever.km",
             title="Time to defervescence",
+            heading=False,
             figure=figure,
             figure_key="km",
             tables=tuple(tables),

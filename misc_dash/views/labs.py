@@ -53,6 +53,8 @@ def build_labs_cards(vc: ViewContext, options: LabsOptions = LabsOptions()) -> l
     common = vc.card_fields()
     chart = Card(
         "labs.trajectory",
+        title=f"{LAB_LABELS.get(analyte, analyte)} over time",
+        heading=False,
         figure=figures.build_labs_figure(
             lr.trajectories, analyte, vc.groups, x=options.xaxis, log_y=options.log_y, colors=vc.colors()
         ),

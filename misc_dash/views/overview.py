@@ -25,6 +25,8 @@ def build_overview_cards(vc: ViewContext, options: None = None) -> list[Card]:
     icu_help = f"{kf['icu_missing']} without an ICU record" if kf["icu_missing"] else None
     key = Card(
         "overview.key_figures",
+        title="Key figures",
+        heading=False,
         metrics=(
             Metric("Patients", f"{kf['n_patients']} of {kf['n_total']}"),
             Metric("Anakinra", str(kf["anakinra"])),

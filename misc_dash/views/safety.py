@@ -34,7 +34,8 @@ def build_safety_cards(vc: ViewContext, options: None = None) -> list[Card]:
     common = vc.card_fields()
     events = Card(
         "safety.table3",
-        title="",
+        title="Adverse events (Table 3)",
+        heading=False,
         figure=figures.build_ae_figure(list(ae.records), vc.groups, colors=vc.colors()),
         figure_key="ae",
         tables=(CardTable(table3(ae, vc.groups), formats={"p": "p"}),),

@@ -38,6 +38,8 @@ def build_table1_cards(vc: ViewContext, options: None = None) -> list[Card]:
     return [
         Card(
             "table1.table",
+            title="Table 1 — baseline characteristics",
+            heading=False,
             tables=(
                 CardTable(
                     table1_frame(t1),
