@@ -173,8 +173,8 @@ ANAKINRA_DOSES = TableSpec(
         ColumnSpec(
             "doses_given",
             "float",
-            "Optional: doses actually given that day (default = doses_per_day). Treatment duration in days is the sum "
-            "of doses_given / doses_per_day, so a last, partial day counts as a fraction.",
+            "Optional: doses actually given that day (default = doses_per_day), at most doses_per_day. Treatment "
+            "duration in days is the sum of doses_given / doses_per_day, so a last, partial day counts as a fraction.",
             required=False,
             nullable=True,
             min=0,

@@ -46,7 +46,8 @@ def anakinra_courses(doses: pd.DataFrame, patients: pd.DataFrame) -> pd.DataFram
     - ``start_hospital_day``: ``start_day + 1`` — the paper's 1-based "initiation, hospitalization day";
     - ``start_dose_mg_kg_day``: dose on the first day; ``max_dose_mg_kg_day``: highest daily dose;
     - ``max_mg_per_dose``: max over days of ``dose_mg_kg_day × weight_kg / doses_per_day`` (NaN without weight);
-    - ``duration_days``: sum over days of ``doses_given / doses_per_day`` (a full day when ``doses_given`` is empty);
+    - ``duration_days``: sum over days of ``doses_given / doses_per_day`` (a full day when ``doses_given`` is empty;
+      validation refuses a day with more doses given than scheduled, so each day counts at most one);
     - ``days_on_drug``: number of dosing days; ``routes``: "IV", "SC" or "IV, SC".
     """
     if doses.empty:
@@ -57,7 +58,7 @@ def anakinra_courses(doses: pd.DataFrame, patients: pd.DataFrame) -> pd.DataFram
         d["dose_mg_kg_day"].astype(float) * d["patient_id"].map(w).astype(float) / d["doses_per_day"].astype(float)
     )
     given = d["doses_given"].astype(float).fillna(d["doses_per_day"].astype(float))
-    d["fraction"] = np.minimum(given / d["doses_per_day"].astype(float), 1.0)
+    d["fraction"] = given / d["doses_per_day"].astype(float)  # ≤ 1: validation refuses doses_given > doses_per_day
     g = d.groupby("patient_id", sort=False)
     out = pd.DataFrame(
         {

@@ -537,6 +537,29 @@ def _check_time_order(name: str, df: pd.DataFrame, label: str) -> list[Problem]:
     return problems
 
 
+def _check_doses_given(tables: dict[str, pd.DataFrame], labels: dict[str, str]) -> list[Problem]:
+    """A day's ``doses_given`` cannot exceed its ``doses_per_day``: treatment duration is the sum over days of
+    doses_given / doses_per_day, so each day counts at most one day on drug."""
+    d = tables.get("anakinra_doses")
+    if d is None or not {"doses_given", "doses_per_day"} <= set(d.columns):
+        return []
+    given, per_day = d["doses_given"].astype(float), d["doses_per_day"].astype(float)
+    bad = given.gt(per_day) & given.notna() & per_day.notna()
+    return [
+        Problem(
+            labels["anakinra_doses"],
+            f"doses_given ({given[i]:g}) is more than doses_per_day ({per_day[i]:g}) on day "
+            f"{d.at[i, 'day']} for patient {d.at[i, 'patient_id']}",
+            "a day's doses given cannot exceed the doses scheduled that day; if an extra dose was given, record "
+            "the day's actual schedule as doses_per_day",
+            row=int(i) + 2,
+            column="doses_given",
+            value=f"{given[i]:g}",
+        )
+        for i in d.index[bad]
+    ]
+
+
 def _check_consistency(tables: dict[str, pd.DataFrame], labels: dict[str, str]) -> list[Problem]:
     """Cross-table plausibility (warnings: they do not block loading)."""
     out: list[Problem] = []
@@ -587,6 +610,7 @@ def validate_tables(
     problems += _check_patient_links(typed, labels)
     for name, df in typed.items():
         problems += _check_time_order(name, df, labels[name])
+    problems += _check_doses_given(typed, labels)
     problems += _check_consistency(typed, labels)
     order = {lab: i for i, lab in enumerate(labels.values())}
     problems.sort(key=lambda p: (order.get(p.file, len(order)), p.row or 0))

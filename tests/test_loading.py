@@ -168,6 +168,16 @@ def test_xlsx_loads_like_csv(tmp_path):
             "value not allowed",
         ),
         (
+            {
+                "anakinra_doses": "patient_id,day,dose_mg_kg_day,doses_per_day,route,doses_given\n"
+                "A,1,8,4,IV,4\nA,2,10,4,IV,5\n"
+            },
+            "anakinra_doses.csv",
+            3,
+            "doses_given",
+            "doses_given (5) is more than doses_per_day (4)",
+        ),
+        (
             {"cytokines": "patient_id,cytokine,fold_difference\nA,IL-99,2\n"},
             "cytokines.csv",
             2,
@@ -237,3 +247,15 @@ def test_template_and_dictionary_match_contract():
         encoding="utf-8"
     ).strip() == C.data_dictionary_markdown().strip()
     assert load_cohort(ROOT / "data" / "template.xlsx").n_patients == 0
+
+
+def test_anakinra_duration_is_the_sum_of_doses_given_over_doses_per_day(tmp_path):
+    """CONVENTIONS: duration = sum over days of doses_given / doses_per_day (a missing doses_given = a full day);
+    validation refuses doses_given > doses_per_day, so no day counts more than one. 4 + 4 + 2 of 4 → 2.5 days."""
+    from misc_dash import derive
+
+    doses = "patient_id,day,dose_mg_kg_day,doses_per_day,route,doses_given\nA,1,8,4,IV,\nA,2,10,4,IV,4\nA,3,8,4,IV,2\n"
+    cohort = load_cohort(write(tmp_path, anakinra_doses=doses))
+    courses = derive.anakinra_courses(cohort["anakinra_doses"], cohort["patients"])
+    assert courses.loc["A", "duration_days"] == 2.5
+    assert courses.loc["A", "days_on_drug"] == 3
