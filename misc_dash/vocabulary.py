@@ -63,6 +63,13 @@ LAB_LABELS = {
     "d_dimer": "D-dimer",
     "alt": "ALT",
     "ast": "AST",
+    "wbc": "White cells",
+    "neutrophils": "Neutrophils",
+    "fibrinogen": "Fibrinogen",
+    "albumin": "Albumin",
+    "sodium": "Sodium",
+    "creatinine": "Creatinine",
+    "esr": "ESR",
 }
 AE_LABELS = {
     "elevated_lft": "Elevated LFTs",

@@ -776,11 +776,13 @@ def test_pandas_nullable_inputs():
 def test_logrank_random_tied_data_vs_lifelines():
     """The vectorised log-rank (stats._logrank_chisq) against lifelines 0.30.3's logrank_test (2 groups) and
     multivariate_logrank_test (3–4 groups) — both equal to R survdiff, rho = 0 — on 200 random cohorts with tied
-    times, censoring and a group that can run out early. Tolerance 1e-10 on the statistic (relative) and p."""
+    times, censoring and a group that can run out early. Tolerance 1e-10 on the statistic (relative) and p. Where a
+    group has no expected events, R's df rule applies instead (lifelines differs there; see test_logrank_*_vs_r)."""
     from lifelines.statistics import logrank_test, multivariate_logrank_test
+    from scipy.stats import chi2
 
     rng = np.random.default_rng(20261121)
-    checked = 0
+    checked = r_rule = 0
     for _ in range(200):
         k, n = int(rng.integers(2, 5)), int(rng.integers(4, 60))
         t = np.maximum(np.round(rng.exponential(5, n) * rng.choice([1, 2], n)), 0.5)
@@ -795,6 +797,18 @@ def test_logrank_random_tied_data_vs_lifelines():
             ref = logrank_test(t[a], t[b], event_observed_A=e[a], event_observed_B=e[b])
         else:
             ref = multivariate_logrank_test(t, g, e)
+        with_expected = sum(1 for name, v in res.extras if name.startswith("expected") and v > 0)
+        if with_expected < len(levels):
+            # a group whose follow-up ends before the first event: R survdiff drops it (df = groups with
+            # expected > 0, minus 1); lifelines keeps k - 1 df. The statistic is the same; p follows R.
+            assert res.df == with_expected - 1
+            if res.df == 0:
+                assert res.p_value is None
+            else:
+                assert res.statistic == pytest.approx(ref.test_statistic, rel=1e-10, abs=1e-10)
+                assert res.p_value == pytest.approx(float(chi2.sf(res.statistic, res.df)), abs=1e-12)
+            r_rule += 1
+            continue
         assert res.statistic == pytest.approx(ref.test_statistic, rel=1e-10, abs=1e-10)
         assert res.p_value == pytest.approx(ref.p_value, abs=1e-10)
         checked += 1

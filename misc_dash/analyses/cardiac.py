@@ -9,7 +9,7 @@ import pandas as pd
 
 from .. import derive, stats
 from .context import AnalysisOptions, Context, compare_continuous
-from .jsonable import summary_dict, test_dict
+from .jsonable import effect_dict, summary_dict, test_dict, test_fields
 
 
 @dataclass(frozen=True)
@@ -117,6 +117,9 @@ def to_json(er: EchoResult) -> dict:
                 "test": eg.test.test if eg.test else None,
                 "statistic": eg.test.statistic if eg.test else None,
                 "notes": list(eg.test.notes) if eg.test else ["no patient with two echoes"],
+                "n_nonzero_pairs": int(eg.test.extra("non-zero pairs")) if eg.test else 0,
+                "pseudo_median_change": effect_dict(eg.test),
+                **{k: v for k, v in test_fields(eg.test).items() if k != "statistic"},
             }
             for eg in er.groups
         },

@@ -30,6 +30,7 @@ class AnalysisOptions:
     strain_normal: float = -21.4
     cox: bool = False
     at_risk_days: tuple[float, ...] = (0, 2, 4, 6, 8, 10, 12, 14)
+    survival_days: tuple[float, ...] = (3, 5, 7)  # still febrile at these days, with CIs (R summary.survfit)
 
 
 @dataclass(frozen=True, eq=False)
@@ -107,3 +108,22 @@ def compare_binary(events: dict[str, int], totals: dict[str, int], order: tuple[
     if len(present) < 2:
         return None
     return stats.fisher_counts([events[g] for g in present], [totals[g] for g in present], groups=present)
+
+
+def binary_effects(
+    events: dict[str, int], totals: dict[str, int], order: tuple[str, ...], res: stats.TestResult | None
+) -> dict | None:
+    """For exactly two groups with patients: the risk difference (first − second, Newcombe hybrid score CI) and the
+    odds ratio (first vs second: R fisher.test's conditional MLE with its exact CI, from ``res``); else None."""
+    present = [g for g in order if totals.get(g, 0) > 0]
+    if len(present) != 2:
+        return None
+    a, b = present
+    rd = stats.risk_difference(events[a], totals[a], events[b], totals[b], what=f"risk difference ({a} − {b})")
+    odds = stats.Effect.of(res)
+    return {
+        "risk_difference": rd.to_dict(),
+        "odds_ratio": None
+        if odds is None or odds.estimate is None
+        else {**odds.to_dict(), "what": f"odds ratio ({a} vs {b})"},
+    }

@@ -10,6 +10,7 @@ import pandas as pd
 from .. import stats
 from ..contract import CYTOKINES
 from .context import Context, compare_continuous
+from .jsonable import effect_dict, test_fields
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ def cytokines(ctx: Context) -> CytokineResult:
             "p_value": res.p_value if res else None,
             "test": res.test if res else None,
             "notes": list(res.notes) if res else [],
+            **test_fields(res),
+            "effect": effect_dict(res),
         }
         records.append(rec)
     q = stats.benjamini_hochberg([r["p_value"] for r in records]) if records else ()
@@ -57,6 +60,7 @@ def to_json(cr: CytokineResult) -> dict:
             "q_value": r["q_value"],
             "test": r["test"],
             "notes": r["notes"],
+            **{k: r[k] for k in ("statistic", "statistic_name", "df", "method", "effect")},
         }
         for r in cr.records
     }

@@ -24,6 +24,7 @@ class FeverResult:
     excluded: pd.DataFrame
     at_risk_days: tuple[float, ...]
     notes: tuple[str, ...]
+    survival_days: tuple[float, ...] = (3, 5, 7)
 
 
 def fever(ctx: Context, opts: AnalysisOptions = AnalysisOptions()) -> FeverResult:
@@ -35,7 +36,10 @@ def fever(ctx: Context, opts: AnalysisOptions = AnalysisOptions()) -> FeverResul
         pf=ctx.pf,
     )
     t = d.table.merge(ctx.pf[["patient_id", "group"]], on="patient_id")
-    t = t[t["group"].notna()]
+    t = t[t["group"].notna()].copy()
+    # R's timefix over all patients at once (as survfit/survdiff on the whole Surv object): times equal up to
+    # floating point (24.3 h → 48.3 h is 1 day, computed as 0.9999999999999999) are one time
+    t["time_days"] = stats.timefix(t["time_days"].to_numpy(float))
     curves = {}
     for g in ctx.groups:
         sub = t[t["group"] == g]
@@ -65,6 +69,7 @@ def fever(ctx: Context, opts: AnalysisOptions = AnalysisOptions()) -> FeverResul
         d.excluded,
         opts.at_risk_days,
         tuple(notes),
+        tuple(opts.survival_days),
     )
 
 
@@ -88,9 +93,38 @@ def to_json(fv: FeverResult) -> dict:
         "at_risk": {
             g: dict(zip([str(t) for t in fv.at_risk_days], c.at_risk(fv.at_risk_days))) for g, c in fv.curves.items()
         },
+        "survival_at": {
+            g: {
+                f"{s['time']:g}": {k: s[k] for k in ("survival", "ci", "conf_level", "n_risk")}
+                for s in c.summary_at(fv.survival_days)
+            }
+            for g, c in fv.curves.items()
+        },
         "logrank": test_dict(fv.logrank),
-        "pairwise": [test_dict(t) for t in fv.pairwise],
-        "cox": test_dict(fv.cox) if fv.cox else None,
+        "observed_expected": _observed_expected(fv.logrank),
+        "pairwise": [{**test_dict(t), "p_value_raw": t.extra("raw p")} for t in fv.pairwise],
+        "cox": _cox_json(fv.cox) if fv.cox else None,
         "excluded": len(fv.excluded),
         "notes": list(fv.notes),
     }
+
+
+def _observed_expected(lr) -> dict:
+    """Observed and expected events per group from the log-rank (R survdiff ``obs`` / ``exp``)."""
+    if lr is None:
+        return {}
+    ex = dict(lr.extras)
+    return {g: {"observed": ex.get(f"observed {g}"), "expected": ex.get(f"expected {g}")} for g in lr.groups}
+
+
+def _cox_json(cox) -> dict:
+    ex = dict(cox.extras)
+    ph = None
+    if "PH test p" in ex:
+        ph = {
+            "test": "scaled Schoenfeld residuals (R cox.zph, transform = 'km')",
+            "statistic": ex["PH test chi-square"],
+            "df": int(ex["PH test df"]),
+            "p_value": ex["PH test p"],
+        }
+    return {**test_dict(cox), "events": {g: ex.get(f"events {g}") for g in cox.groups}, "ph_test": ph}

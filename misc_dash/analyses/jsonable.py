@@ -26,6 +26,8 @@ def test_dict(t: stats.TestResult | None) -> dict | None:
         "ci": [d["ci_low"], d["ci_high"]],
         "method": d["method"],
         "notes": d["notes"],
+        "conf_level": d["conf_level"],
+        "extras": {name: value for name, value in t.extras},
     }
 
 
@@ -51,3 +53,16 @@ def json_clean(o):
     if o is pd.NA or o is pd.NaT:
         return None
     return o
+
+
+def test_fields(t: stats.TestResult | None) -> dict:
+    """The statistic, its name, df and method of a test, for records that carry a test by name and p-value."""
+    if t is None:
+        return {"statistic": None, "statistic_name": None, "df": None, "method": None}
+    return {"statistic": t.statistic, "statistic_name": t.statistic_name, "df": t.df, "method": t.method}
+
+
+def effect_dict(t: stats.TestResult | None) -> dict | None:
+    """The effect with its CI that a test carries (Hodges–Lehmann shift, odds ratio…), or None."""
+    e = stats.Effect.of(t)
+    return None if e is None or e.estimate is None else e.to_dict()

@@ -10,6 +10,7 @@ import pandas as pd
 from .. import stats
 from ..vocabulary import LAB_LABELS
 from .context import Context, compare_continuous
+from .jsonable import effect_dict, test_fields
 
 
 @dataclass(frozen=True)
@@ -49,8 +50,14 @@ def labs(ctx: Context) -> LabsResult:
             "groups": {g: stats.describe_continuous(samples[g]).to_dict() for g in ctx.groups},
             "p_value": res.p_value if res else None,
             "test": res.test if res else None,
+            "notes": list(res.notes) if res else [],
+            **test_fields(res),
+            "effect": effect_dict(res),
         }
         records.append(rec)
+    q = stats.benjamini_hochberg([r["p_value"] for r in records]) if records else ()
+    for rec, qv in zip(records, q):
+        rec["q_value"] = None if qv is None or not np.isfinite(qv) else float(qv)
     traj = lab[["patient_id", "group", "analyte", "day", "day_since_treatment", "value", "unit"]].reset_index(drop=True)
     return LabsResult(traj, tuple(records))
 
@@ -58,6 +65,12 @@ def labs(ctx: Context) -> LabsResult:
 def to_json(lb: LabsResult) -> dict:
     """The ``labs_first_value`` key of the analyze JSON."""
     return {
-        r["analyte"]: {"unit": r["unit"], "groups": r["groups"], "p_value": r["p_value"], "test": r["test"]}
+        r["analyte"]: {
+            "unit": r["unit"],
+            "groups": r["groups"],
+            "p_value": r["p_value"],
+            "test": r["test"],
+            **{k: r[k] for k in ("q_value", "notes", "statistic", "statistic_name", "df", "method", "effect")},
+        }
         for r in lb.records
     }

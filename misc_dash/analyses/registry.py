@@ -41,7 +41,7 @@ def _of_context(fn: Callable, title: str, module=None, json_key: str | None = No
     return Analysis(fn.__name__, lambda ctx, o: fn(ctx), title, json_key=json_key, to_json=to_json)
 
 
-_FEVER_OPTIONS = ("fever_origin", "fever_threshold", "fever_sustained_hours", "cox", "at_risk_days")
+_FEVER_OPTIONS = ("fever_origin", "fever_threshold", "fever_sustained_hours", "cox", "at_risk_days", "survival_days")
 _ECHO_OPTIONS = ("echo_followup", "lvef_normal", "strain_normal")
 
 _ENTRIES = (

@@ -8,7 +8,8 @@ import pandas as pd
 
 from ..contract import ADVERSE_EVENTS
 from ..vocabulary import AE_LABELS
-from .context import Context, compare_binary
+from .context import Context, binary_effects, compare_binary
+from .jsonable import test_fields
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ def adverse_events(ctx: Context) -> AEResult:
             "test": res.test if res else ("not computed: no events" if sum(counts.values()) == 0 else None),
             "notes": list(res.notes) if res else [],
             "max_grade": None if sub["ctcae_grade"].dropna().empty else int(sub["ctcae_grade"].max()),
+            **test_fields(res),
+            "effects": binary_effects(counts, sizes, ctx.groups, res),
         }
         records.append(rec)
     grades = ae.assign(grade=ae["ctcae_grade"].astype("Int64").astype(str).replace("<NA>", "not graded"))
@@ -58,6 +61,7 @@ def to_json(ae: AEResult) -> dict:
             "p_value": r["p_value"],
             "test": r["test"],
             "notes": r["notes"],
+            **{k: r[k] for k in ("statistic", "statistic_name", "df", "method", "effects")},
         }
         for r in ae.records
     }

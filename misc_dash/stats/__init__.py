@@ -40,9 +40,17 @@ from .categorical import _as_table as _as_table
 from .categorical import _expand_columns as _expand_columns
 from .categorical import _freeman_halton_exact as _freeman_halton_exact
 from .categorical import _freeman_halton_oriented as _freeman_halton_oriented
-from .categorical import fisher_2x2, fisher_counts, fisher_rxc, odds_ratio_2x2
+from .categorical import fisher_2x2, fisher_counts, fisher_rxc, odds_ratio_2x2, risk_difference
+from .cox import CoxFit, cox_fit, cox_zph, timefix
 from .descriptive import clopper_pearson as clopper_pearson
-from .descriptive import describe_categorical, describe_continuous, share_normal
+from .descriptive import (
+    describe_categorical,
+    describe_continuous,
+    share_normal,
+    standardized_difference,
+    standardized_difference_categorical,
+    wilson_interval,
+)
 from .multiplicity import _pvec as _pvec
 from .multiplicity import benjamini_hochberg, holm
 from .rank import _TOL_ROOT as _TOL_ROOT
@@ -57,7 +65,7 @@ from .rank import _signrank_p as _signrank_p
 from .rank import _step_root as _step_root
 from .rank import _wilcox_null_pmf as _wilcox_null_pmf
 from .rank import kruskal_wallis, mann_whitney, wilcoxon_paired
-from .results import CategoricalSummary, ContinuousSummary, ProportionSummary, TestResult
+from .results import CategoricalSummary, ContinuousSummary, Effect, ProportionSummary, TestResult
 from .survival import KMCurve, cox_hr, kaplan_meier, logrank, pairwise_logrank
 from .survival import _logrank_chisq as _logrank_chisq
 from .survival import _r_findq as _r_findq
@@ -71,11 +79,15 @@ __all__ = [
     "SMALL_GROUP",
     "CategoricalSummary",
     "ContinuousSummary",
+    "CoxFit",
+    "Effect",
     "KMCurve",
     "ProportionSummary",
     "TestResult",
     "benjamini_hochberg",
+    "cox_fit",
     "cox_hr",
+    "cox_zph",
     "describe_categorical",
     "describe_continuous",
     "fisher_2x2",
@@ -89,6 +101,11 @@ __all__ = [
     "mann_whitney",
     "odds_ratio_2x2",
     "pairwise_logrank",
+    "risk_difference",
     "share_normal",
+    "standardized_difference",
+    "standardized_difference_categorical",
+    "timefix",
     "wilcoxon_paired",
+    "wilson_interval",
 ]

@@ -27,7 +27,8 @@ from scipy import stats as _sps
 from scipy.special import gammaln
 
 from ._common import _empty_notes, _small_group_notes
-from .results import TestResult
+from .descriptive import wilson_interval
+from .results import Effect, TestResult
 
 _R_REL_ERR = 1 + 1e-7  # R fisher.test: d <= d_obs * (1 + 1e-7) counts as "as extreme"
 
@@ -317,3 +318,19 @@ def odds_ratio_2x2(
         notes=tuple(notes),
         **base,
     )
+
+
+def risk_difference(
+    k1: int, n1: int, k2: int, n2: int, conf_level: float = 0.95, what: str = "risk difference"
+) -> Effect:
+    """p₁ − p₂ with Newcombe's hybrid score interval (Newcombe 1998, method 10: Wilson score limits of each
+    proportion combined), which keeps its coverage with small groups and zero cells, unlike the Wald interval."""
+    if not n1 or not n2:
+        return Effect(what, None, None, None, conf_level, "Newcombe hybrid score")
+    p1, p2 = k1 / n1, k2 / n2
+    l1, u1 = wilson_interval(k1, n1, conf_level)
+    l2, u2 = wilson_interval(k2, n2, conf_level)
+    d = p1 - p2
+    lo = d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    hi = d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    return Effect(what, d, lo, hi, conf_level, "Newcombe hybrid score (method 10)")

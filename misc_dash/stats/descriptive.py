@@ -69,3 +69,58 @@ def clopper_pearson(k: int, n: int, conf_level: float = 0.95) -> tuple[float, fl
     low = 0.0 if k == 0 else float(_special.betaincinv(k, n - k + 1, a / 2))
     high = 1.0 if k == n else float(_special.betaincinv(k + 1, n - k, 1 - a / 2))
     return low, high
+
+
+def wilson_interval(k: int, n: int, conf_level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for k of n (no continuity correction; R ``prop.test(correct = FALSE)$conf.int``)."""
+    if n == 0:
+        return (float("nan"), float("nan"))
+    z = float(_sps_norm_ppf(0.5 + conf_level / 2))
+    p = k / n
+    centre = (k + z * z / 2) / (n + z * z)
+    half = z * np.sqrt(k * (n - k) / n + z * z / 4) / (n + z * z)
+    return (max(0.0, centre - half) if p > 0 else 0.0, min(1.0, centre + half) if p < 1 else 1.0)
+
+
+def _sps_norm_ppf(q: float) -> float:
+    return float(_special.ndtri(q))
+
+
+def standardized_difference(first: Any, second: Any, binary: bool = False) -> float | None:
+    """Standardised mean difference (first − second) / √((s₁² + s₂²) / 2), the balance measure of tableone and
+    cobalt: sample variances for continuous values, p(1 − p) for 0/1 values. None when undefined."""
+    a, _ = _clean(first)
+    b, _ = _clean(second)
+    if a.size == 0 or b.size == 0:
+        return None
+    if binary:
+        p1, p2 = float(a.mean()), float(b.mean())
+        pooled = (p1 * (1 - p1) + p2 * (1 - p2)) / 2
+    else:
+        if a.size < 2 or b.size < 2:
+            return None
+        p1, p2 = float(a.mean()), float(b.mean())
+        pooled = (float(a.var(ddof=1)) + float(b.var(ddof=1))) / 2
+    if pooled <= 0:
+        return 0.0 if p1 == p2 else None
+    return (p1 - p2) / float(np.sqrt(pooled))
+
+
+def standardized_difference_categorical(counts_first, counts_second) -> float | None:
+    """Standardised difference for a variable with k levels (Yang & Dalton 2012, as tableone): the Mahalanobis
+    distance between the two groups' level proportions, √((p₁ − p₂)' S⁻¹ (p₁ − p₂)) over levels 2..k, with
+    S = the average of the two multinomial covariance matrices. None when undefined."""
+    c1, c2 = np.asarray(counts_first, dtype=float), np.asarray(counts_second, dtype=float)
+    if c1.sum() == 0 or c2.sum() == 0 or c1.size < 2:
+        return None
+    p1, p2 = (c1 / c1.sum())[1:], (c2 / c2.sum())[1:]
+    s = (np.diag(p1 * (1 - p1) + p2 * (1 - p2)) - np.outer(p1, p1) - np.outer(p2, p2)) / 2
+    np.fill_diagonal(s, (p1 * (1 - p1) + p2 * (1 - p2)) / 2)
+    d = p1 - p2
+    if not d.any():
+        return 0.0
+    try:
+        val = float(d @ np.linalg.solve(s, d))
+    except np.linalg.LinAlgError:
+        val = float(d @ np.linalg.pinv(s) @ d)
+    return float(np.sqrt(max(val, 0.0)))

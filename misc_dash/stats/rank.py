@@ -403,6 +403,7 @@ def wilcoxon_paired(
         ("median change", float(np.median(d_all)) if n_pairs else None),
         ("zero differences", float(zeros)),
         ("pairs", float(n_pairs)),
+        ("non-zero pairs", float(n)),
     ]
     base = dict(
         statistic_name="V (W+)",

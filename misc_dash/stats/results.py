@@ -51,6 +51,15 @@ class TestResult:
         n_part = " vs ".join(str(n) for n in self.n)
         return f"{self.test}, n = {n_part}: {p_part}"
 
+    def statistic_text(self) -> str:
+        """The test statistic with its df, e.g. "χ² = 9.00, df = 1", "V = 45", "z = 2.86"; "" when there is none
+        (or when the statistic is the effect itself, as Fisher's odds ratio, shown with the effect)."""
+        if self.statistic is None or self.statistic_name in ("odds ratio (conditional MLE)", "table probability"):
+            return ""
+        name = {"chi-square": "χ²", "V (W+)": "V", "z (Wald)": "z"}.get(self.statistic_name, self.statistic_name)
+        txt = f"{name} = {number(self.statistic, 2)}"
+        return f"{txt}, df = {self.df}" if self.df is not None else txt
+
     def estimate_text(self, decimals: int = 2) -> str:
         """e.g. "0.17 (95% CI 0.03–0.82)"; "" when there is no estimate."""
         if self.estimate is None:
@@ -141,3 +150,42 @@ class ProportionSummary:
 
     def to_dict(self) -> dict:
         return _dc_to_dict(self)
+
+
+@dataclass(frozen=True)
+class Effect:
+    """An effect size with its confidence interval: what it is, the estimate, the CI, the level and the method
+    (e.g. risk difference 0.20, 95% CI 0.05 to 0.33, Newcombe hybrid score)."""
+
+    what: str
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    conf_level: float = 0.95
+    method: str = ""
+
+    def text(self, decimals: int = 2) -> str:
+        """ "0.20 (95% CI 0.05 to 0.33)"; "n/a" without an estimate."""
+        if self.estimate is None:
+            return "n/a"
+        txt = number(self.estimate, decimals)
+        if self.ci_low is not None and self.ci_high is not None:
+            lo, hi = number(self.ci_low, decimals), number(self.ci_high, decimals)
+            txt += f" ({round(100 * self.conf_level)}% CI {lo} to {hi})"
+        return txt
+
+    def to_dict(self) -> dict:
+        return {
+            "what": self.what,
+            "estimate": self.estimate,
+            "ci": [self.ci_low, self.ci_high],
+            "conf_level": self.conf_level,
+            "method": self.method,
+        }
+
+    @classmethod
+    def of(cls, res: TestResult | None) -> Effect | None:
+        """The effect a test result carries (Hodges–Lehmann shift, odds ratio, hazard ratio…), or None."""
+        if res is None or res.effect is None:
+            return None
+        return cls(res.effect, res.estimate, res.ci_low, res.ci_high, res.conf_level or 0.95, res.method)

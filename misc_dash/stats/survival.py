@@ -11,24 +11,26 @@ Where lifelines and R differ, R is the reference:
 * **Log-rank** = R ``survdiff`` (rho = 0), computed here in numpy (observed − expected events and their
   covariance; p from the χ² distribution); tested against R and against lifelines' ``logrank_test`` /
   ``multivariate_logrank_test``, which give the same numbers.
-* **Cox** = ``lifelines.CoxPHFitter`` (Efron ties; Wald z and p from its summary, CI exp(coef ± z·se)) = R
-  ``coxph`` defaults.
+* **Cox** = R ``coxph`` (Efron ties), fitted in :mod:`.cox` with R's Newton–Raphson and stopping rule (lifelines'
+  default stopping rule can stop early); Wald z, p and CI exp(coef ± z·se); proportional hazards checked as R
+  ``cox.zph``.
+* **Time ties**: every function here first applies R's ``aeqSurv`` rule (:func:`.cox.timefix`): times equal up to
+  floating point are one time.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from scipy import stats as _sps
 
-from ..formatting import number
+from ..formatting import format_p, number
 from ._common import FEW_EVENTS, SMALL_GROUP, _dc_to_dict, _empty_notes, _is_missing, _small_group_notes, _to_float
+from .cox import cox_fit, cox_zph, timefix
 from .multiplicity import benjamini_hochberg, holm
 from .results import TestResult
 
@@ -91,6 +93,26 @@ class KMCurve:
         idx = int(np.searchsorted(np.asarray(self.timeline), t, side="right")) - 1
         return float(self.survival[max(idx, 0)])
 
+    def summary_at(self, times: Sequence[float]) -> tuple[dict, ...]:
+        """Survival with its CI and the number at risk at each time = R ``summary(survfit(…), times, extend =
+        TRUE)`` (the curve's value at the last time ≤ t; after the last follow-up it keeps its last value, and
+        the CI is undefined once the curve is at 0)."""
+        tl = np.asarray(self.timeline)
+        out = []
+        for t, n_risk in zip(times, self.at_risk(times)):
+            i = max(int(np.searchsorted(tl, t, side="right")) - 1, 0)
+            lo, hi = self.ci_lower[i], self.ci_upper[i]
+            out.append(
+                {
+                    "time": float(t),
+                    "survival": self.survival[i],
+                    "ci": [None if math.isnan(lo) else lo, None if math.isnan(hi) else hi],
+                    "conf_level": self.conf_level,
+                    "n_risk": n_risk,
+                }
+            )
+        return tuple(out)
+
     def median_text(self, decimals: int = 1, unit: str = "") -> str:
         """ "2.0 (95% CI 1.5–3.0)"; "not reached" when S(t) stays above 0.5."""
         u = f" {unit}" if unit else ""
@@ -126,7 +148,7 @@ def kaplan_meier(
     notes: list[str] = []
     if (~ok).sum():
         notes.append(f"{int((~ok).sum())} patient(s) without time/event left out.")
-    t, e = t[ok], e[ok].astype(bool)
+    t, e = timefix(t[ok]), e[ok].astype(bool)
     n = int(t.size)
     if 0 < n < SMALL_GROUP:
         notes.append(f"Only {n} patients: the curve is very imprecise.")
@@ -227,6 +249,7 @@ def logrank(
     Observed/expected events per group are in ``extras``. Empty groups are left out with a note.
     """
     t, e, g, order, dropped = _survival_frame(durations, events, groups, group_order)
+    t = timefix(t)
     ns = tuple(int((g == lv).sum()) for lv in order)
     notes = _small_group_notes(order, ns)
     if dropped:
@@ -243,16 +266,24 @@ def logrank(
     if not e.any():
         notes.append("No events in any group — test not computed.")
         return TestResult(statistic=None, p_value=None, df=len(present) - 1, notes=tuple(notes), **base)
-    obs, exp_, stat = _logrank_chisq(t, e, g, order, present)
+    obs, exp_, stat, df = _logrank_chisq(t, e, g, order, present)
     extras: list[tuple[str, float | None]] = []
     for k, lv in enumerate(order):  # observed / expected (as survdiff)
         extras += [(f"observed {lv}", float(obs[k])), (f"expected {lv}", float(exp_[k]))]
     for lv, k in zip(order, ns):
         if k > 0 and not e[g == lv].any():
             notes.append(f"No events in {lv}.")
+    no_exp = [lv for k, lv in enumerate(order) if ns[k] > 0 and exp_[k] <= 0]
+    if no_exp:
+        notes.append(
+            f"No expected events in {', '.join(no_exp)} (every follow-up ends before the first event): left out of "
+            f"the test, as R survdiff does ({df} df)."
+        )
+    if df < 1:
+        notes.append("Fewer than two groups with expected events — test not computed.")
+        return TestResult(statistic=None, p_value=None, df=0, notes=tuple(notes), extras=tuple(extras), **base)
     from scipy.stats import chi2
 
-    df = len(present) - 1
     return TestResult(
         statistic=stat, p_value=float(chi2.sf(stat, df)), df=df, notes=tuple(notes), extras=tuple(extras), **base
     )
@@ -260,13 +291,12 @@ def logrank(
 
 def _logrank_chisq(
     t: np.ndarray, e: np.ndarray, g: np.ndarray, order: Sequence[str], present: Sequence[str]
-) -> tuple[np.ndarray, np.ndarray, float]:
-    """Observed and expected events per group of ``order`` and the log-rank chi-square over the groups in
-    ``present`` (the groups of ``order`` that have patients) — R's ``survdiff`` (rho = 0), vectorised. At each
-    distinct event time j, with n_j at risk and d_j events (n_kj at risk in group k):
-    E_k = Σ_j d_j n_kj / n_j and V_kl = Σ_j d_j (n_j − d_j) / (n_j − 1) · (n_kj / n_j) (δ_kl − n_lj / n_j);
-    chi-square = (O − E)' V⁻¹ (O − E) over the first k − 1 present groups. Same numbers as lifelines'
-    logrank_test / multivariate_logrank_test, without their per-call pandas overhead."""
+) -> tuple[np.ndarray, np.ndarray, float, int]:
+    """Observed and expected events per group of ``order``, the log-rank chi-square and its df — R's
+    ``survdiff`` (rho = 0), vectorised. At each distinct event time j, with n_j at risk and d_j events (n_kj at
+    risk in group k): E_k = Σ_j d_j n_kj / n_j and V_kl = Σ_j d_j (n_j − d_j) / (n_j − 1) · (n_kj / n_j)
+    (δ_kl − n_lj / n_j). As survdiff, only the groups with E_k > 0 enter: chi-square = (O − E)' V⁻¹ (O − E) over
+    all of them but the first, df = their number − 1 (0: no test)."""
     times = np.unique(t[e])
     ts = np.sort(t)
     n_all = (len(ts) - np.searchsorted(ts, times, side="left")).astype(float)  # > 0: every event time is a t
@@ -278,15 +308,19 @@ def _logrank_chisq(
         n_k[k] = len(tk) - np.searchsorted(tk, times, side="left")
         obs[k] = float(e[m].sum())
         exp_[k] = float(np.sum(d_all * n_k[k] / n_all))
-    idx = [list(order).index(lv) for lv in present]
+    idx = [list(order).index(lv) for lv in present if exp_[list(order).index(lv)] > 0]
+    if len(idx) < 2:
+        return obs, exp_, 0.0, 0
     frac = n_k[idx] / n_all
     w = np.where(n_all > 1, d_all * (n_all - d_all) / np.maximum(n_all - 1, 1.0), 0.0)
     v = np.diag(frac @ w) - np.einsum("j,kj,lj->kl", w, frac, frac)
-    diff = (obs[idx] - exp_[idx])[:-1]
-    stat = (
-        float(diff @ np.linalg.pinv(v[:-1, :-1]) @ diff) if len(diff) else 0.0
-    )  # pinv, as lifelines: V can be singular
-    return obs, exp_, max(stat, 0.0)
+    diff = (obs[idx] - exp_[idx])[1:]  # survdiff drops the first group
+    vv = v[1:, 1:]
+    try:
+        stat = float(diff @ np.linalg.solve(vv, diff))
+    except np.linalg.LinAlgError:  # R's solve() would stop; a singular V has a generalised inverse
+        stat = float(diff @ np.linalg.pinv(vv) @ diff)
+    return obs, exp_, max(stat, 0.0), len(idx) - 1
 
 
 def pairwise_logrank(
@@ -335,8 +369,10 @@ def cox_hr(
     groups: Sequence[str] = ("reference", "comparison"),
     conf_level: float = 0.95,
 ) -> TestResult:
-    """Hazard ratio of ``group_indicator == 1`` vs ``0`` from a one-covariate Cox model
-    (lifelines ``CoxPHFitter``, Efron ties, Wald CI and p = R ``coxph``).
+    """Hazard ratio of ``group_indicator == 1`` vs ``0`` from a one-covariate Cox model = R
+    ``coxph(Surv(t, e) ~ x, ties = "efron")`` (fitted by :func:`misc_dash.stats.cox.cox_fit` to R's convergence
+    rule), Wald z, p and CI; with the proportional-hazards check of R ``cox.zph`` (scaled Schoenfeld residuals,
+    KM time transform) in ``extras`` and a plain note when it fails (p < 0.05).
 
     Notes when there are fewer than 10 events; with no events in a group the HR is not estimable
     (estimate None) and the log-rank test should be used instead.
@@ -357,7 +393,10 @@ def cox_hr(
     ns = (int((x == 0).sum()), int((x == 1).sum()))
     ev = (int(e[x == 0].sum()), int(e[x == 1].sum()))
     notes += _empty_notes(groups, ns) + _small_group_notes(groups, ns)
-    extras = ((f"events {groups[0]}", float(ev[0])), (f"events {groups[1]}", float(ev[1])))
+    extras: list[tuple[str, float | None]] = [
+        (f"events {groups[0]}", float(ev[0])),
+        (f"events {groups[1]}", float(ev[1])),
+    ]
     base = dict(
         test="Cox proportional hazards",
         statistic_name="z (Wald)",
@@ -366,37 +405,38 @@ def cox_hr(
         effect=f"hazard ratio ({groups[1]} vs {groups[0]})",
         method="Wald (Efron ties)",
         conf_level=conf_level,
-        extras=extras,
     )
     if 0 in ns:
-        return TestResult(statistic=None, p_value=None, notes=tuple(notes), **base)
+        return TestResult(statistic=None, p_value=None, notes=tuple(notes), extras=tuple(extras), **base)
     if sum(ev) < FEW_EVENTS:
         notes.append(f"Only {sum(ev)} events: the hazard ratio is imprecise (fewer than {FEW_EVENTS} events).")
     if 0 in ev:
         which = groups[ev.index(0)]
         notes.append(f"No events in {which}: hazard ratio not estimable (0 or ∞); use the log-rank test.")
-        return TestResult(statistic=None, p_value=None, notes=tuple(notes), **base)
-    from lifelines import CoxPHFitter
-
-    df = pd.DataFrame({"T": t, "E": e.astype(int), "x": x})
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cph = CoxPHFitter(alpha=1 - conf_level).fit(df, "T", "E")
-    s = cph.summary.loc["x"]
-    coef, se = float(s["coef"]), float(s["se(coef)"])
-    if not (math.isfinite(coef) and math.isfinite(se)) or abs(coef) > 15 or se > 100:
+        return TestResult(statistic=None, p_value=None, notes=tuple(notes), extras=tuple(extras), **base)
+    fit = cox_fit(t, e, x)
+    coef, se = fit.coef[0], fit.se[0]
+    if not fit.converged or not (math.isfinite(coef) and math.isfinite(se)) or abs(coef) > 15 or se > 100:
         notes.append(
             "The Cox model did not converge (the hazard ratio tends to 0 or ∞, e.g. complete "
             "separation of event times): hazard ratio not estimable; use the log-rank test."
         )
-        return TestResult(statistic=None, p_value=None, notes=tuple(notes), **base)
-    zq = _sps.norm.ppf(0.5 + conf_level / 2)
+        return TestResult(statistic=None, p_value=None, notes=tuple(notes), extras=tuple(extras), **base)
+    z, p, lo, hi = fit.wald(0, conf_level)
+    (ph_stat, ph_df, ph_p), _ = cox_zph(t, e, x, fit)
+    extras += [("PH test chi-square", ph_stat), ("PH test df", float(ph_df)), ("PH test p", ph_p)]
+    if ph_p < 0.05:
+        notes.append(
+            f"Proportional hazards doubtful (scaled Schoenfeld residuals, R cox.zph: p = {format_p(ph_p)}): the "
+            "hazard ratio averages an effect that changes over time; read the curves, not the single number."
+        )
     return TestResult(
-        statistic=float(s["z"]),
-        p_value=float(s["p"]),
+        statistic=z,
+        p_value=p,
         estimate=math.exp(coef),
-        ci_low=math.exp(coef - zq * se),
-        ci_high=math.exp(coef + zq * se),
+        ci_low=lo,
+        ci_high=hi,
         notes=tuple(notes),
+        extras=tuple(extras),
         **base,
     )

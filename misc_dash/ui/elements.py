@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from ..cards import Card, CardTable
+from ..formatting import format_p
 from ..stats import TestResult
 from ..views import PageHeader
 from .plot import plot
@@ -121,7 +122,13 @@ def test_line(
     prefix = f"{md_escape(what)} — " if what else ""
     est = res.estimate_text() if res.estimate is not None else ""
     est_txt = f"; {md_escape(res.effect)} {md_escape(est)}" if est and res.effect else ""
-    lines = [f"{prefix}**{md_escape(res.label())}**{est_txt}"]
+    stat = res.statistic_text()
+    raw = res.extra("raw p")
+    detail = ([stat] if stat else []) + ([f"unadjusted p = {format_p(raw)}"] if raw is not None else [])
+    if res.method:
+        detail.append(res.method)
+    detail_txt = f" :gray[({md_escape('; '.join(detail))})]" if detail else ""
+    lines = [f"{prefix}**{md_escape(res.label())}**{est_txt}{detail_txt}"]
     lines += [f":small[:gray[⚠️ {md_escape(note)}]]" for note in res.notes]
     st.markdown("  \n".join(lines))
 

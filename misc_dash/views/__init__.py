@@ -21,7 +21,7 @@ from .labs import LabsOptions, build_labs_cards
 from .literature import build_literature_cards
 from .overview import build_overview_cards
 from .safety import build_safety_cards
-from .table1 import build_table1_cards
+from .table1 import Table1Options, build_table1_cards
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ VIEWS = MappingProxyType(
         v.name: v
         for v in (
             View("overview", "MIS-C Cohort Explorer", build_overview_cards, None, need_groups=False, caution=False),
-            View("table1", "Table 1 — baseline characteristics", build_table1_cards, None),
+            View("table1", "Table 1 — baseline characteristics", build_table1_cards, Table1Options),
             View("cardiac", "Cardiac function — LVEF and Ap4 strain", build_cardiac_cards, CardiacOptions),
             View("fever", "Fever — time to defervescence", build_fever_cards, FeverOptions),
             View(
@@ -83,6 +83,7 @@ __all__ = [
     "FeverOptions",
     "LabsOptions",
     "PageHeader",
+    "Table1Options",
     "View",
     "ViewContext",
     "build_anakinra_cards",

@@ -36,8 +36,9 @@ class CardiacOptions:
 PAIRED_METHODS = (
     "Wilcoxon matched-pairs signed-rank test (two-sided, follow-up − baseline; zero differences dropped; exact when "
     "there are fewer than 50 pairs and no ties or zeros, otherwise normal approximation with continuity correction). "
-    "Statistic V = sum of positive ranks, as in R. 'Normal' = share of patients meeting the threshold (exact 95% CI "
-    "in the data)."
+    "Statistic V = sum of positive ranks, as in R. Pseudo-median = Hodges–Lehmann estimate of the change with its "
+    "95% CI (R wilcox.test(conf.int = TRUE)); 'pairs with a change' = the non-zero differences the test ranks. "
+    "'Normal' = share of patients meeting the threshold (exact 95% CI in the data)."
 )
 CHANGE_METHODS = (
     "Mann–Whitney U (2 groups) or Kruskal–Wallis (3+ groups) on the per-patient change. Groups differ in severity at "
@@ -91,9 +92,13 @@ def build_cardiac_cards(vc: ViewContext, options: CardiacOptions = CardiacOption
             "Group": eg.group,
             "Patients": eg.n_patients,
             "Pairs": eg.n_pairs,
+            "Pairs with a change": int(eg.test.extra("non-zero pairs")) if eg.test else 0,
             "Baseline, median [Q1, Q3]": eg.baseline.text(1),
             "Follow-up, median [Q1, Q3]": eg.followup.text(1),
             "Change, median [Q1, Q3]": eg.change.text(1),
+            "Change, pseudo-median (95% CI)": eg.test.estimate_text(1)
+            if eg.test and eg.test.estimate is not None
+            else "—",
             "Days between echoes": eg.interval.text(0),
             "Normal at baseline": eg.normal_baseline.text(),
             "Normal at follow-up": eg.normal_followup.text(),
@@ -102,7 +107,12 @@ def build_cardiac_cards(vc: ViewContext, options: CardiacOptions = CardiacOption
         }
         for eg in er.groups
     ]
-    tables = [CardTable(pd.DataFrame(rows), formats={"Patients": "count", "Pairs": "count", "p": "p"})]
+    tables = [
+        CardTable(
+            pd.DataFrame(rows),
+            formats={"Patients": "count", "Pairs": "count", "Pairs with a change": "count", "p": "p"},
+        )
+    ]
     if len(er.unpaired):
         tables.append(
             CardTable(

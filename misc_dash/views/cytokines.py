@@ -10,12 +10,14 @@ from .. import figures
 from .. import formatting as fmt
 from ..cards import Card, CardTable
 from .common import ViewContext
+from .effects import ci_text
 
 CHARTS = ("Fold difference by group", "Panel heatmap (medians)")
 METHODS = (
     "Median [Q1–Q3] per group (n = patients with that cytokine). Test: Mann–Whitney U (2 groups; exact without ties, "
     "otherwise normal approximation with continuity correction) or Kruskal–Wallis (3+ groups). q = "
-    "Benjamini–Hochberg across the panel of cytokines shown."
+    "Benjamini–Hochberg across the panel of cytokines shown. Two groups: difference = Hodges–Lehmann shift of the "
+    "fold difference (first − second group) with its 95% CI (R wilcox.test(conf.int = TRUE))."
 )
 
 
@@ -25,11 +27,15 @@ class CytokineOptions:
 
 
 def cytokine_table(cr, groups) -> pd.DataFrame:
+    """Median [Q1–Q3] per group; for two groups the Hodges–Lehmann shift (first − second) with its 95% CI."""
+    two = any(rec.get("effect") for rec in cr.records)
     rows = []
     for rec in cr.records:
         row = {"Cytokine": rec["cytokine"], "All": fmt.summary_text(rec["overall"], sep="–")}
         for g in groups:
             row[f"{g} (n = {rec['groups'][g]['n']})"] = fmt.summary_text(rec["groups"][g], sep="–")
+        if two:
+            row["Difference (95% CI)"] = ci_text(rec.get("effect"), 1)
         row["Test"] = rec["test"] or "not computed"
         row["p"] = fmt.p_or(rec["p_value"])
         row["q (BH)"] = fmt.p_or(rec["q_value"])

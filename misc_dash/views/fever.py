@@ -31,9 +31,12 @@ class FeverOptions:
 
 ORIGIN_LABELS = {"admission": "Admission", "treatment": "Treatment start"}
 METHODS = (
-    "Kaplan–Meier product-limit estimate with 95% CI (Greenwood, log-log). Log-rank test (R survdiff) overall; "
-    "with 3+ groups also pairwise, Holm-adjusted for the number of pairs. Cox proportional hazards (Efron ties, "
-    "Wald CI) on request, for two groups."
+    'Kaplan–Meier product-limit estimate with 95% CI (Greenwood, log-log; R survfit(conf.type = "log-log")); '
+    "still febrile at a day = the curve at that day with its CI (R summary.survfit). Log-rank test (R survdiff): "
+    "observed and expected events per group; with 3+ groups also pairwise, Holm-adjusted for the number of pairs "
+    "(the unadjusted p alongside). Cox proportional hazards on request, for two groups: hazard ratio of "
+    "defervescence with its Wald 95% CI (R coxph, Efron ties), and the proportional-hazards check of R cox.zph "
+    "(scaled Schoenfeld residuals). Times equal up to floating point count as ties (R's timefix)."
 )
 
 
@@ -55,18 +58,25 @@ def build_fever_cards(vc: ViewContext, options: FeverOptions = FeverOptions()) -
         tests.append(
             TestLine("Cox proportional hazards (hazard ratio of defervescence, second vs first group)", fr.cox)
         )
-    rows = [
-        {
+    ex = dict(fr.logrank.extras) if fr.logrank is not None else {}
+    rows = []
+    for g, c in fr.curves.items():
+        row = {
             "Group": g,
             "Patients": c.n,
-            "Defervesced": c.events,
+            "Defervesced (observed)": c.events,
+            "Expected (log-rank)": fmt.number(ex[f"expected {g}"], 1) if f"expected {g}" in ex else "—",
             "Censored": c.n - c.events,
             "Median days (95% CI)": c.median_text(1),
-            "Afebrile by day 5": fmt.proportion(1 - c.survival_at(5.0)),
         }
-        for g, c in fr.curves.items()
+        for s in c.summary_at(fr.survival_days):
+            row[f"Still febrile day {s['time']:g} (95% CI)"] = _still_febrile(s)
+        rows.append(row)
+    tables = [
+        CardTable(
+            pd.DataFrame(rows), formats={"Patients": "count", "Defervesced (observed)": "count", "Censored": "count"}
+        )
     ]
-    tables = [CardTable(pd.DataFrame(rows), formats={"Patients": "count", "Defervesced": "count", "Censored": "count"})]
     if len(fr.excluded):
         tables.append(
             CardTable(
@@ -101,3 +111,12 @@ def build_fever_cards(vc: ViewContext, options: FeverOptions = FeverOptions()) -
             **vc.card_fields(opts),
         )
     ]
+
+
+def _still_febrile(s: dict) -> str:
+    """ "72% (53–84%)"; the CI is undefined once everyone has defervesced."""
+    lo, hi = s["ci"]
+    txt = fmt.proportion(s["survival"])
+    if lo is None or hi is None or s["survival"] in (0.0, 1.0):
+        return txt
+    return f"{txt} ({fmt.number(100 * lo, 0)}–{fmt.number(100 * hi, 0)}%)"

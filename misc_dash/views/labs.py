@@ -11,8 +11,13 @@ from .. import formatting as fmt
 from ..cards import Card, CardTable
 from ..vocabulary import LAB_LABELS
 from .common import ViewContext
+from .effects import ci_text
 
-METHODS = "Median [Q1, Q3] of each patient's first value; Mann–Whitney U (2 groups) or Kruskal–Wallis (3+)."
+METHODS = (
+    "Median [Q1, Q3] of each patient's first value; Mann–Whitney U (2 groups) or Kruskal–Wallis (3+); q = "
+    "Benjamini–Hochberg across the analytes shown. Two groups: difference = Hodges–Lehmann shift (first − second "
+    "group, in the analyte's unit) with its 95% CI (R wilcox.test(conf.int = TRUE))."
+)
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,8 @@ def available_analytes(lr) -> list[str]:
 
 
 def first_value_table(lr, groups) -> pd.DataFrame:
+    """First value per analyte and group; for two groups the Hodges–Lehmann shift (first − second) with its CI."""
+    two = any(rec.get("effect") for rec in lr.records)
     rows = []
     for rec in lr.records:
         row = {"Analyte (first value)": f"{LAB_LABELS[rec['analyte']]} ({rec['unit']})"}
@@ -38,8 +45,11 @@ def first_value_table(lr, groups) -> pd.DataFrame:
                 if v["n"]
                 else fmt.NA
             )
+        if two:
+            row["Difference (95% CI)"] = ci_text(rec.get("effect"), None)
         row["Test"] = rec["test"] or "not computed"
         row["p"] = fmt.p_or(rec["p_value"])
+        row["q (BH)"] = fmt.p_or(rec.get("q_value"))
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -8,21 +8,29 @@ from .. import figures
 from .. import formatting as fmt
 from ..cards import Card, CardTable
 from .common import ViewContext
+from .effects import difference_text, odds_ratio_text
 
 METHODS = (
     "n (% of the group's patients). A patient without a row for an event did not have it (the adverse-event table "
     "lists events that occurred, CTCAE v5.0). Test: Fisher's exact test (2 groups) or Freeman–Halton exact test "
-    "(3+ groups); N/A when no group had the event."
+    "(3+ groups); N/A when no group had the event. Two groups: risk difference (first − second group, percentage "
+    "points, Newcombe hybrid score 95% CI) and odds ratio (first vs second; R fisher.test's conditional MLE with its "
+    "exact 95% CI)."
 )
 
 
 def table3(ae, groups) -> pd.DataFrame:
+    """Table 3; for two groups the risk difference (percentage points) and odds ratio with their 95% CIs."""
+    two = len([g for g in groups if ae.records and ae.records[0]["groups"][g]["n"] > 0]) == 2
     rows = []
     for rec in ae.records:
         row = {"Adverse event": rec["label"]}
         for g in groups:
             v = rec["groups"][g]
             row[f"{g} (n = {v['n']})"] = fmt.count_percent(v["count"], v["n"])
+        if two:
+            row["Risk difference (95% CI)"] = difference_text(rec.get("effects"))
+            row["Odds ratio (95% CI)"] = odds_ratio_text(rec.get("effects"))
         row["Test"] = rec["test"] or "not computed"
         row["p"] = fmt.p_or(rec["p_value"], "N/A")
         rows.append(row)
