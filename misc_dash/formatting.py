@@ -59,6 +59,12 @@ def format_p(p: float | None) -> str:
     return txt
 
 
+def p_phrase(p: float | None) -> str:
+    """ "p = 0.02", "p < 0.0001", "p > 0.99"; "p = n/a" when missing."""
+    txt = format_p(p)
+    return f"p {txt}" if txt[0] in "<>" else f"p = {txt}"
+
+
 def p_or(p: float | None, missing: str = NA) -> str:
     """:func:`format_p`, or ``missing`` (e.g. "N/A" in the paper's Tables 2 and 3) when there is no p-value."""
     return missing if p is None else format_p(p)

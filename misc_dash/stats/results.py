@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..formatting import format_p, number
+from ..formatting import format_p, number, p_phrase
 from ._common import _dc_to_dict
 
 
@@ -46,8 +46,7 @@ class TestResult:
 
     def label(self) -> str:
         """e.g. "Mann–Whitney U (exact), n = 14 vs 32: p = 0.57"."""
-        p = self.p_text()
-        p_part = f"p {p}" if p[0] in "<>" else f"p = {p}"
+        p_part = p_phrase(self.p_value)
         n_part = " vs ".join(str(n) for n in self.n)
         return f"{self.test}, n = {n_part}: {p_part}"
 

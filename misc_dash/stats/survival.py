@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from scipy import stats as _sps
 
-from ..formatting import format_p, number
+from ..formatting import number, p_phrase
 from ._common import FEW_EVENTS, SMALL_GROUP, _dc_to_dict, _empty_notes, _is_missing, _small_group_notes, _to_float
 from .cox import cox_fit, cox_zph, timefix
 from .multiplicity import benjamini_hochberg, holm
@@ -427,7 +427,7 @@ def cox_hr(
     extras += [("PH test chi-square", ph_stat), ("PH test df", float(ph_df)), ("PH test p", ph_p)]
     if ph_p < 0.05:
         notes.append(
-            f"Proportional hazards doubtful (scaled Schoenfeld residuals, R cox.zph: p = {format_p(ph_p)}): the "
+            f"Proportional hazards doubtful (scaled Schoenfeld residuals, R cox.zph: {p_phrase(ph_p)}): the "
             "hazard ratio averages an effect that changes over time; read the curves, not the single number."
         )
     return TestResult(

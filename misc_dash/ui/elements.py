@@ -69,7 +69,7 @@ def show(card: Card) -> None:
     details = [t for t in card.tables if t.kind == "details"]
     for t in card.tables:
         if t.kind != "details":
-            show_table(t)
+            show_table(t, card.title)
     if card.caption and card.figure is None:
         st.caption(md_escape(card.caption))
     if card.tests:
@@ -93,7 +93,7 @@ def show(card: Card) -> None:
         details_table(t.label, t.df, key=t.key)
 
 
-def show_table(t: CardTable) -> None:
+def show_table(t: CardTable, card_title: str = "") -> None:
     if t.title:
         st.markdown(f"**{md_escape(t.title)}**")
     if t.kind == "summary":
@@ -101,8 +101,9 @@ def show_table(t: CardTable) -> None:
     elif t.kind == "grid":
         table(t.df)
         if t.download:
+            what = (t.title or card_title or t.download.rsplit(".", 1)[0].replace("_", " ")).split(" — ")[0]
             st.download_button(
-                f"Download {t.download.rsplit('.', 1)[0].replace('_', ' ').capitalize()} (CSV)",
+                f"Download {what} (CSV)",
                 t.df.to_csv(index=False).encode("utf-8"),
                 file_name=t.download,
                 mime="text/csv",
