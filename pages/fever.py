@@ -1,10 +1,11 @@
-"""Fever: Kaplan–Meier time to defervescence, log-rank (overall and pairwise), optional Cox HR."""
+"""Fever: Kaplan–Meier time to defervescence, log-rank (overall and pairwise), optional Cox HR; daily maximum
+temperature over time."""
 
 import streamlit as st
 
 from misc_dash import ui
 from misc_dash.views import FeverOptions
-from misc_dash.views.fever import ORIGIN_LABELS
+from misc_dash.views.fever import CHARTS, ORIGIN_LABELS
 
 view = ui.page_header("fever")
 
@@ -19,4 +20,6 @@ threshold = c2.number_input(
 sustained = c3.toggle("Sustained: no fever in the next 24 h", key="fever_sustained", bind="query-params")
 cox = c4.toggle("Show Cox hazard ratio", key="fever_cox", bind="query-params")
 
-ui.show_cards(view.cards("fever", FeverOptions(origin, float(threshold), sustained, cox)))
+chart = ui.view_switch("Chart", list(CHARTS), key="fever_chart")
+
+ui.show_cards(view.cards("fever", FeverOptions(origin, float(threshold), sustained, cox, chart)))

@@ -8,7 +8,8 @@ which test produced a number, on how many patients, and its caveats. Display for
 Modules: :mod:`.context` (filter + groups, options, default tests), one module per topic (:mod:`.overview`,
 :mod:`.baseline` — Table 1, :mod:`.defervescence` — fever, :mod:`.cardiac` — echo, :mod:`.cytokine_panel`,
 :mod:`.laboratory`, :mod:`.anakinra` — dosing / Table 2, :mod:`.safety` — adverse events / Table 3,
-:mod:`.literature`), :mod:`.registry` (name → analysis) and :mod:`.report` (the ``analyze`` JSON).
+:mod:`.literature`, :mod:`.temperature` — daily maximum temperature), :mod:`.registry` (name → analysis) and
+:mod:`.report` (the ``analyze`` JSON).
 """
 
 from ..vocabulary import AE_LABELS, CONFOUNDING_NOTE, LAB_LABELS
@@ -25,6 +26,7 @@ from .overview import cohort_flow, crosstab, key_figures
 from .registry import ANALYSES, Analysis, run
 from .report import analyze_to_dict, format_summary
 from .safety import AEResult, adverse_events
+from .temperature import TemperatureResult, daily_max_temperature
 
 # names of the single-module version, kept for callers and tests
 _compare_continuous = compare_continuous
@@ -51,6 +53,7 @@ __all__ = [
     "FeverResult",
     "LabsResult",
     "Table1",
+    "TemperatureResult",
     "adverse_events",
     "analyze_to_dict",
     "cohort_flow",
@@ -58,6 +61,7 @@ __all__ = [
     "compare_continuous",
     "crosstab",
     "cytokines",
+    "daily_max_temperature",
     "dosing",
     "echo",
     "fever",

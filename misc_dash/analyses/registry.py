@@ -12,7 +12,18 @@ from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
 from typing import Any
 
-from . import anakinra, baseline, cardiac, cytokine_panel, defervescence, laboratory, literature, overview, safety
+from . import (
+    anakinra,
+    baseline,
+    cardiac,
+    cytokine_panel,
+    defervescence,
+    laboratory,
+    literature,
+    overview,
+    safety,
+    temperature,
+)
 from .context import AnalysisOptions, Context
 
 ECHO_MEASURES = ("lvef", "strain")
@@ -56,6 +67,12 @@ _ENTRIES = (
         options=_FEVER_OPTIONS,
         json_key="fever",
         to_json=lambda run: defervescence.to_json(run()),
+    ),
+    Analysis(
+        "temperature",
+        lambda ctx, o: temperature.daily_max_temperature(ctx, o),
+        "Daily maximum temperature",
+        options=("fever_origin",),
     ),
     Analysis(
         "echo",

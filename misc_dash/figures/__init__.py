@@ -9,6 +9,7 @@ No streamlit here (``ui.py`` draws the figures). One module per topic, every nam
 - :mod:`.cytokines` — cytokine boxes and the median heatmap;
 - :mod:`.treatment` — anakinra dosing and adverse events;
 - :mod:`.labs` — laboratory values over time;
+- :mod:`.temperature` — daily maximum temperature with the group median and IQR band (Fever);
 - :mod:`.overview` — cohort flow and the phenotype × treatment crosstab.
 
 Conventions shared by every builder:
@@ -76,6 +77,7 @@ from .style import _wrap as _wrap
 from .style import legend_name as legend_name
 from .style import rgba as rgba
 from .survival import build_km_figure
+from .temperature import build_temperature_figure
 from .treatment import _id_route as _id_route
 from .treatment import build_ae_figure, build_dosing_figure
 
@@ -93,6 +95,7 @@ __all__ = [
     "build_km_figure",
     "build_labs_figure",
     "build_paired_slope",
+    "build_temperature_figure",
     "empty_figure",
     "group_colors",
 ]

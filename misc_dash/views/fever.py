@@ -1,4 +1,5 @@
-"""Fever page: Kaplan–Meier time to defervescence, log-rank overall and pairwise, optional Cox HR."""
+"""Fever page: Kaplan–Meier time to defervescence, log-rank overall and pairwise, optional Cox HR; the daily maximum
+temperature over time (one chart at a time: :data:`CHARTS`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from .. import formatting as fmt
 from ..cards import Card, CardTable, TestLine
 from .common import ViewContext
 
+CHARTS = ("Time to defervescence", "Temperature over time")
+
 
 @dataclass(frozen=True)
 class FeverOptions:
@@ -19,6 +22,7 @@ class FeverOptions:
     threshold: float = 38.0
     sustained: bool = False
     cox: bool = False
+    chart: str = CHARTS[0]  # which chart to build (only one is drawn at a time)
 
     def analysis_options(self) -> A.AnalysisOptions:
         return A.AnalysisOptions(
@@ -38,6 +42,13 @@ METHODS = (
     "defervescence with its Wald 95% CI (R coxph, Efron ties), and the proportional-hazards check of R cox.zph "
     "(scaled Schoenfeld residuals). Times equal up to floating point count as ties (R's timefix)."
 )
+TEMPERATURE_METHODS = (
+    "Each patient's highest reading per day since the origin (day k = hours 24k to 24(k + 1) after it; readings "
+    "before the origin ignored, as for the time to defervescence). Per group and day: median and interquartile range "
+    "(R quantile type 6) of the daily maxima of the patients measured that day, drawn only on days with at least "
+    f"{figures.MIN_MEDIAN_N} of them. Descriptive: patients leave the chart when their readings stop (often because "
+    "they were discharged afebrile), so late days describe the patients still in hospital."
+)
 
 
 def build_fever_cards(vc: ViewContext, options: FeverOptions = FeverOptions()) -> list[Card]:
@@ -47,11 +58,19 @@ def build_fever_cards(vc: ViewContext, options: FeverOptions = FeverOptions()) -
         return [Card("fever.empty", warnings=("No temperature readings for this selection.",))]
     sustained = " not followed by fever within 24 h" if fr.sustained_hours else ""
     origin = "admission" if fr.origin == "admission" else "treatment start (first IVIG, else first anakinra day)"
-    caption = (
-        f"Kaplan–Meier estimate of the proportion still febrile (95% CI, log-log). Event = first reading < "
-        f"{fr.threshold_c:g} °C{sustained}, from {origin}; patients who never defervesce are censored at their last "
-        f"reading (+). Numbers at risk under the axis. Cohort: {vc.description}."
-    )
+    km_chart = options.chart != CHARTS[1]
+    if km_chart:
+        caption = (
+            f"Kaplan–Meier estimate of the proportion still febrile (95% CI, log-log). Event = first reading < "
+            f"{fr.threshold_c:g} °C{sustained}, from {origin}; patients who never defervesce are censored at their "
+            f"last reading (+). Numbers at risk under the axis. Cohort: {vc.description}."
+        )
+    else:
+        caption = (
+            f"Time to defervescence (Kaplan–Meier, the '{CHARTS[0]}' chart): event = first reading < "
+            f"{fr.threshold_c:g} °C{sustained}, from {origin}; patients who never defervesce are censored at their "
+            f"last reading. Cohort: {vc.description}."
+        )
     tests = [TestLine("Overall", fr.logrank)]
     tests += [TestLine("", t) for t in fr.pairwise]
     if fr.cox is not None:
@@ -86,31 +105,63 @@ def build_fever_cards(vc: ViewContext, options: FeverOptions = FeverOptions()) -
                 key="fever_excluded",
             )
         )
-    figure = figures.build_km_figure(
-        fr.curves,
-        vc.groups,
-        fr.at_risk_days,
-        logrank=fr.logrank,
-        origin=fr.origin,
-        threshold_c=fr.threshold_c,
-        colors=vc.colors(),
-    )
-    return [
-        Card(
-            "fever.km",
-            title="Time to defervescence",
-            heading=False,
-            figure=figure,
-            figure_key="km",
-            tables=tuple(tables),
-            tests=tuple(tests),
-            tests_heading="Pairwise log-rank (Holm-adjusted for the number of pairs)" if fr.pairwise else "",
-            notices=tuple(fr.notes),
-            caption=caption,
-            methods=METHODS,
-            **vc.card_fields(opts),
+    figure = None
+    if km_chart:
+        figure = figures.build_km_figure(
+            fr.curves,
+            vc.groups,
+            fr.at_risk_days,
+            logrank=fr.logrank,
+            origin=fr.origin,
+            threshold_c=fr.threshold_c,
+            colors=vc.colors(),
         )
-    ]
+    km = Card(  # the tests, the summary table and the notes: on the page whichever chart is shown
+        "fever.km",
+        title="Time to defervescence",
+        heading=not km_chart,  # the KM figure's own title says it
+        figure=figure,
+        figure_key="km" if km_chart else "",
+        tables=tuple(tables),
+        tests=tuple(tests),
+        tests_heading="Pairwise log-rank (Holm-adjusted for the number of pairs)" if fr.pairwise else "",
+        notices=tuple(fr.notes),
+        caption=caption,
+        methods=METHODS,
+        **vc.card_fields(opts),
+    )
+    if km_chart:
+        return [km]
+    return [_temperature_card(vc, options, fr.threshold_c), km]
+
+
+def _temperature_card(vc: ViewContext, options: FeverOptions, threshold_c: float) -> Card:
+    opts = options.analysis_options()
+    tr = vc.run("temperature", opts)
+    origin = "admission" if tr.origin == "admission" else "treatment start (first IVIG, else first anakinra day)"
+    n = sum(tr.n_patients.values())
+    caption = (
+        f"Daily maximum temperature: one thin line per patient (each patient's highest reading per day since "
+        f"{origin}; day 0 = the first 24 h), thick line = group median and band = interquartile range of the "
+        f"patients measured that day, drawn on days with at least {tr.min_n} of them; dotted line = fever threshold "
+        f"{threshold_c:g} °C. {n} patient(s) with readings. Cohort: {vc.description}."
+    )
+    notices = ()
+    if len(tr.excluded):
+        notices = (
+            f"{len(tr.excluded)} patient(s) without a temperature reading at or after the origin are not drawn.",
+        )
+    return Card(
+        "fever.temperature",
+        title="Daily maximum temperature",
+        heading=False,
+        figure=figures.build_temperature_figure(tr, vc.groups, vc.colors(), threshold_c=threshold_c, origin=tr.origin),
+        figure_key="temp",
+        notices=notices,
+        caption=caption,
+        methods=TEMPERATURE_METHODS,
+        **vc.card_fields(opts),
+    )
 
 
 def _still_febrile(s: dict) -> str:

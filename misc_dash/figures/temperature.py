@@ -1,0 +1,163 @@
+"""Fever over time: each patient's daily maximum temperature with the group median and IQR band."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from ..plotspec import FigureSpec, scatter
+from .lines import _patient_lines, _threshold_line
+from .style import MIN_MEDIAN_N, X_TITLES, _colors, _esc, _order_present, _style, empty_figure, legend_name, rgba
+
+if TYPE_CHECKING:  # the analyses import scipy (slow); only needed for type hints here
+    from ..analyses.temperature import TemperatureResult
+
+SAMPLE_ABOVE = 300  # more patients than this: draw a sample of their lines (the bands always use every patient)
+SAMPLE_SIZE = 200
+SAMPLE_SEED = 14  # the sample is the same for the same patients on every rerun
+
+
+def _sample_ids(ids: np.ndarray, size: int = SAMPLE_SIZE, seed: int = SAMPLE_SEED) -> np.ndarray:
+    """A reproducible random sample of ``size`` patient ids (of the sorted unique ids: same patients → same sample)."""
+    uniq = np.unique(ids.astype(str))
+    if uniq.size <= size:
+        return uniq
+    return np.sort(np.random.default_rng(seed).choice(uniq, size, replace=False))
+
+
+def _gapped(day: np.ndarray, *cols: np.ndarray) -> list[np.ndarray]:
+    """Insert a NaN row where consecutive days are not adjacent (a summary day missing: no line across it)."""
+    day = np.asarray(day, float)
+    gap = np.flatnonzero(np.diff(day) > 1) + 1
+    return [np.insert(np.asarray(c, float), gap, np.nan) for c in (day, *cols)]
+
+
+def _band(day: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[list, list]:
+    """The IQR band as closed polygons (one per run of adjacent days, separated by None) for ``fill="toself"``."""
+    day = np.asarray(day, float)
+    runs = np.split(np.arange(day.size), np.flatnonzero(np.diff(day) > 1) + 1) if day.size else []
+    xs: list = []
+    ys: list = []
+    for r in runs:
+        if xs:
+            xs.append(None)
+            ys.append(None)
+        xs += day[r].tolist() + day[r][::-1].tolist()
+        ys += np.asarray(hi, float)[r].tolist() + np.asarray(lo, float)[r][::-1].tolist()
+    return xs, ys
+
+
+def build_temperature_figure(
+    result: TemperatureResult,
+    order: Sequence[str] | None,
+    colors: Mapping[str, str] | None = None,
+    threshold_c: float = 38.0,
+    origin: str = "admission",
+) -> go.Figure:
+    """Daily maximum temperature per patient (thin translucent lines in the group colour, one trace per group), the
+    group median (thick) and IQR (band) on days with ≥ MIN_MEDIAN_N patients measured, a dotted line at the fever
+    threshold. x = whole days since the origin (day 0 = the first 24 h). Above :data:`SAMPLE_ABOVE` patients only a
+    reproducible random sample of :data:`SAMPLE_SIZE` patient lines is drawn (said in the subtitle)."""
+    title = "Daily maximum temperature"
+    daily = getattr(result, "daily", None)
+    if daily is None or daily.empty:
+        return empty_figure("No temperature readings at or after the origin for this selection.", title)
+    daily = daily.dropna(subset=["group", "day", "temp_max"])
+    if daily.empty:
+        return empty_figure("No temperature readings at or after the origin for this selection.", title)
+    groups = _order_present(order, daily["group"].astype(str))
+    cmap = _colors(order or groups, colors)
+    n_patients = daily.groupby(daily["group"].astype(str))["patient_id"].nunique()
+    n_total = int(n_patients.sum())
+    shown = daily
+    if n_total > SAMPLE_ABOVE:
+        shown = daily[daily["patient_id"].astype(str).isin(_sample_ids(daily["patient_id"].to_numpy(object)))]
+    origin_word = "treatment start" if origin == "treatment" else "admission"
+    xlabel = X_TITLES["day_since_treatment" if origin == "treatment" else "day"]
+    summary = result.summary
+    fig = FigureSpec()
+    for g in groups:
+        col = cmap[g]
+        name = legend_name(g, int(n_patients.get(g, 0)))
+        sub = shown[shown["group"].astype(str) == g]
+        med = summary[(summary["group"].astype(str) == g) & (summary["n"] >= MIN_MEDIAN_N)].sort_values("day")
+        has_median = len(med) > 0
+        xs, ys, cd = _patient_lines(sub, "day", "temp_max")
+        fig.add_trace(
+            scatter(
+                x=xs,
+                y=ys,
+                customdata=cd,
+                mode="lines",
+                line={"color": rgba(col, 0.22), "width": 1},
+                name=name if not has_median else f"{g} patients",
+                legendgroup=g,
+                showlegend=not has_median,
+                connectgaps=False,
+                hovertemplate=(
+                    f"patient %{{customdata}} — {_esc(g)}<br>day %{{x:g}} since {origin_word}"
+                    "<br>daily maximum %{y:.1f} °C<extra></extra>"
+                ),
+            )
+        )
+        if not has_median:
+            continue
+        bx, by = _band(med["day"].to_numpy(float), med["q1"].to_numpy(float), med["q3"].to_numpy(float))
+        fig.add_trace(
+            scatter(
+                x=bx,
+                y=by,
+                mode="lines",
+                line={"width": 0, "color": col},
+                fill="toself",
+                fillcolor=rgba(col, 0.2),
+                name=f"{g} IQR",
+                legendgroup=g,
+                showlegend=False,
+                hoverinfo="skip",
+            )
+        )
+        day, median, q1, q3, n = _gapped(*(med[c].to_numpy(float) for c in ("day", "median", "q1", "q3", "n")))
+        fig.add_trace(
+            scatter(
+                x=day,
+                y=median,
+                customdata=np.column_stack([n, q1, q3]),
+                mode="lines+markers",
+                line={"color": col, "width": 4.5},
+                marker={"size": 7, "color": col},
+                name=name,
+                legendgroup=g,
+                connectgaps=False,
+                hovertemplate=(
+                    f"<b>{_esc(g)}</b> median of daily maxima<br>day %{{x:g}} since {origin_word}"
+                    "<br>%{y:.1f} °C [IQR %{customdata[1]:.1f}–%{customdata[2]:.1f}]"
+                    "<br>%{customdata[0]:.0f} patients measured<extra></extra>"
+                ),
+            )
+        )
+    _threshold_line(fig, float(threshold_c), f"fever threshold {threshold_c:g} °C")
+    fig.update_xaxes(title={"text": f"{xlabel} (day 0 = first 24 h)"}, zeroline=False)
+    if _span(daily) <= 16:
+        fig.update_xaxes(dtick=1)
+    fig.update_yaxes(title={"text": "Daily maximum temperature (°C)"})
+    lines = "Thin lines: patients"
+    if len(shown) < len(daily):
+        lines = (
+            f"Thin lines: a random sample of {shown['patient_id'].nunique():,} of {n_total:,} patients "
+            "(median and IQR from all)"
+        )
+    sub = (
+        f"{lines}; thick: group median, band: IQR (days with ≥ {MIN_MEDIAN_N} patients measured)"
+        f"<br>Dotted: fever threshold {threshold_c:g} °C"
+    )
+    return _style(fig, title, sub).figure()
+
+
+def _span(daily: pd.DataFrame) -> float:
+    d = daily["day"].to_numpy(float)
+    return float(d.max() - d.min()) if d.size else 0.0
