@@ -192,12 +192,16 @@ def test_echo_trajectories(measure, normal):
     assert len(t0.x) == 25 and np.isnan(np.asarray(t0.x, float)).sum() == 5
     assert t0.customdata[0] == "P0-00000" and t0.customdata[4] is None
     assert "customdata" in t0.hovertemplate and "%{x" in t0.hovertemplate and "%{y" in t0.hovertemplate
-    # group median: thick line on days with >= 3 patients
+    # group line: median of the patients' interpolated trajectories, every day from 0 to 6 (>= 3 patients defined)
     med = next(t for t in fig.data if t.name == f"{G3[0]} median")
-    assert list(med.x) == [0.0, 2.0, 4.0, 6.0]
+    assert list(med.x) == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    ref = _interpolated_median_ref(traj[traj.group == G3[0]])
+    assert np.allclose(np.asarray(med.y, float), ref["median"].to_numpy(float), rtol=0, atol=1e-12)
     sub = traj[traj.group == G3[0]]
-    assert list(med.y) == pytest.approx(sub.groupby("day")["value"].median().tolist())
+    assert list(med.y)[::2] == pytest.approx(sub.groupby("day")["value"].median().tolist())  # measured days
     assert med.line.width > t0.line.width
+    assert "interpolated trajectories" in med.hovertemplate and "≥ 3 patients" in med.hovertemplate
+    assert "interpolated trajectories, days with ≥ 3 patients" in fig.layout.title.subtitle.text
     # no patient id outside hover
     assert "P0-" not in (fig.layout.title.text or "") + (fig.layout.title.subtitle.text or "")
 
@@ -208,6 +212,38 @@ def test_echo_median_rule_and_treatment_axis():
     assert not [t for t in fig.data if (t.name or "").endswith("median")]
     assert fig.layout.xaxis.title.text == "Days since treatment start"
     assert any(s.x0 == 0 and s.x1 == 0 for s in fig.layout.shapes)
+
+
+def test_echo_group_line_follows_patients_not_who_was_measured():
+    """The old rule (median of whoever had an echo that day) zig-zags when patients are measured on different days;
+    the group line is the median of each patient's interpolated trajectory, only where >= 3 patients' trajectories
+    are defined (first to last echo, no extrapolation), with a gap where fewer are."""
+    rows = [
+        # three patients measured on alternating days, all improving by 2 %/day
+        *(("A", d, 40.0 + 2 * d) for d in (0, 2, 4, 6)),
+        *(("B", d, 42.0 + 2 * d) for d in (1, 3, 5)),
+        *(("C", d, 44.0 + 2 * d) for d in (0, 3, 6)),
+        # a fourth patient only late: days 9-11 have one patient (no line), then three again from day 12
+        ("D", 9, 60.0),
+        ("D", 14, 62.0),
+        ("E", 12, 58.0),
+        ("E", 14, 60.0),
+        ("F", 11, 59.0),
+        ("F", 13, 61.0),
+    ]
+    traj = pd.DataFrame(rows, columns=["patient_id", "day", "value"]).assign(group=G3[0])
+    fig = F.build_echo_trajectories(traj, G3, "lvef_pct", 55.0)
+    med = next(t for t in fig.data if t.name == f"{G3[0]} median")
+    x, y = np.asarray(med.x, float), np.asarray(med.y, float)
+    # days 1-5: all three defined; day 0 and 6 only A and C; B ends at 5 (not extended): days 0 and 6 have 2
+    # patients → no line; days 12-13 D, E, F defined; day 14: D, E only (F ended at 13)
+    ref = _interpolated_median_ref(traj)
+    assert ref["day"].tolist() == [1, 2, 3, 4, 5, 12, 13]
+    keep = ~np.isnan(x)
+    assert x[keep].tolist() == [1, 2, 3, 4, 5, 12, 13] and np.isnan(x).sum() == 1  # a gap between day 5 and 12
+    assert np.allclose(y[keep], ref["median"].to_numpy(float), rtol=0, atol=1e-12)
+    assert np.allclose(np.diff(y[keep][:5]), 2.0, rtol=0, atol=1e-12)  # a straight improving line, no zig-zag
+    assert list(med.customdata[keep]) == [3] * 7
 
 
 def test_many_patients_one_trace_per_group():
@@ -439,19 +475,31 @@ def test_empty_inputs_give_figures():
         assert any("No " in (a.text or "") for a in fig.layout.annotations)
 
 
-def test_group_median_matches_pandas_groupby():
-    """figures._group_median (numpy; runs for every group on every rerun) against the pandas definition it
-    replaced — mean per patient and day, then median and count per day, days with >= 3 patients — on 300 random
-    frames with missing days, values and patient ids: same days and n, medians to 1e-12."""
-    import numpy as np
-    import pandas as pd
+def _interpolated_median_ref(df: pd.DataFrame, x: str = "day", min_n: int = 3) -> pd.DataFrame:
+    """The group-line rule written plainly: mean per patient and day; each patient interpolated with np.interp on
+    the day grid (every measurement day and every whole day between the first and the last), undefined outside the
+    patient's first..last day; median across patients per day (pandas, skipping undefined); days with >= min_n."""
+    d = df.dropna(subset=["patient_id", x, "value"])
+    per = d.groupby(["patient_id", x])["value"].mean().reset_index()
+    if per.empty:
+        return pd.DataFrame({x: np.array([], float), "median": np.array([], float), "n": np.array([], int)})
+    grid = np.union1d(per[x].unique(), np.arange(np.ceil(per[x].min()), np.floor(per[x].max()) + 1))
+    cols = {}
+    for pid, g in per.groupby("patient_id"):
+        xp, fp = g[x].to_numpy(float), g["value"].to_numpy(float)
+        v = np.interp(grid, xp, fp)
+        v[(grid < xp.min()) | (grid > xp.max())] = np.nan
+        cols[pid] = v
+    m = pd.DataFrame(cols, index=grid)
+    out = pd.DataFrame({x: grid, "median": m.median(axis=1, skipna=True).to_numpy(), "n": m.notna().sum(axis=1)})
+    return out[out["n"] >= min_n].reset_index(drop=True)
 
+
+def test_group_median_is_median_of_interpolated_trajectories():
+    """figures._group_median (numpy; runs for every group on every rerun) against the plain definition
+    (:func:`_interpolated_median_ref`: np.interp per patient, pandas median per day, n >= 3) on 300 random frames with
+    missing days, values and patient ids, repeated and fractional days: same days and n, medians to 1e-12."""
     from misc_dash import figures as FG
-
-    def ref(df):
-        per = df.groupby(["day", "patient_id"], sort=True)["value"].mean().reset_index()
-        g = per.groupby("day")["value"].agg(median="median", n="count").reset_index()
-        return g[g["n"] >= 3].sort_values("day")
 
     rng = np.random.default_rng(11)
     for _ in range(300):
@@ -459,14 +507,20 @@ def test_group_median_matches_pandas_groupby():
         df = pd.DataFrame(
             {
                 "patient_id": rng.choice([f"P{i}" for i in range(12)] + [None], n),
-                "day": rng.choice([0, 1, 2, 3.5, np.nan], n),
+                "day": rng.choice([0, 1, 2, 3.5, 5, 8, 13, np.nan], n),
                 "value": np.where(rng.random(n) < 0.15, np.nan, rng.normal(55, 8, n)),
             }
         )
-        a, b = FG._group_median(df, "day", "value"), ref(df)
+        a, b = FG._group_median(df, "day", "value"), _interpolated_median_ref(df)
         assert np.array_equal(a["day"].to_numpy(float), b["day"].to_numpy(float))
         assert np.array_equal(a["n"].to_numpy(int), b["n"].to_numpy(int))
         assert np.allclose(a["median"].to_numpy(float), b["median"].to_numpy(float), rtol=0, atol=1e-12)
+        # gap: a grid day (fewer than 3 trajectories) left out between this day and the previous one drawn
+        d = df.dropna()["day"].to_numpy(float)
+        if len(a):
+            grid = np.union1d(d, np.arange(np.ceil(d.min()), np.floor(d.max()) + 1))
+            pos = np.searchsorted(grid, a["day"].to_numpy(float))
+            assert a["gap"].tolist() == [False, *(np.diff(pos) > 1)]
 
 
 def test_package_reexports_every_builder_and_helper():

@@ -23,8 +23,11 @@ Conventions shared by every builder:
 - **Per-patient lines** (echo, labs, dosing, slope plots) are ONE trace per group with gaps (NaN) between
   patients, so a 10,000-patient cohort still draws a handful of traces. Hover shows patient id, day and value
   (patient ids appear only in hover text, never in titles or legends).
-- **Group medians over time** are drawn on days with at least :data:`MIN_MEDIAN_N` patients measured that day
-  (a median of one or two patients is a patient, not a group summary).
+- **Group lines over time** (echo, labs) are the median of the patients' trajectories, each linearly interpolated
+  between that patient's own measurements (no extrapolation), drawn on days where at least :data:`MIN_MEDIAN_N`
+  patients' trajectories are defined (:data:`MEDIAN_RULE`): not a median of whichever patients happened to be
+  measured that day, which zig-zags as patients come and go. Summaries of readings per day (the daily maximum
+  temperature) are drawn on days with at least :data:`MIN_MEDIAN_N` patients measured.
 - ``template="plotly_white"``, base font :data:`BASE_FONT` px (readable on a projector).
 - **Built as dicts** (:class:`~misc_dash.plotspec.FigureSpec`) and wrapped in a ``go.Figure`` once at the end:
   plotly's per-call validation is slow, so the builders skip it; tests validate every builder's output in full.
@@ -45,6 +48,7 @@ from .echo import _measure_titles as _measure_titles
 from .echo import _normal_text as _normal_text
 from .echo import build_echo_trajectories, build_paired_slope
 from .labs import build_labs_figure
+from .lines import MEDIAN_RULE as MEDIAN_RULE
 from .lines import _group_median as _group_median
 from .lines import _median_trace as _median_trace
 from .lines import _patient_lines as _patient_lines

@@ -11,11 +11,10 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..plotspec import FigureSpec, scatter
-from .lines import _group_median, _median_trace, _patient_lines, _threshold_line, _with_day
+from .lines import MEDIAN_RULE, _group_median, _median_trace, _patient_lines, _threshold_line, _with_day
 from .style import (
     BASE_FONT,
     GREY,
-    MIN_MEDIAN_N,
     X_TITLES,
     _colors,
     _esc,
@@ -54,8 +53,10 @@ def build_echo_trajectories(
     x: str = "day",
     colors: Mapping[str, str] | None = None,
 ) -> go.Figure:
-    """One thin translucent line per patient (one trace per group), thick group median by day (days with
-    ≥ MIN_MEDIAN_N patients), dotted normal threshold. Strain axis is NOT reversed (more negative = better)."""
+    """One thin translucent line per patient (one trace per group), thick group line = median of the patients'
+    trajectories interpolated between their own echoes (:func:`~.lines._group_median`: days where ≥ MIN_MEDIAN_N
+    patients' trajectories are defined), dotted normal threshold. Strain axis is NOT reversed (more negative =
+    better)."""
     what, ytitle = _measure_titles(measure)
     title = f"{what} over time"
     need = {"patient_id", "group", x, "value"}
@@ -98,10 +99,7 @@ def build_echo_trajectories(
     if x == "day_since_treatment":
         fig.add_vline(x=0, line={"dash": "dash", "color": GREY, "width": 1.5})
     fig.update_yaxes(title={"text": ytitle})
-    sub = (
-        f"Thin lines: patients; thick: group median (days with ≥ {MIN_MEDIAN_N} patients); "
-        f"dotted: {_normal_text(measure, normal)}"
-    )
+    sub = f"Thin lines: patients; thick: {MEDIAN_RULE}<br>Dotted: {_normal_text(measure, normal)}"
     return _style(fig, title, sub).figure()
 
 

@@ -9,11 +9,10 @@ import plotly.graph_objects as go
 
 from ..plotspec import FigureSpec, scatter
 from ..vocabulary import LAB_LABELS
-from .lines import _group_median, _median_trace, _patient_lines, _with_day
+from .lines import MEDIAN_RULE, _group_median, _median_trace, _patient_lines, _with_day
 from .style import (
     BASE_FONT,
     GREY,
-    MIN_MEDIAN_N,
     X_TITLES,
     _colors,
     _esc,
@@ -35,8 +34,9 @@ def build_labs_figure(
     log_y: bool = True,
     colors: Mapping[str, str] | None = None,
 ) -> go.Figure:
-    """One analyte over time: per-patient lines (one trace per group), group median (days with ≥ MIN_MEDIAN_N
-    patients), dashed vertical line at day 0 on the 'days since treatment start' axis; log y by default
+    """One analyte over time: per-patient lines (one trace per group), group line = median of the patients'
+    interpolated trajectories (:func:`~.lines._group_median`: days where ≥ MIN_MEDIAN_N patients' trajectories are
+    defined), dashed vertical line at day 0 on the 'days since treatment start' axis; log y by default
     (values ≤ 0 are then left out and counted)."""
     label = LAB_LABELS.get(analyte, analyte)
     title = f"{label} over time"
@@ -100,7 +100,7 @@ def build_labs_figure(
             fig.update_yaxes(tickvals=ticks[0], ticktext=ticks[1])
     else:
         fig.update_yaxes(title={"text": ytitle})
-    sub = f"Thin lines: patients; thick: group median (days with ≥ {MIN_MEDIAN_N} patients)"
+    sub = f"Thin lines: patients; thick: {MEDIAN_RULE}"
     if n_nonpos:
         sub += f". {n_nonpos} value{'s' if n_nonpos != 1 else ''} ≤ 0 not drawn (log axis)"
     return _style(fig, title, sub).figure()

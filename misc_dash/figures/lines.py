@@ -1,8 +1,9 @@
 """Per-patient lines and group medians over time, shared by the echo, labs and dosing figures.
 
 Per-patient lines are ONE trace per group with gaps (NaN) between patients, so a large cohort still draws a
-handful of traces; group medians are drawn on days with at least :data:`~misc_dash.figures.style.MIN_MEDIAN_N`
-patients measured that day."""
+handful of traces; the group line is the median of the patients' trajectories (each linearly interpolated between
+its own measurements), drawn on days where at least :data:`~misc_dash.figures.style.MIN_MEDIAN_N` patients'
+trajectories are defined."""
 
 from __future__ import annotations
 
@@ -52,54 +53,95 @@ def _with_day(df: pd.DataFrame, x: str) -> pd.Series | None:
     return df["patient_id"].astype(str) + ", admission day " + txt
 
 
+MEDIAN_RULE = f"median of patients' interpolated trajectories, days with ≥ {MIN_MEDIAN_N} patients"
+
+
 def _group_median(df: pd.DataFrame, x: str, y: str, min_n: int = MIN_MEDIAN_N) -> pd.DataFrame:
-    """Median over patients per x (a patient's several values on one day averaged first); days with >= min_n."""
+    """The group line: per day, the median across patients of each patient's trajectory, linearly interpolated
+    between that patient's own measurements, on days where at least ``min_n`` patients' trajectories are defined.
+
+    A patient's several values on one day are averaged first; the trajectory is defined from the patient's first to
+    last measurement day (no extrapolation; a patient measured once counts on that day only). The day grid is every
+    measurement day of ``df`` and every whole day between the first and the last. So the line does not jump as
+    different patients happen to be measured on different days. Returns ``x``, ``median``, ``n`` (patients whose
+    trajectory is defined that day) and ``gap`` (True where the previous grid day had fewer than ``min_n``).
+    Rows without x, y or patient are left out. Vectorised numpy (this runs for every group on every rerun);
+    ``tests/test_figures.py`` checks it against np.interp per patient."""
     empty = pd.DataFrame(
-        {x: np.array([], dtype=float), "median": np.array([], dtype=float), "n": np.array([], dtype=int)}
+        {
+            x: np.array([], dtype=float),
+            "median": np.array([], dtype=float),
+            "n": np.array([], dtype=int),
+            "gap": np.array([], dtype=bool),
+        }
     )
     if df.empty:
         return empty
-    # numpy (this runs for every group on every rerun): rows without x or patient are dropped, like groupby
-    xv = df[x].to_numpy(dtype=float)
-    yv = df[y].to_numpy(dtype=float)
+    xv = df[x].to_numpy(dtype=float, na_value=np.nan)
+    yv = df[y].to_numpy(dtype=float, na_value=np.nan)
     pc = pd.factorize(df["patient_id"])[0]
-    keep = ~np.isnan(xv) & (pc >= 0)
-    order = np.lexsort((pc[keep], xv[keep]))
-    xs, ys, ps = xv[keep][order], yv[keep][order], pc[keep][order]
-    if xs.size == 0:
+    keep = ~np.isnan(xv) & ~np.isnan(yv) & (pc >= 0)
+    xv, yv, pc = xv[keep], yv[keep], pc[keep]
+    if xv.size == 0:
         return empty
-    first = np.r_[True, (xs[1:] != xs[:-1]) | (ps[1:] != ps[:-1])]
-    gid = np.cumsum(first) - 1
-    ok = ~np.isnan(ys)
-    sums = np.bincount(gid, weights=np.where(ok, ys, 0.0))
-    cnts = np.bincount(gid, weights=ok.astype(float))
+    # one point per patient and day: the mean of that day's values
+    o = np.lexsort((xv, pc))
+    xv, yv, pc = xv[o], yv[o], pc[o]
+    first = np.r_[True, (xv[1:] != xv[:-1]) | (pc[1:] != pc[:-1])]
+    pid = np.cumsum(first) - 1
+    py = np.bincount(pid, weights=yv) / np.bincount(pid)
+    px, pp = xv[first], pc[first]
+    grid = np.union1d(px, np.arange(np.ceil(px.min()), np.floor(px.max()) + 1.0))
+    gi = np.searchsorted(grid, px)  # exact: every point's day is on the grid
+    # each patient's span of grid days, first to last measurement
+    head = np.flatnonzero(np.r_[True, pp[1:] != pp[:-1]])
+    tail = np.r_[head[1:], px.size] - 1
+    lo, hi = gi[head], gi[tail]
+    span = hi - lo + 1
+    rank = np.repeat(np.arange(head.size), span)  # patient (0..P-1, in point order) of each (patient, grid day)
+    k = np.repeat(lo, span) + (np.arange(span.sum()) - np.repeat(np.cumsum(span) - span, span))
+    size = grid.size
+    keys = np.repeat(np.arange(head.size), np.diff(np.r_[head, px.size])) * size + gi  # sorted
+    left = np.searchsorted(keys, rank * size + k, side="right") - 1  # the patient's point at or before the day
+    right = np.minimum(left + 1, px.size - 1)
+    exact = gi[left] == k
     with np.errstate(invalid="ignore", divide="ignore"):
-        means = sums / cnts  # a patient's mean on that day (NaN when all of that day's values are missing)
-    px = xs[first]
-    rows = []
-    for day in np.unique(px):
-        v = means[(px == day) & ~np.isnan(means)]
-        if v.size >= min_n:
-            rows.append((day, float(np.median(v)), int(v.size)))
-    if not rows:
+        slope = (py[right] - py[left]) / (px[right] - px[left])
+        val = np.where(exact, py[left], slope * (grid[k] - px[left]) + py[left])
+    # median across patients per grid day (sorted by day, then value)
+    o = np.lexsort((val, k))
+    k, val = k[o], val[o]
+    n = np.bincount(k, minlength=size)
+    start = np.cumsum(n) - n
+    ok = n >= min_n
+    if not ok.any():
         return empty
-    return pd.DataFrame(rows, columns=[x, "median", "n"])
+    s, m = start[ok], n[ok]
+    median = (val[s + (m - 1) // 2] + val[s + m // 2]) / 2.0
+    idx = np.flatnonzero(ok)
+    gap = np.r_[False, np.diff(idx) > 1]
+    return pd.DataFrame({x: grid[idx], "median": median, "n": m.astype(int), "gap": gap})
 
 
 def _median_trace(med: pd.DataFrame, x: str, group: str, color: str, what: str, unit: str, xlabel: str) -> dict:
+    """The thick group line from :func:`_group_median` (a gap where days had too few patients)."""
+    xs, ys, n = med[x].to_numpy(float), med["median"].to_numpy(float), med["n"].to_numpy(float)
+    if "gap" in med.columns:
+        cut = np.flatnonzero(med["gap"].to_numpy(bool))
+        xs, ys, n = (np.insert(a, cut, np.nan) for a in (xs, ys, n))
     return scatter(
-        x=med[x].to_numpy(float),
-        y=med["median"].to_numpy(float),
-        customdata=med["n"].to_numpy(int),
-        mode="lines+markers",
+        x=xs,
+        y=ys,
+        customdata=n,
+        mode="lines",
         line={"color": color, "width": 4.5},
-        marker={"size": 7, "color": color},
         name=f"{group} median",
         legendgroup=group,
         showlegend=False,
+        connectgaps=False,
         hovertemplate=(
-            f"<b>{_esc(group)}</b> median<br>{xlabel} %{{x:g}}<br>{what} %{{y:.3~g}}{unit}"
-            "<br>%{customdata} patients<extra></extra>"
+            f"<b>{_esc(group)}</b>: {_esc(MEDIAN_RULE)}<br>{xlabel} %{{x:g}}<br>{what} %{{y:.3~g}}{unit}"
+            "<br>%{customdata:.0f} patients<extra></extra>"
         ),
     )
 

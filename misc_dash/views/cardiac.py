@@ -65,7 +65,9 @@ def build_cardiac_cards(vc: ViewContext, options: CardiacOptions = CardiacOption
             ),
             figure_key="traj",
             caption=(
-                f"{name}: one thin line per patient, thick line = group median per day; dotted line = normal "
+                f"{name}: one thin line per patient; thick line = the median of the patients' trajectories, each "
+                "interpolated linearly between that patient's own echoes (not beyond them), drawn on days with at "
+                f"least {figures.MIN_MEDIAN_N} patients' trajectories; dotted line = normal "
                 f"({sign} {er.normal_threshold:g} %). Cohort: {vc.description}."
             ),
             **common,

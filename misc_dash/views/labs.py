@@ -70,8 +70,10 @@ def build_labs_cards(vc: ViewContext, options: LabsOptions = LabsOptions()) -> l
         ),
         figure_key="lab",
         caption=(
-            "Thin lines: patients; thick: group median per day. Treatment start = first IVIG (else first anakinra "
-            f"day). Cohort: {vc.description}."
+            "Thin lines: patients; thick: the median of the patients' trajectories, each interpolated linearly "
+            "between that patient's own measurements (not beyond them), drawn on days with at least "
+            f"{figures.MIN_MEDIAN_N} patients' trajectories. Treatment start = first IVIG (else first anakinra day). "
+            f"Cohort: {vc.description}."
         ),
         **common,
     )
