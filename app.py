@@ -4,26 +4,26 @@ import streamlit as st
 
 from misc_dash import ui
 
-st.set_page_config(page_title="MIS-C Cohort Explorer", page_icon="🫀", layout="wide")
+st.set_page_config(page_title="MIS-C Cohort Explorer", page_icon=":material/cardiology:", layout="wide")
 
 PAGES = {
     "Cohort": [
-        st.Page("pages/overview.py", title="Overview", icon="🏠", default=True),
-        st.Page("pages/table1.py", title="Table 1", icon="📋"),
+        st.Page("pages/overview.py", title="Overview", icon=":material/home:", default=True),
+        st.Page("pages/table1.py", title="Table 1", icon=":material/table_chart:"),
     ],
     "Outcomes": [
-        st.Page("pages/cardiac.py", title="Cardiac (LVEF, strain)", icon="🫀"),
-        st.Page("pages/fever.py", title="Fever", icon="🌡️"),
-        st.Page("pages/cytokines.py", title="Cytokines", icon="🧪"),
-        st.Page("pages/labs.py", title="Labs", icon="🩸"),
+        st.Page("pages/cardiac.py", title="Cardiac (LVEF, strain)", icon=":material/cardiology:"),
+        st.Page("pages/fever.py", title="Fever", icon=":material/thermometer:"),
+        st.Page("pages/cytokines.py", title="Cytokines", icon=":material/science:"),
+        st.Page("pages/labs.py", title="Labs", icon=":material/bloodtype:"),
     ],
     "Treatment": [
-        st.Page("pages/anakinra.py", title="Anakinra dosing", icon="💉"),
-        st.Page("pages/safety.py", title="Safety", icon="🛡️"),
+        st.Page("pages/anakinra.py", title="Anakinra dosing", icon=":material/vaccines:"),
+        st.Page("pages/safety.py", title="Safety", icon=":material/health_and_safety:"),
     ],
     "Evidence & data": [
-        st.Page("pages/literature.py", title="Literature", icon="📚"),
-        st.Page("pages/data.py", title="Data & fidelity", icon="🗂️"),
+        st.Page("pages/literature.py", title="Literature", icon=":material/menu_book:"),
+        st.Page("pages/data.py", title="Data & fidelity", icon=":material/folder_open:"),
     ],
 }
 

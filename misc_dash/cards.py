@@ -90,6 +90,7 @@ class Card:
     caption: str = ""  # what the figure / table shows and for which patients
     methods: str = ""  # how the numbers were computed
     reproduce: str = ""  # the analyze command that gives the same numbers
+    snippet: str = ""  # a short Python program that rebuilds this card and prints its tests
     cohort: str = ""  # the cohort description ("CV shock, age 5–12 — n = 14")
     source: str = ""  # the data source ("Reconstructed synthetic cohort (46 patients) — not real patients")
     synthetic: bool = False

@@ -146,6 +146,7 @@ def _describe_treatment(chosen: tuple) -> str:
 
 
 _PCR_WORDS = {"Yes": "positive", "No": "negative", NOT_RECORDED: "not recorded"}
+_FLAG_WORDS = {"Yes": "present", "No": "absent", NOT_RECORDED: "not recorded"}
 
 
 def _levels(col: str) -> Callable[[pd.DataFrame], list[str]]:
@@ -178,6 +179,28 @@ FILTER_FIELDS: tuple[FilterField, ...] = (
         help=PHENOTYPE_HELP,
         group_label="Phenotype",
         group_options=PHENOTYPES,
+    ),
+    FilterField(
+        "cv_shock",
+        "CV shock (any: incl. KDSS-like)",
+        "f_cv_shock",
+        values=lambda d: _tri(d["cv_shock"]),
+        describe=lambda chosen: "CV shock " + " or ".join(_FLAG_WORDS.get(x, x.lower()) for x in chosen),
+        options=lambda pf: list(TRI),
+        cli_choices=TRI,
+        help="The CV shock flag, as the paper's Table 1 and Table 2 count it: CV shock with or without KD-like "
+        "features (phenotypes 'CV shock' and 'KDSS-like').",
+    ),
+    FilterField(
+        "kd_like",
+        "KD-like features (any: incl. KDSS-like)",
+        "f_kd_like",
+        values=lambda d: _tri(d["kd_like"]),
+        describe=lambda chosen: "KD-like features " + " or ".join(_FLAG_WORDS.get(x, x.lower()) for x in chosen),
+        options=lambda pf: list(TRI),
+        cli_choices=TRI,
+        help="The KD-like flag, as the paper's Table 1 counts it: KD-like features with or without CV shock "
+        "(phenotypes 'KD-like' and 'KDSS-like').",
     ),
     FilterField(
         "age",
@@ -242,7 +265,7 @@ FILTER_FIELDS: tuple[FilterField, ...] = (
         "Corticosteroids (stress or inflammatory dose)",
         "f_cs",
         values=lambda d: pd.Series(np.where(d["cs"], "With CS", "Without CS"), index=d.index),
-        describe=lambda chosen: " or ".join(x.lower() for x in chosen),
+        describe=lambda chosen: " or ".join(x[0].lower() + x[1:] for x in chosen),  # "with CS", not "with cs"
         options=lambda pf: list(CS_OPTIONS),
         cli_choices=CS_OPTIONS,
         more=True,

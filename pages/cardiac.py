@@ -22,28 +22,21 @@ fu_mode = c3.radio(
     "Follow-up echo", ["last", "nearest"], format_func={"last": "Last echo", "nearest": "Nearest to a day"}.get,
     key="cardiac_fu", horizontal=True, bind="query-params",
 )  # fmt: skip
-# rarely changed inputs are drawn only when needed; persist_state keeps their values while they are not drawn
-fu_day = 10
-if fu_mode == "nearest":
-    fu_day = c4.number_input(
-        "Day (for 'nearest')", min_value=1, max_value=60, value=10, key="cardiac_fu_day", persist_state="session"
-    )
+# every input that changes a number is drawn and bound to the address, so a shared link reopens the same numbers
+fu_day = c4.number_input(
+    "Day (for 'nearest')", min_value=1, max_value=60, value=10, key="cardiac_fu_day", bind="query-params",
+    disabled=fu_mode != "nearest",
+)  # fmt: skip
 lvef_normal = st.session_state.get("cardiac_lvef_normal", 55.0)
 strain_normal = st.session_state.get("cardiac_strain_normal", -21.4)
-thresholds = st.expander(
-    f"Normal thresholds: LVEF ≥ {lvef_normal:g} %, Ap4 strain ≤ {strain_normal:g} %",
-    key="cardiac_thresholds",
-    on_change="rerun",
-)
-if thresholds.open:
-    with thresholds:
-        t1, t2 = st.columns(2)
-        lvef_normal = t1.number_input(
-            "LVEF normal ≥ (%)", 30.0, 80.0, 55.0, 1.0, key="cardiac_lvef_normal", persist_state="session"
-        )
-        strain_normal = t2.number_input(
-            "Strain normal ≤ (%)", -30.0, -10.0, -21.4, 0.1, key="cardiac_strain_normal", persist_state="session"
-        )
+with st.expander(f"Normal thresholds: LVEF ≥ {lvef_normal:g} %, Ap4 strain ≤ {strain_normal:g} %"):
+    t1, t2 = st.columns(2)
+    lvef_normal = t1.number_input(
+        "LVEF normal ≥ (%)", 30.0, 80.0, 55.0, 1.0, key="cardiac_lvef_normal", bind="query-params"
+    )
+    strain_normal = t2.number_input(
+        "Strain normal ≤ (%)", -30.0, -10.0, -21.4, 0.1, key="cardiac_strain_normal", bind="query-params"
+    )
 chart = ui.view_switch("Chart", list(CHARTS), key="cardiac_chart")
 
 options = CardiacOptions(measure, xaxis, fu_mode, int(fu_day), lvef_normal, strain_normal, chart)

@@ -18,7 +18,7 @@ st.markdown(
     + ", ".join(f"{v} {ui.md_escape(k)} rows" for k, v in counts.items())
 )
 for w in cohort.warnings:
-    st.caption("⚠️ " + ui.md_escape(w.text()))
+    st.caption(":material/warning: " + ui.md_escape(w.text()))
 
 st.subheader("Load your own cohort")
 st.markdown(
@@ -39,7 +39,9 @@ problems = st.session_state.get(ui.K_UPLOAD_PROBLEMS)
 if problems:
     errors = [p for p in problems if not isinstance(p, Problem) or p.severity == "error"]
     if errors:
-        st.error(f"The upload was not loaded: {len(errors)} problem(s). Fix them and upload again.", icon="🚫")
+        st.error(
+            f"The upload was not loaded: {len(errors)} problem(s). Fix them and upload again.", icon=":material/block:"
+        )
         rows = [p.to_dict() if isinstance(p, Problem) else {"message": str(p)} for p in problems]
         ui.table(pd.DataFrame(rows))
 

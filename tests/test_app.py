@@ -82,26 +82,23 @@ def test_cytokine_views_one_at_a_time():
     assert len(markdown_tables(at)) == 1
 
 
-def test_cardiac_rare_inputs_keep_their_values_when_not_drawn():
-    """The normal thresholds (a collapsed expander) and the 'nearest day' input are drawn only when needed; their
-    values persist while they are not drawn (persist_state) and keep driving the analysis. LVEF normal ≥ 60 %:
-    baseline normal 10/13, 10/19, 1/8 (vs 13/13, 13/19, 4/8 at 55 %)."""
+def test_cardiac_inputs_are_in_the_address_and_drive_the_analysis():
+    """Every Cardiac input that changes a number (follow-up day, normal thresholds) is drawn and bound to the
+    address, so a shared link reopens the same numbers (issue 14; they used to be drawn only when needed and lost
+    from links). LVEF normal ≥ 60 %: baseline normal 10/13, 10/19, 1/8 (vs 13/13, 13/19, 4/8 at 55 %)."""
     at = start("pages/cardiac.py")
-    assert len(at.number_input) == 0
-    at.session_state["cardiac_thresholds"] = True
-    at.run()
+    keys = {n.key for n in at.number_input}
+    assert keys == {"cardiac_fu_day", "cardiac_lvef_normal", "cardiac_strain_normal"}
+    assert at.number_input(key="cardiac_fu_day").disabled  # used only with "nearest"
     at.number_input(key="cardiac_lvef_normal").set_value(60.0).run()
-    at.session_state["cardiac_thresholds"] = False
-    at.run()
-    assert not at.exception and len(at.number_input) == 0
+    assert not at.exception
     assert at.expander[0].label == "Normal thresholds: LVEF ≥ 60 %, Ap4 strain ≤ -21.4 %"
     assert markdown_tables(at)[0]["Normal at baseline"].tolist() == ["10/13 (77%)", "10/19 (53%)", "1/8 (13%)"]
     at.radio(key="cardiac_fu").set_value("nearest").run()
+    assert not at.number_input(key="cardiac_fu_day").disabled
     at.number_input(key="cardiac_fu_day").set_value(5).run()
-    at.radio(key="cardiac_fu").set_value("last").run()
-    assert len(at.number_input) == 0
-    at.radio(key="cardiac_fu").set_value("nearest").run()
-    assert at.number_input(key="cardiac_fu_day").value == 5
+    assert not at.exception and at.number_input(key="cardiac_fu_day").value == 5
+    # (the address round trip itself is checked in the browser: tests/test_browser_rounds.py)
 
 
 def test_markdown_table_escapes_cohort_text():

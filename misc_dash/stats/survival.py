@@ -336,7 +336,10 @@ def pairwise_logrank(
         raise ValueError("adjust must be 'holm', 'BH' or 'none'")
     t, e, g, order, _ = _survival_frame(durations, events, groups, group_order)
     pairs = [(order[i], order[j]) for i in range(len(order)) for j in range(i + 1, len(order))]
-    raw = [logrank(t, e, g, group_order=p) for p in pairs]
+    raw = []
+    for p in pairs:  # each pair on its own patients (the other groups are not "left out": they are not compared)
+        m = np.isin(g, p)
+        raw.append(logrank(t[m], e[m], g[m], group_order=p))
     pv = [r.p_value if r.p_value is not None else math.nan for r in raw]
     adj = holm(pv) if adjust == "holm" else benjamini_hochberg(pv) if adjust == "BH" else tuple(pv)
     n_tested = sum(1 for p in pv if not math.isnan(p))

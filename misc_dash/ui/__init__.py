@@ -11,7 +11,6 @@ from .elements import (
     details_table,
     markdown_table,
     md_escape,
-    notes_block,
     show,
     show_header,
     show_table,
@@ -20,8 +19,9 @@ from .elements import (
     test_line,
     view_switch,
 )
-from .page import get_view, page_header, show_cards
+from .page import get_view, page_header, reproduce_panel, show_cards
 from .plot import PLOT_CONFIG, STATIC_DIR, plot, plotly_js_url
+from .report import basket, card_tools, presenting
 from .sidebar import COMPARE_LABELS, sidebar
 from .state import (
     FILTER_KEYS,
@@ -50,6 +50,8 @@ __all__ = [
     "PLOT_CONFIG",
     "STATIC_DIR",
     "View",
+    "basket",
+    "card_tools",
     "current_cohort",
     "default_cohort",
     "details_table",
@@ -59,10 +61,11 @@ __all__ = [
     "load_upload",
     "markdown_table",
     "md_escape",
-    "notes_block",
     "page_header",
     "plot",
     "plotly_js_url",
+    "presenting",
+    "reproduce_panel",
     "reset_filters",
     "show",
     "show_cards",

@@ -34,17 +34,29 @@ def show_header(h: PageHeader) -> None:
     """Title, the synthetic-data banner, the cohort line with group sizes, page notes and warnings."""
     st.title(h.title)
     if h.banner_md:
-        st.warning(h.banner_md, icon="⚠️")
+        st.warning(h.banner_md, icon=":material/warning:")
     groups_txt = " · ".join(f"{md_escape(g)}: {n}" for g, n in h.group_sizes)
     st.markdown(f"**{md_escape(h.description)}**  \nCompared by *{md_escape(h.grouping_title)}* — {groups_txt}")
     if h.caption:
         st.caption(md_escape(h.caption))
     for note in h.notes:
-        st.info(md_escape(note), icon="ℹ️")
+        st.info(md_escape(note), icon=":material/info:")
     for w in h.warnings:
-        st.warning(md_escape(w), icon="⚠️")
+        st.warning(md_escape(w), icon=":material/warning:")
     if h.caution:
-        st.warning(md_escape(h.caution), icon="⚖️")
+        st.warning(md_escape(h.caution), icon=":material/balance:")
+
+
+def show_compact_header(h: PageHeader) -> None:
+    """Presentation mode: the title, the synthetic label and every caution in one short line that stays visible."""
+    parts = [f"**{md_escape(h.title)}**", md_escape(h.description)]
+    if h.banner_md:
+        parts.append(":orange-badge[SYNTHETIC cohort — not real patients]")
+    if h.caution:
+        parts.append(":orange-badge[Confounding by indication: group differences are not treatment effects]")
+    if h.warnings:
+        parts.append(f":gray[{md_escape(' '.join(h.warnings))}]")
+    st.markdown(" · ".join(parts))
 
 
 # ------------------------------------------------------------------------------------------------ cards
@@ -56,7 +68,8 @@ def show(card: Card) -> None:
     if card.lead:
         st.markdown(md_escape(card.lead))
     for w in card.warnings:
-        st.warning(md_escape(w), icon="🔍" if not card.tables and not card.figure else "⚠️")
+        empty = not card.tables and card.figure is None
+        st.warning(md_escape(w), icon=":material/search_off:" if empty else ":material/warning:")
     if card.metrics:
         for i in range(0, len(card.metrics), 4 if len(card.metrics) == 4 else 3):
             row = card.metrics[i : i + (4 if len(card.metrics) == 4 else 3)]
@@ -84,9 +97,9 @@ def show(card: Card) -> None:
             for line in card.tests:
                 test_line(line.result, line.what, missing=line.missing)
     if card.caveats:
-        st.markdown("  \n".join(f":small[:gray[⚠️ {md_escape(c)}]]" for c in card.caveats))
+        st.markdown("  \n".join(f":small[:gray[:material/warning: {md_escape(c)}]]" for c in card.caveats))
     for n in card.notices:
-        st.info(md_escape(n), icon="ℹ️")
+        st.info(md_escape(n), icon=":material/info:")
     if card.methods:
         st.caption(md_escape(card.methods))
     for t in details:
@@ -130,14 +143,8 @@ def test_line(
         detail.append(res.method)
     detail_txt = f" :gray[({md_escape('; '.join(detail))})]" if detail else ""
     lines = [f"{prefix}**{md_escape(res.label())}**{est_txt}{detail_txt}"]
-    lines += [f":small[:gray[⚠️ {md_escape(note)}]]" for note in res.notes]
+    lines += [f":small[:gray[:material/warning: {md_escape(note)}]]" for note in res.notes]
     st.markdown("  \n".join(lines))
-
-
-def notes_block(notes: list[tuple[str, str]]) -> None:
-    """Caveats from the statistics engine ("⚠️ <what>: <note>") as one small grey markdown element."""
-    if notes:
-        st.markdown("  \n".join(f":small[:gray[⚠️ {md_escape(what)}: {md_escape(n)}]]" for what, n in notes))
 
 
 # ------------------------------------------------------------------------------------------------ tables

@@ -5,7 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from .. import compat, views
-from .elements import show, show_header
+from . import report
+from .elements import md_escape, show, show_compact_header, show_header
+from .plot import plot
+from .share import presentation_styles, slide_keys
 from .sidebar import sidebar
 from .state import K_REROUTED, K_VIEW, View
 
@@ -53,25 +56,96 @@ def page_header(
     if view.ctx is None:
         st.title(spec.title)
         if view.cohort.synthetic:
-            st.warning(views.SYNTHETIC_BANNER.format(n=view.cohort.n_patients), icon="⚠️")
-        from .elements import md_escape
-
+            st.warning(views.SYNTHETIC_BANNER.format(n=view.cohort.n_patients), icon=":material/warning:")
         st.warning(
             f"**No patients match the current filters.** {md_escape(view.error or '')}  \n"
             "Relax a filter in the sidebar (or press *Reset all filters*).",
-            icon="🔍",
+            icon=":material/search_off:",
         )
         st.stop()
     header = views.build_header(
         view.view_context, spec.title, caption=caption, need_groups=spec.need_groups, caution=spec.caution
     )
-    show_header(header)
+    report.toolbar(view)
+    if report.presenting():
+        show_compact_header(header)
+    else:
+        show_header(header)
     return view
 
 
-def show_cards(cards) -> None:
-    """Draw a view's cards in order; a card that is only a warning (nothing to show) ends the page."""
+def show_cards(cards, name: str | None = None, options=None) -> None:
+    """Draw a view's cards in order, each with its export menu and "Add to report", then how to reproduce the
+    numbers; in presentation mode, one chart at a time as a slide. A card that is only a warning (nothing to show)
+    ends the page. ``name`` / ``options``: the view and its options (``View.cards`` attaches them)."""
+    name = name or getattr(cards, "view_name", None)
+    options = options if options is not None else getattr(cards, "options", None)
+    view = get_view()
+    if report.presenting():
+        _present(view, list(cards))
+        return
     for card in cards:
         show(card)
         if card.warnings and card.figure is None and not card.tables and not card.tests:
             st.stop()
+        report.card_tools(card, view, name, options)
+    reproduce_panel(cards)
+
+
+def reproduce_panel(cards) -> None:
+    """The exact ``analyze`` command and a short Python program that give this page's numbers."""
+    card = next((c for c in cards if c.reproduce), None)
+    if card is None:
+        return
+    with st.expander("Reproduce these numbers", icon=":material/terminal:"):
+        st.caption("The same numbers from the command line (JSON; keys in docs/ANALYZE.md):")
+        st.code(card.reproduce, language="bash", wrap_lines=True)
+        if card.snippet:
+            st.caption("…or in Python, with the dashboard's own code:")
+            st.code(card.snippet, language="python", wrap_lines=True)
+
+
+# ------------------------------------------------------------------------------------------------ presentation
+K_SLIDE = "slide"
+K_SLIDES_FROM = "slides_from"
+
+
+def _present(view: View, cards: list) -> None:
+    from ..figures.present import for_presentation
+
+    presentation_styles()
+    basket_cards = report.basket_cards(view) if report.basket() else []
+    sources = ["This page"] + (["Report basket"] if basket_cards else [])
+    source = sources[0]
+    if len(sources) > 1:
+        source = st.segmented_control(
+            "Slides", sources, default=sources[0], required=True, key=K_SLIDES_FROM, bind="query-params",
+            label_visibility="collapsed",
+        )  # fmt: skip
+    slides = [c for c in (basket_cards if source == "Report basket" else cards) if c.figure is not None]
+    if not slides:
+        for card in cards:  # nothing to project: the page as it is
+            show(card)
+        return
+    n = len(slides)
+    if K_SLIDE not in st.session_state:
+        try:
+            st.session_state[K_SLIDE] = int(st.query_params.get(K_SLIDE, 1)) - 1
+        except ValueError:
+            st.session_state[K_SLIDE] = 0
+
+    def step(k: int) -> None:
+        st.session_state[K_SLIDE] = (st.session_state.get(K_SLIDE, 0) + k) % n
+
+    slide_keys(step)
+    i = min(max(st.session_state.get(K_SLIDE, 0), 0), n - 1)
+    st.session_state[K_SLIDE] = i
+    st.query_params[K_SLIDE] = str(i + 1)
+    card = slides[i]
+    fig = for_presentation(card.figure, caption=card.context_line())
+    fig.update_layout(height=max(int(fig.layout.height or 0), 560))
+    plot(fig, key="present")
+    c1, c2, c3 = st.columns([1, 3, 1], vertical_alignment="center")
+    c1.button("Previous", on_click=step, args=(-1,), icon=":material/arrow_back:", key="slide_prev")
+    c2.markdown(f"Slide {i + 1} of {n} · **{md_escape(card.title)}** · ← / → to move")
+    c3.button("Next", on_click=step, args=(1,), icon=":material/arrow_forward:", key="slide_next")

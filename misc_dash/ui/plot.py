@@ -13,7 +13,15 @@ import streamlit as st
 
 from ..plotspec import figure_json
 
-PLOT_CONFIG = {"displaylogo": False, "responsive": True, "toImageButtonOptions": {"format": "png", "scale": 2}}
+# never offer to send a chart off the machine (plotly.js' "Edit in Chart Studio" / Plotly Cloud links)
+PLOT_CONFIG = {
+    "displaylogo": False,
+    "responsive": True,
+    "showSendToCloud": False,
+    "showEditInChartStudio": False,
+    "showLink": False,
+    "toImageButtonOptions": {"format": "png", "scale": 2},
+}
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"  # Streamlit serves <app.py's folder>/static
 _PLOT_JS = (Path(__file__).with_name("plot_component.js")).read_text(encoding="utf-8")
 _plot_component = st.components.v2.component(

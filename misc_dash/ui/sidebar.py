@@ -46,8 +46,10 @@ def _filter_widget(field: F.FilterField, pf: pd.DataFrame, counts: dict[str, dic
         _multi(field, field.options(pf), counts[field.key])
 
 
-def _group_filter_widgets(prefix: str, pf: pd.DataFrame) -> F.CohortFilter:
-    """The filter defining one custom group (the fields the registry offers for custom groups)."""
+def _group_filter_widgets(prefix: str, pf: pd.DataFrame, default_name: str) -> tuple[str, F.CohortFilter]:
+    """The name and filter defining one custom group (the fields the registry offers for custom groups)."""
+    name = st.text_input("Name", default_name, key=f"{prefix}_name", max_chars=40, bind="query-params")
+    name = " ".join(str(name).split()) or default_name
     kw = {}
     for field in F.FILTER_FIELDS:
         if field.group_label is None:
@@ -64,7 +66,7 @@ def _group_filter_widgets(prefix: str, pf: pd.DataFrame) -> F.CohortFilter:
                 field.group_label, list(field.group_options), key=key, placeholder="Any", bind="query-params", **extra
             )
             kw[field.key] = tuple(v)
-    return F.CohortFilter(**kw)
+    return name, F.CohortFilter(**kw)
 
 
 def sidebar() -> View:
@@ -75,9 +77,11 @@ def sidebar() -> View:
     with st.sidebar:
         st.markdown("### Cohort")
         if cohort.synthetic:
-            st.warning(f"Synthetic: {md_escape(cohort.name)} — not real patients", icon="⚠️")
+            st.warning(f"Synthetic: {md_escape(cohort.name)} — not real patients", icon=":material/warning:")
         else:
-            st.info(f"Loaded: {md_escape(cohort.name)} ({cohort.n_patients} patients)", icon="🏥")
+            st.info(
+                f"Loaded: {md_escape(cohort.name)} ({cohort.n_patients} patients)", icon=":material/local_hospital:"
+            )
         st.markdown("### Filters")
         counts = option_counts(cohort.fingerprint, pre, pf)
         for field in F.FILTER_FIELDS:
@@ -103,10 +107,12 @@ def sidebar() -> View:
             )
             a_prefix, b_prefix = GROUP_PREFIXES
             with st.expander("Group A", expanded=True):
-                a = _group_filter_widgets(a_prefix, pf)
+                a_name, a = _group_filter_widgets(a_prefix, pf, "Group A")
             with st.expander("Group B", expanded=True):
-                b = _group_filter_widgets(b_prefix, pf)
-            grouping = F.Grouping(by="custom", a=a, b=b, a_name="Group A", b_name="Group B")
+                b_name, b = _group_filter_widgets(b_prefix, pf, "Group B")
+            if a_name == b_name:
+                b_name = f"{b_name} (B)"
+            grouping = F.Grouping(by="custom", a=a, b=b, a_name=a_name, b_name=b_name)
         st.button("Reset all filters", on_click=reset_filters, use_container_width=True)
     flt = state_filter(pf)  # the widgets' values, now in session state
     ctx, err = context(cohort.fingerprint, flt, grouping, cohort, pf)

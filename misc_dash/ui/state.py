@@ -22,7 +22,6 @@ from ..loading import Cohort, Problem, load_default_cohort, validate
 # ------------------------------------------------------------------------------------------------ keys
 K_COMPARE = "compare_by"
 FILTER_KEYS = tuple(f.url_key for f in F.FILTER_FIELDS)
-K_TREAT, K_PHENO, K_AGE, K_SEX, K_RACE, K_ETH, K_PCR, K_ICU, K_CS = FILTER_KEYS
 GROUP_PREFIXES = ("ga", "gb")  # custom groups A and B: widget keys "<prefix>_<field key>"
 K_UPLOAD_COHORT = "_uploaded_cohort"
 K_UPLOAD_PROBLEMS = "_upload_problems"
@@ -95,6 +94,13 @@ def literature():
     return views.literature.literature()
 
 
+class CardList(list):
+    """A view's cards, carrying the view's name and options (for "Add to report" and exports)."""
+
+    view_name: str | None = None
+    options = None
+
+
 @dataclass(frozen=True, eq=False)
 class View:
     """What every page works from: the loaded cohort, the current filter and grouping, and the context."""
@@ -126,7 +132,11 @@ class View:
         if options is None and view.options is not None:
             options = view.options()
         c = self.cohort
-        return cards(name, (c.fingerprint, c.name, c.synthetic), self.flt, self.grouping, options, self.view_context)
+        out = CardList(
+            cards(name, (c.fingerprint, c.name, c.synthetic), self.flt, self.grouping, options, self.view_context)
+        )
+        out.view_name, out.options = name, options
+        return out
 
     @property
     def colors(self) -> dict[str, str]:

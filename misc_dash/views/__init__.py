@@ -68,10 +68,22 @@ VIEWS = MappingProxyType(
 
 def build_cards(name: str, vc: ViewContext, options=None):
     """The cards of view ``name`` (options: the view's options value, or None for its defaults)."""
+    from dataclasses import replace
+
+    from .state import ViewState, python_snippet  # state.py builds on this module
+
     view = VIEWS[name]
     if options is None and view.options is not None:
         options = view.options()
-    return view.build(vc, options)
+    cards = view.build(vc, options)
+    return [
+        replace(
+            c, snippet=python_snippet(ViewState.of(name, c.key, vc.ctx.flt, vc.ctx.grouping, options), vc.data_path)
+        )
+        if c.reproduce
+        else c
+        for c in cards
+    ]
 
 
 __all__ = [

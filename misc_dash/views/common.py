@@ -171,3 +171,25 @@ def build_header(
         warnings=tuple(warnings),
         caution=confounding_caution(ctx.grouping.by) if caution else None,
     )
+
+
+def merge_notes(items, what_all: str = "every row") -> tuple[str, ...]:
+    """Caveats of several rows (``(row, note)`` pairs) said once each: a note shared by several rows becomes one
+    line naming them (or ``what_all``), instead of the same warning repeated on every row."""
+    rows_of: dict[str, list[str]] = {}
+    every = []
+    for row, note in items:
+        rows_of.setdefault(note, [])
+        if row not in rows_of[note]:
+            rows_of[note].append(row)
+        if row not in every:
+            every.append(row)
+    out = []
+    for note, rows in rows_of.items():
+        if len(rows) == 1:
+            out.append(f"{rows[0]}: {note}")
+        elif len(rows) == len(every) and len(every) > 2:
+            out.append(f"{note} ({what_all})")
+        else:
+            out.append(f"{note} ({', '.join(rows)})")
+    return tuple(out)

@@ -9,7 +9,7 @@ import pandas as pd
 from .. import figures
 from .. import formatting as fmt
 from ..cards import Card, CardTable
-from .common import ViewContext
+from .common import ViewContext, merge_notes
 from .effects import ci_text
 
 CHARTS = ("Fold difference by group", "Panel heatmap (medians)")
@@ -58,7 +58,7 @@ def build_cytokine_cards(vc: ViewContext, options: CytokineOptions = CytokineOpt
         figure = figures.build_cytokine_heatmap(list(cr.records), vc.groups)
         key, figure_key = "cytokines.heatmap", "heat"
         caption = f"Median fold difference per cytokine and group (colour: log scale). Cohort: {vc.description}."
-    caveats = [f"{c}: {n}" for c, t in cr.tests.items() if t is not None for n in t.notes]
+    caveats = merge_notes([(c, n) for c, t in cr.tests.items() if t is not None for n in t.notes], "every cytokine")
     return [
         Card(
             key,
@@ -67,7 +67,7 @@ def build_cytokine_cards(vc: ViewContext, options: CytokineOptions = CytokineOpt
             figure=figure,
             figure_key=figure_key,
             tables=(CardTable(cytokine_table(cr, vc.groups), formats={"p": "p", "q (BH)": "q"}),),
-            caveats=tuple(dict.fromkeys(caveats)),
+            caveats=caveats,
             caption=caption,
             methods=METHODS,
             **vc.card_fields(),

@@ -7,7 +7,8 @@ import pandas as pd
 from .. import figures
 from .. import formatting as fmt
 from ..cards import Card, CardTable
-from .common import ViewContext
+from ..vocabulary import AE_LABELS
+from .common import ViewContext, merge_notes
 from .effects import difference_text, odds_ratio_text
 
 METHODS = (
@@ -47,7 +48,7 @@ def build_safety_cards(vc: ViewContext, options: None = None) -> list[Card]:
         figure=figures.build_ae_figure(list(ae.records), vc.groups, colors=vc.colors()),
         figure_key="ae",
         tables=(CardTable(table3(ae, vc.groups), formats={"p": "p"}),),
-        caveats=tuple(f"{r['label']}: {n}" for r in ae.records for n in r["notes"]),
+        caveats=merge_notes([(r["label"], n) for r in ae.records for n in r["notes"]], "every event tested"),
         methods=METHODS,
         **common,
     )
@@ -61,13 +62,13 @@ def build_safety_cards(vc: ViewContext, options: None = None) -> list[Card]:
             title="CTCAE grades",
             tables=(
                 CardTable(
-                    ae.grades.rename(
+                    ae.grades.assign(event=ae.grades["event"].map(AE_LABELS).fillna(ae.grades["event"])).rename(
                         columns={"event": "Event", "group": "Group", "grade": "CTCAE grade", "patients": "Patients"}
                     ),
                     formats={"Patients": "count"},
                 ),
                 CardTable(
-                    ae.detail.rename(
+                    ae.detail.assign(event=ae.detail["event"].map(AE_LABELS).fillna(ae.detail["event"])).rename(
                         columns={
                             "patient_id": "Patient",
                             "group": "Group",
