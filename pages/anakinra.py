@@ -10,5 +10,8 @@ view = ui.page_header("anakinra")
 if view.run("dosing").courses.empty:
     st.warning("No patient on anakinra in this selection.", icon=":material/search_off:")
     st.stop()
-xaxis = st.radio("Time axis", list(X_AXES), format_func=X_AXES.get, horizontal=True, key="dose_x", bind="query-params")
+with ui.controls():
+    xaxis = st.radio(
+        "Time axis", list(X_AXES), format_func=X_AXES.get, horizontal=True, key="dose_x", bind="query-params"
+    )
 ui.show_cards(view.cards("anakinra", AnakinraOptions(xaxis)))

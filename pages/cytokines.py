@@ -5,5 +5,6 @@ from misc_dash.views import CytokineOptions
 from misc_dash.views.cytokines import CHARTS
 
 view = ui.page_header("cytokines")
-chart = ui.view_switch("Chart", list(CHARTS), key="cyto_chart")
+with ui.controls():
+    chart = ui.view_switch("Chart", list(CHARTS), key="cyto_chart")
 ui.show_cards(view.cards("cytokines", CytokineOptions(chart)))

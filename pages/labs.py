@@ -12,12 +12,13 @@ available = available_analytes(view.run("labs"))
 if not available:
     st.warning("No laboratory values for this selection.", icon=":material/search_off:")
     st.stop()
-c1, c2, c3 = st.columns([3, 2, 1])
-analyte = c1.selectbox("Analyte", available, format_func=LAB_LABELS.get, key="lab_analyte", bind="query-params")
-xaxis = c2.radio(
-    "Time axis", ["day_since_treatment", "day"],
-    format_func={"day_since_treatment": "Days since treatment start", "day": "Days since admission"}.get,
-    horizontal=True, key="lab_x", bind="query-params",
-)  # fmt: skip
-log_y = c3.toggle("Log scale", value=True, key="lab_log", bind="query-params")
+with ui.controls():
+    c1, c2, c3 = st.columns([3, 2, 1])
+    analyte = c1.selectbox("Analyte", available, format_func=LAB_LABELS.get, key="lab_analyte", bind="query-params")
+    xaxis = c2.radio(
+        "Time axis", ["day_since_treatment", "day"],
+        format_func={"day_since_treatment": "Days since treatment start", "day": "Days since admission"}.get,
+        horizontal=True, key="lab_x", bind="query-params",
+    )  # fmt: skip
+    log_y = c3.toggle("Log scale", value=True, key="lab_log", bind="query-params")
 ui.show_cards(view.cards("labs", LabsOptions(analyte, xaxis, log_y)))

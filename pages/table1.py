@@ -6,5 +6,6 @@ from misc_dash import ui
 from misc_dash.views import Table1Options
 
 view = ui.page_header("table1")
-ci = st.toggle("Show the 95% CI of each proportion", key="t1_ci", bind="query-params")
+with ui.controls():
+    ci = st.toggle("Show the 95% CI of each proportion", key="t1_ci", bind="query-params")
 ui.show_cards(view.cards("table1", Table1Options(proportion_ci=ci)))

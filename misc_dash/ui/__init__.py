@@ -19,7 +19,7 @@ from .elements import (
     test_line,
     view_switch,
 )
-from .page import get_view, page_header, reproduce_panel, show_cards
+from .page import controls, get_view, page_header, reproduce_panel, show_cards
 from .plot import PLOT_CONFIG, STATIC_DIR, plot, plotly_js_url
 from .report import basket, card_tools, presenting
 from .sidebar import COMPARE_LABELS, sidebar
@@ -52,6 +52,7 @@ __all__ = [
     "View",
     "basket",
     "card_tools",
+    "controls",
     "current_cohort",
     "default_cohort",
     "details_table",

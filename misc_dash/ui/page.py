@@ -92,6 +92,14 @@ def show_cards(cards, name: str | None = None, options=None) -> None:
     reproduce_panel(cards)
 
 
+def controls():
+    """Where a page draws its controls: in place, or, in presentation mode, folded into one closed expander so
+    the chart gets the first screen (the controls are still drawn, so their values stay in the address)."""
+    if report.presenting():
+        return st.expander("View settings", icon=":material/tune:")
+    return st.container()
+
+
 def reproduce_panel(cards) -> None:
     """The exact ``analyze`` command and a short Python program that give this page's numbers."""
     card = next((c for c in cards if c.reproduce), None)
