@@ -175,6 +175,19 @@ def test_fever_page_reproduces_fig1a_logrank():
     assert all(tr.get("type", "scatter") != "scattergl" for tr in spec["data"])
 
 
+def test_fever_chart_switch_draws_the_temperature_chart():
+    """Fever: the Kaplan–Meier chart and the daily maximum temperature are two views of one selector
+    (ui.view_switch, ``fever_chart``); switching draws the temperature chart and keeps the log-rank line."""
+    at = start("pages/fever.py")
+    assert at.session_state["fever_chart"] == "Time to defervescence"
+    at.session_state["fever_chart"] = "Temperature over time"
+    at.run()
+    assert not at.exception
+    (spec,) = plotly_specs(at)
+    assert "temperature" in spec["layout"]["title"]["text"].lower()
+    assert "Log-rank" in markdown_text(at)
+
+
 def test_cardiac_page_shows_wilcoxon_per_group():
     at = start("pages/cardiac.py")
     txt = markdown_text(at)
