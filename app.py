@@ -29,4 +29,7 @@ PAGES = {
 
 nav = st.navigation(PAGES)
 ui.sidebar()
-nav.run()
+try:
+    nav.run()
+except Exception as exc:  # never a traceback (nor Streamlit's error box with its external links) for a user
+    ui.page_failed(exc)

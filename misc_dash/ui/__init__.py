@@ -19,7 +19,7 @@ from .elements import (
     test_line,
     view_switch,
 )
-from .page import controls, get_view, page_header, reproduce_panel, show_cards
+from .page import controls, get_view, page_failed, page_header, reproduce_panel, show_cards
 from .plot import PLOT_CONFIG, STATIC_DIR, plot, plotly_js_url
 from .report import basket, card_tools, presenting
 from .sidebar import COMPARE_LABELS, sidebar
@@ -62,6 +62,7 @@ __all__ = [
     "load_upload",
     "markdown_table",
     "md_escape",
+    "page_failed",
     "page_header",
     "plot",
     "plotly_js_url",

@@ -92,6 +92,22 @@ def show_cards(cards, name: str | None = None, options=None) -> None:
     reproduce_panel(cards)
 
 
+def page_failed(exc: Exception) -> None:
+    """A page raised: say so plainly, keep the rest of the app working, and log only where it happened (the
+    exception's type and the code location — never its message, which could hold data)."""
+    import logging
+    import traceback
+
+    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}" if frame else "?"
+    logging.getLogger("misc_dash").error("page failed: %s at %s", type(exc).__name__, where)
+    st.error(
+        "This view could not be drawn for the current selection. The other pages and your filters are unaffected; "
+        "try another filter or reset them. (The error was logged on the server without any data.)",
+        icon=":material/error:",
+    )
+
+
 def controls():
     """Where a page draws its controls: in place, or, in presentation mode, folded into one closed expander so
     the chart gets the first screen (the controls are still drawn, so their values stay in the address)."""
