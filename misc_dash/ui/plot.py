@@ -9,6 +9,7 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import streamlit as st
 
 from ..plotspec import figure_json
@@ -56,8 +57,42 @@ def plotly_js_url() -> str | None:
         return None
 
 
+K_SHOW_IDS = "show_patient_ids"
+
+
+def _ids_hidden() -> frozenset | None:
+    """The patient ids to keep out of chart hovers: every id of a real (not synthetic) cohort, unless the user has
+    allowed them (sidebar); None when nothing is hidden."""
+    view = st.session_state.get("_view")
+    if view is None or view.cohort.synthetic or st.session_state.get(K_SHOW_IDS):
+        return None
+    return frozenset(map(str, view.pf_all["patient_id"]))
+
+
+def hide_patient_ids(fig, ids: frozenset):
+    """A copy of ``fig`` whose hover data show "a patient" instead of any patient id in ``ids``."""
+    import plotly.graph_objects as go
+
+    out = go.Figure(fig)
+    for tr in out.data:
+        cd = getattr(tr, "customdata", None)
+        if cd is None:
+            continue
+        arr = np.asarray(cd, dtype=object)
+        flat = arr.ravel()
+        mask = np.fromiter((isinstance(v, str) and v.split(" (")[0] in ids for v in flat), bool, flat.size)
+        if mask.any():
+            flat = flat.copy()
+            flat[mask] = "a patient"
+            tr.customdata = flat.reshape(arr.shape)
+    return out
+
+
 def plot(fig, key: str) -> None:
     """One chart, kept mounted across reruns and redrawn in place when the figure changes."""
+    ids = _ids_hidden()
+    if ids:
+        fig = hide_patient_ids(fig, ids)
     src = plotly_js_url()
     if src is None:
         st.plotly_chart(fig, key=key, config={k: v for k, v in PLOT_CONFIG.items() if k != "responsive"})

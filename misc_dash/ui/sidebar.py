@@ -9,6 +9,7 @@ import streamlit as st
 from .. import filters as F
 from ..vocabulary import GROUP_BY_CHOICES, GROUP_BY_TITLES
 from .elements import md_escape
+from .plot import K_SHOW_IDS
 from .state import (
     GROUP_PREFIXES,
     K_COMPARE,
@@ -82,6 +83,10 @@ def sidebar() -> View:
             st.info(
                 f"Loaded: {md_escape(cohort.name)} ({cohort.n_patients} patients)", icon=":material/local_hospital:"
             )
+            st.toggle(
+                "Show patient ids in chart hovers", key=K_SHOW_IDS,
+                help="Off by default for a real cohort: hovers say 'a patient'. Ids never go in the address.",
+            )  # fmt: skip
         st.markdown("### Filters")
         counts = option_counts(cohort.fingerprint, pre, pf)
         for field in F.FILTER_FIELDS:
