@@ -1,4 +1,4 @@
-"""Command line: ``python -m misc_dash {validate,fidelity,synth,analyze,dictionary}``.
+"""Command line: ``python -m misc_dash {validate,fidelity,synth,analyze,report,dictionary}``.
 
 Never prints a traceback for bad input: problems are reported as text and the exit code says what happened
 (0 ok, 1 invalid cohort / failed fidelity / analysis impossible, 2 usage error).
@@ -88,8 +88,33 @@ class _UsageError(Exception):
     pass
 
 
+def _echo_followup(args) -> str | int:
+    v = str(args.echo_followup).strip()
+    if v == "last":
+        return "last"
+    try:
+        return int(v)
+    except ValueError:
+        raise _UsageError(f"--echo-followup {v!r}: 'last' or a day number (e.g. 10)") from None
+
+
+def _options_from_args(args):
+    """The AnalysisOptions the option flags select (shared by analyze and report)."""
+    from .analyses import AnalysisOptions
+
+    return AnalysisOptions(
+        fever_origin=args.fever_origin,
+        fever_threshold=args.fever_threshold,
+        fever_sustained_hours=args.fever_sustained_hours,
+        echo_followup=_echo_followup(args),
+        lvef_normal=args.lvef_normal,
+        strain_normal=args.strain_normal,
+        cox=args.cox,
+    )
+
+
 def _cmd_analyze(args) -> int:
-    from .analyses import AnalysisError, AnalysisOptions, analyze_to_dict
+    from .analyses import AnalysisError, analyze_to_dict
     from .loading import CohortInvalid, load_cohort
 
     try:
@@ -104,15 +129,11 @@ def _cmd_analyze(args) -> int:
         print(exc.report(), file=sys.stderr)
         return 1
     flt = _filter_from_args(args)
-    opts = AnalysisOptions(
-        fever_origin=args.fever_origin,
-        fever_threshold=args.fever_threshold,
-        fever_sustained_hours=args.fever_sustained_hours,
-        echo_followup="last" if args.echo_followup == "last" else int(args.echo_followup),
-        lvef_normal=args.lvef_normal,
-        strain_normal=args.strain_normal,
-        cox=args.cox,
-    )
+    try:
+        opts = _options_from_args(args)
+    except _UsageError as exc:
+        print(f"usage: {exc}", file=sys.stderr)
+        return 2
     try:
         out = analyze_to_dict(cohort, flt, grouping, opts)
     except AnalysisError as exc:
@@ -127,6 +148,98 @@ def _cmd_analyze(args) -> int:
     return 0
 
 
+REPORT_FORMATS = ("html", "pptx")
+
+
+def _view_options_from_args(args) -> dict:
+    """The pages' options values the option flags select (the same values the pages' controls would hold)."""
+    from .views import CardiacOptions, FeverOptions
+
+    sustained = args.fever_sustained_hours
+    if sustained is not None and sustained != 24:
+        raise _UsageError("report: the Fever page's 'sustained' rule is 24 hours; use --fever-sustained-hours 24")
+    followup = _echo_followup(args)
+    return {
+        "fever": FeverOptions(
+            origin=args.fever_origin, threshold=args.fever_threshold, sustained=sustained is not None, cox=args.cox
+        ),
+        "cardiac": CardiacOptions(
+            followup="last" if followup == "last" else "nearest",
+            followup_day=10 if followup == "last" else int(followup),
+            lvef_normal=args.lvef_normal,
+            strain_normal=args.strain_normal,
+        ),
+    }
+
+
+def _cmd_report(args) -> int:
+    from dataclasses import asdict
+    from pathlib import Path
+
+    from .analyses import AnalysisError
+    from .loading import CohortInvalid, load_cohort
+    from .views import VIEWS
+
+    fmt = args.format or Path(args.out).suffix.lower().lstrip(".")
+    if fmt not in REPORT_FORMATS:
+        print(f"usage: --format html or pptx (or an --out file ending in .html / .pptx), not {fmt!r}", file=sys.stderr)
+        return 2
+    try:
+        grouping = _grouping_from_args(args)
+        view_options = _view_options_from_args(args)
+    except _UsageError as exc:
+        print(f"usage: {exc}", file=sys.stderr)
+        return 2
+    pages = list(VIEWS) if not args.pages else [p.strip() for p in args.pages.split(",") if p.strip()]
+    unknown = [p for p in pages if p not in VIEWS]
+    if unknown or not pages:
+        print(f"unknown page(s): {', '.join(unknown) or '(none given)'}; pages: {', '.join(VIEWS)}", file=sys.stderr)
+        return 1
+    pages = [p for p in VIEWS if p in pages]  # the report follows the app's page order
+    try:
+        cohort = load_cohort(args.data)
+    except CohortInvalid as exc:
+        print(f"{args.data}: INVALID — cannot report:", file=sys.stderr)
+        print(exc.report(), file=sys.stderr)
+        return 1
+    flt = _filter_from_args(args)
+    options = {p: o for p, o in view_options.items() if p in pages}
+    from .exports import build_report_cards
+
+    try:
+        cards = build_report_cards(cohort, flt, grouping, pages, options, data_path=args.data)
+    except AnalysisError as exc:
+        print(f"cannot build the report: {exc}", file=sys.stderr)
+        return 1
+    state = {
+        "pages": pages,
+        "filters": flt.to_query_params(),
+        "group_by": args.group_by,
+        "options": {p: asdict(o) for p, o in options.items()},
+    }
+    if args.group_by == "custom":
+        state["group_a"], state["group_b"] = args.group_a, args.group_b
+    description = cards[0].cohort if cards and cards[0].cohort else flt.describe()
+    title = args.title or f"MIS-C Cohort Explorer — {description}"
+    out = Path(args.out)
+    try:
+        if fmt == "html":
+            from .exports import report_html
+
+            out.write_text(report_html(cards, title, state), encoding="utf-8")
+        else:
+            from .exports import images, report_pptx
+
+            if any(c.figure is not None for c in cards) and not images.available():
+                print("note: no Chromium for static images here; the slides say so instead of a chart", file=sys.stderr)
+            out.write_bytes(report_pptx(cards, title, state))
+    except OSError as exc:
+        print(f"cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {out} ({fmt}: {len(cards)} sections from {', '.join(pages)})")
+    return 0
+
+
 def _cmd_dictionary(args) -> int:
     from .template import write_dictionary_and_template
 
@@ -136,28 +249,12 @@ def _cmd_dictionary(args) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _add_selection_flags(a: argparse.ArgumentParser) -> None:
+    """The cohort, compare-by, filter and option flags ``analyze`` and ``report`` share (filter flags generated
+    from the filter-field registry)."""
     from .filters import FILTER_FIELDS
     from .vocabulary import GROUP_BY_CHOICES
 
-    ap = argparse.ArgumentParser(prog="python -m misc_dash", description="MIS-C Cohort Explorer command line")
-    sub = ap.add_subparsers(dest="cmd", required=True)
-
-    v = sub.add_parser("validate", help="check a cohort folder (CSV) or .xlsx workbook against the data contract")
-    v.add_argument("path")
-    v.set_defaults(func=_cmd_validate)
-
-    f = sub.add_parser("fidelity", help="published vs reconstructed numbers for the default cohort")
-    f.add_argument("--json", action="store_true", help="machine-readable output")
-    f.set_defaults(func=_cmd_fidelity)
-
-    s = sub.add_parser("synth", help="write a larger synthetic cohort resampled from the reconstruction")
-    s.add_argument("--patients", type=int, required=True)
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--out", required=True)
-    s.set_defaults(func=_cmd_synth)
-
-    a = sub.add_parser("analyze", help="every analysis the dashboard shows, headless")
     a.add_argument("--data", default=None, help="cohort folder or .xlsx (default: the reconstructed cohort)")
     a.add_argument("--group-by", default="treatment", choices=list(GROUP_BY_CHOICES))
     a.add_argument(
@@ -178,8 +275,41 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--lvef-normal", type=float, default=55.0, help="LVEF normal at or above this (%%)")
     a.add_argument("--strain-normal", type=float, default=-21.4, help="Ap4 strain normal at or below this (%%)")
     a.add_argument("--cox", action="store_true", help="add a Cox hazard ratio for defervescence")
+
+
+def build_parser() -> argparse.ArgumentParser:
+
+    ap = argparse.ArgumentParser(prog="python -m misc_dash", description="MIS-C Cohort Explorer command line")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+
+    v = sub.add_parser("validate", help="check a cohort folder (CSV) or .xlsx workbook against the data contract")
+    v.add_argument("path")
+    v.set_defaults(func=_cmd_validate)
+
+    f = sub.add_parser("fidelity", help="published vs reconstructed numbers for the default cohort")
+    f.add_argument("--json", action="store_true", help="machine-readable output")
+    f.set_defaults(func=_cmd_fidelity)
+
+    s = sub.add_parser("synth", help="write a larger synthetic cohort resampled from the reconstruction")
+    s.add_argument("--patients", type=int, required=True)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--out", required=True)
+    s.set_defaults(func=_cmd_synth)
+
+    a = sub.add_parser("analyze", help="every analysis the dashboard shows, headless")
+    _add_selection_flags(a)
     a.add_argument("--json", action="store_true")
     a.set_defaults(func=_cmd_analyze)
+
+    r = sub.add_parser(
+        "report", help="the pages' cards as one offline HTML report or a PPTX deck (the same flags as analyze)"
+    )
+    r.add_argument("--format", choices=list(REPORT_FORMATS), help="html or pptx (default: from --out's suffix)")
+    r.add_argument("--out", required=True, help="the file to write")
+    r.add_argument("--pages", help="comma-separated pages (default: every page), e.g. fever,cardiac")
+    r.add_argument("--title", help="the report's title (default: the cohort description)")
+    _add_selection_flags(r)
+    r.set_defaults(func=_cmd_report)
 
     d = sub.add_parser("dictionary", help="regenerate docs/DATA_DICTIONARY.md and the empty template")
     d.set_defaults(func=_cmd_dictionary)

@@ -10,7 +10,8 @@ No streamlit here (``ui.py`` draws the figures). One module per topic, every nam
 - :mod:`.treatment` — anakinra dosing and adverse events;
 - :mod:`.labs` — laboratory values over time;
 - :mod:`.temperature` — daily maximum temperature with the group median and IQR band (Fever);
-- :mod:`.overview` — cohort flow and the phenotype × treatment crosstab.
+- :mod:`.overview` — cohort flow and the phenotype × treatment crosstab;
+- :mod:`.present` — a caption burned into a figure and the projector style (``with_caption``, ``for_presentation``).
 
 Conventions shared by every builder:
 
@@ -55,6 +56,9 @@ from .lines import _patient_lines as _patient_lines
 from .lines import _threshold_line as _threshold_line
 from .lines import _with_day as _with_day
 from .overview import build_crosstab_figure, build_flow_figure
+from .present import PRESENTATION_FONT as PRESENTATION_FONT
+from .present import PRESENTATION_PALETTE as PRESENTATION_PALETTE
+from .present import for_presentation, with_caption
 from .style import BASE_FONT as BASE_FONT
 from .style import CHAR_PX as CHAR_PX
 from .style import DIVERGING as DIVERGING
@@ -101,5 +105,7 @@ __all__ = [
     "build_paired_slope",
     "build_temperature_figure",
     "empty_figure",
+    "for_presentation",
     "group_colors",
+    "with_caption",
 ]
