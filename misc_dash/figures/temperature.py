@@ -79,15 +79,15 @@ def build_temperature_figure(
     origin_word = "treatment start" if origin == "treatment" else "admission"
     xlabel = X_TITLES["day_since_treatment" if origin == "treatment" else "day"]
     summary = result.summary
-    fig = FigureSpec()
-    for g in groups:
+    layers: tuple[list, list, list] = ([], [], [])  # patient lines, IQR bands, medians: medians drawn on top
+    for rank, g in enumerate(groups, start=1):
         col = cmap[g]
         name = legend_name(g, int(n_patients.get(g, 0)))
         sub = shown[shown["group"].astype(str) == g]
         med = summary[(summary["group"].astype(str) == g) & (summary["n"] >= MIN_MEDIAN_N)].sort_values("day")
         has_median = len(med) > 0
         xs, ys, cd = _patient_lines(sub, "day", "temp_max")
-        fig.add_trace(
+        layers[0].append(
             scatter(
                 x=xs,
                 y=ys,
@@ -96,7 +96,8 @@ def build_temperature_figure(
                 line={"color": rgba(col, 0.22), "width": 1},
                 name=name if not has_median else f"{g} patients",
                 legendgroup=g,
-                showlegend=not has_median,
+                legendrank=rank,
+                showlegend=not has_median,  # the legend entry is the thick median line, when there is one
                 connectgaps=False,
                 hovertemplate=(
                     f"patient %{{customdata}} — {_esc(g)}<br>day %{{x:g}} since {origin_word}"
@@ -107,14 +108,14 @@ def build_temperature_figure(
         if not has_median:
             continue
         bx, by = _band(med["day"].to_numpy(float), med["q1"].to_numpy(float), med["q3"].to_numpy(float))
-        fig.add_trace(
+        layers[1].append(
             scatter(
                 x=bx,
                 y=by,
                 mode="lines",
                 line={"width": 0, "color": col},
                 fill="toself",
-                fillcolor=rgba(col, 0.2),
+                fillcolor=rgba(col, 0.16),
                 name=f"{g} IQR",
                 legendgroup=g,
                 showlegend=False,
@@ -122,16 +123,17 @@ def build_temperature_figure(
             )
         )
         day, median, q1, q3, n = _gapped(*(med[c].to_numpy(float) for c in ("day", "median", "q1", "q3", "n")))
-        fig.add_trace(
+        layers[2].append(
             scatter(
                 x=day,
                 y=median,
                 customdata=np.column_stack([n, q1, q3]),
                 mode="lines+markers",
                 line={"color": col, "width": 4.5},
-                marker={"size": 7, "color": col},
+                marker={"size": 7, "color": col, "line": {"color": "white", "width": 1}},
                 name=name,
                 legendgroup=g,
+                legendrank=rank,
                 connectgaps=False,
                 hovertemplate=(
                     f"<b>{_esc(g)}</b> median of daily maxima<br>day %{{x:g}} since {origin_word}"
@@ -140,6 +142,9 @@ def build_temperature_figure(
                 ),
             )
         )
+    fig = FigureSpec()
+    for tr in (*layers[0], *layers[1], *layers[2]):
+        fig.add_trace(tr)
     _threshold_line(fig, float(threshold_c), f"fever threshold {threshold_c:g} °C")
     fig.update_xaxes(title={"text": f"{xlabel} (day 0 = first 24 h)"}, zeroline=False)
     if _span(daily) <= 16:
