@@ -28,8 +28,9 @@ with ui.controls():
         "Day (for 'nearest')", min_value=1, max_value=60, value=10, key="cardiac_fu_day", bind="query-params",
         disabled=fu_mode != "nearest",
     )  # fmt: skip
-    lvef_normal = st.session_state.get("cardiac_lvef_normal", 55.0)
-    strain_normal = st.session_state.get("cardiac_strain_normal", -21.4)
+    # the expander's label shows the current values, which on a shared link's first run are still only in the address
+    lvef_normal = ui.bound_value("cardiac_lvef_normal", 55.0)
+    strain_normal = ui.bound_value("cardiac_strain_normal", -21.4)
     label = f"Normal thresholds: LVEF ≥ {lvef_normal:g} %, Ap4 strain ≤ {strain_normal:g} %"
     # (in presentation mode the controls are already in an expander, and expanders do not nest)
     with st.container() if ui.presenting() else st.expander(label):

@@ -19,7 +19,7 @@ from .elements import (
     test_line,
     view_switch,
 )
-from .page import controls, get_view, page_failed, page_header, reproduce_panel, show_cards
+from .page import bound_value, controls, get_view, page_failed, page_header, reproduce_panel, show_cards
 from .plot import PLOT_CONFIG, STATIC_DIR, plot, plotly_js_url
 from .report import basket, card_tools, presenting
 from .sidebar import COMPARE_LABELS, sidebar
@@ -51,6 +51,7 @@ __all__ = [
     "STATIC_DIR",
     "View",
     "basket",
+    "bound_value",
     "card_tools",
     "controls",
     "current_cohort",

@@ -108,6 +108,17 @@ def page_failed(exc: Exception) -> None:
     )
 
 
+def bound_value(key: str, default: float) -> float:
+    """A URL-bound number input's value before the widget is drawn: the session's, else the address's, else the
+    default (a shared link's first run has it only in the address)."""
+    if key in st.session_state:
+        return st.session_state[key]
+    try:
+        return float(st.query_params.get(key, default))
+    except (TypeError, ValueError):
+        return default
+
+
 def controls():
     """Where a page draws its controls: in place, or, in presentation mode, folded into one closed expander so
     the chart gets the first screen (the controls are still drawn, so their values stay in the address)."""

@@ -1,0 +1,180 @@
+"""Teaching rounds in the real app (headless Debian Chromium): a shared link reopens the same numbers and charts on
+every page, presentation mode gives the chart the projector's first screen with large text, and no request ever
+leaves the machine."""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.test_browser import CHROMIUM, LAUNCH_ARGS, PAGES, _serve, wait_idle
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(), reason="Debian chromium not installed"),
+]
+
+
+@pytest.fixture(scope="module")
+def server():
+    yield from _serve()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield b
+        b.close()
+
+
+def _settle(pg):
+    wait_idle(pg)
+    pg.wait_for_timeout(700)  # charts draw after the run finishes
+    wait_idle(pg)
+
+
+def _main_numbers(pg) -> list[str]:
+    """Every line of the main area that carries a number (the cohort line, tables, test lines, metrics)."""
+    text = pg.locator('[data-testid="stMain"]').inner_text()
+    return [ln.strip() for ln in text.splitlines() if re.search(r"\d", ln) and "Link copied" not in ln]
+
+
+def _chart_data(pg) -> str:
+    return pg.evaluate(
+        """() => JSON.stringify([...document.querySelectorAll('.js-plotly-plot')].map(d => (d.data || []).map(
+            t => ({type: t.type, name: t.name, x: t.x, y: t.y, z: t.z}))))"""
+    )
+
+
+# Per page: the sidebar filter and grouping put in the first address (the sidebar's own controls are bound
+# already), then every page control changed by hand as a user would.
+def _radio(label):
+    return lambda pg: pg.get_by_text(label, exact=True).first.click()
+
+
+def _toggle(label):
+    return lambda pg: pg.get_by_text(label, exact=True).first.click()
+
+
+def _number(label, value):
+    def act(pg):
+        box = pg.get_by_label(label, exact=True)
+        box.fill(str(value))
+        box.press("Enter")
+
+    return act
+
+
+def _segment(label):
+    return lambda pg: pg.get_by_text(label, exact=True).first.click()
+
+
+def _open_expander(label):
+    return lambda pg: pg.get_by_text(label).first.click()
+
+
+CONTROLS = {
+    "": [],
+    "table1": [_toggle("Show the 95% CI of each proportion")],
+    "cardiac": [
+        _radio("Ap4 strain (%)"),
+        _radio("Days since treatment start"),
+        _radio("Nearest to a day"),
+        _number("Day (for 'nearest')", 7),
+        _open_expander("Normal thresholds"),
+        _number("Strain normal ≤ (%)", -20),
+        _segment("Before and after (paired)"),
+    ],
+    "fever": [
+        _radio("Treatment start"),
+        _number("Fever threshold (°C): defervescence = first reading below", 37.8),
+        _toggle("Sustained: no fever in the next 24 h"),
+        _toggle("Show Cox hazard ratio"),
+    ],
+    "cytokines": [_segment("Panel heatmap (medians)")],
+    "labs": [_radio("Days since admission"), _toggle("Log scale")],
+    "anakinra": [_radio("Days since admission")],
+    "safety": [],
+    "literature": [],
+}
+START = "f_phenotype=CV+shock&f_phenotype=KDSS-like&compare_by=Anakinra+%28any%29+vs+none"
+
+
+@pytest.mark.parametrize("path", [p for p in PAGES if p != "data"])
+def test_shared_link_reopens_the_same_numbers_and_chart(browser, server, path):
+    """Set non-default values for every control of the page (after a non-default filter and grouping), then open
+    the page's address in a fresh browser context: the same numbers in the main area and the same chart data."""
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = ctx.new_page()
+    pg.goto(f"{server}/{path}?{START}")
+    _settle(pg)
+    for act in CONTROLS[path]:
+        act(pg)
+        _settle(pg)
+    assert pg.locator('[data-testid="stException"]').count() == 0
+    numbers, charts, url = _main_numbers(pg), _chart_data(pg), pg.url
+    ctx.close()
+    fresh = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg2 = fresh.new_page()
+    pg2.goto(url)
+    _settle(pg2)
+    try:
+        assert _main_numbers(pg2) == numbers, url
+        assert _chart_data(pg2) == charts, url
+        assert "SYN-" not in url and "patient" not in url.lower()
+    finally:
+        fresh.close()
+
+
+def test_presentation_mode_fills_the_projector_screen(browser, server):
+    """At 1280 × 720 with ?present=1: no sidebar, the first chart covers at least half of the first screen, and no
+    chart text is smaller than 20 px."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+    pg = ctx.new_page()
+    try:
+        pg.goto(f"{server}/fever?present=1")
+        _settle(pg)
+        assert not pg.locator('[data-testid="stSidebar"]').is_visible()
+        box = pg.locator(".js-plotly-plot").first.bounding_box()
+        visible_h = max(0.0, min(box["y"] + box["height"], 720) - max(box["y"], 0))
+        visible_w = max(0.0, min(box["x"] + box["width"], 1280) - max(box["x"], 0))
+        share = visible_w * visible_h / (1280 * 720)
+        sizes = pg.evaluate(
+            """() => [...document.querySelector('.js-plotly-plot').querySelectorAll('text')]
+                .filter(t => t.textContent.trim() && t.getBBox().width > 0)
+                .map(t => parseFloat(getComputedStyle(t).fontSize))"""
+        )
+        assert share >= 0.5, f"chart covers {share:.0%} of the first screen"
+        assert sizes and min(sizes) >= 20, f"smallest chart text {min(sizes)} px"
+        pg.screenshot(path=str(__import__("tests.test_browser", fromlist=["SHOTS"]).SHOTS / "present_fever_1280.png"))
+        # keyboard: → moves to the next slide (the only chart here wraps around to itself: the slide counter says so)
+        assert "Slide 1 of" in pg.locator('[data-testid="stMain"]').inner_text()
+    finally:
+        ctx.close()
+
+
+def test_no_request_leaves_the_machine(browser, server):
+    """Walk every page (and presentation mode) recording every request the browser makes: all go to the app on
+    loopback (no CDN, no telemetry, no Plotly Cloud)."""
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    seen: list[str] = []
+    ctx.on("request", lambda req: seen.append(req.url))
+    pg = ctx.new_page()
+    try:
+        for path in PAGES:
+            pg.goto(f"{server}/{path}")
+            _settle(pg)
+        pg.goto(f"{server}/cardiac?present=1")
+        _settle(pg)
+    finally:
+        ctx.close()
+    hosts = {urlparse(u).hostname for u in seen if urlparse(u).scheme in ("http", "https", "ws", "wss")}
+    assert hosts <= {"127.0.0.1", "localhost"}, sorted(hosts)
+    assert seen, "no request recorded"
+    json.dumps(seen)
