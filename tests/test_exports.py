@@ -184,12 +184,30 @@ def _outside_plotly_js(doc: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------------ presentation
-def test_presentation_fonts_at_least_20_px_everywhere(cards):
-    """Every view's figure in presentation style: the layout font is PRESENTATION_FONT and every font anywhere in
-    the figure (title, subtitle, axis titles and ticks of every axis, legend, annotations, hover labels, trace text,
-    inline <span> sizes) is >= 20 px; the caption is burned in at that size too."""
+@pytest.fixture(scope="module")
+def every_chart(cohort, cards):
+    """Every view's figure, plus the other chart of each page with a chart switch (temperature, paired slope,
+    cytokine heatmap)."""
+    from dataclasses import fields, replace
+
+    vc = views.ViewContext(A.prepare(cohort, CohortFilter(), "treatment"), cohort.n_patients)
+    out = _figures(cards)
+    for name, view in views.VIEWS.items():
+        if view.options is None or "chart" not in {f.name for f in fields(view.options)}:
+            continue
+        for chart in sys.modules[view.build.__module__].CHARTS[1:]:
+            out += _figures(views.build_cards(name, vc, replace(view.options(), chart=chart)))
+    return out
+
+
+def test_presentation_fonts_at_least_20_px_everywhere(every_chart):
+    """Every view's figure (and each page's other chart) in presentation style: the layout font is
+    PRESENTATION_FONT and every font anywhere in the figure (title, subtitle, axis titles and ticks of every axis,
+    legend, annotations, hover labels, trace text, inline <span> sizes) is >= 20 px; the caption is burned in at
+    that size too."""
     assert PRESENTATION_FONT >= MIN_FONT >= 20
-    for card in _figures(cards):
+    assert len(every_chart) >= 12  # 9 figures of the pages + 3 other charts
+    for card in every_chart:
         fig = for_presentation(card.figure, card_caption(card)).to_dict()
         lay = fig["layout"]
         assert lay["font"]["size"] == PRESENTATION_FONT, card.key
@@ -202,10 +220,10 @@ def test_presentation_fonts_at_least_20_px_everywhere(cards):
         assert len(caps) == 1 and caps[0]["font"]["size"] >= MIN_FONT, card.key
 
 
-def test_presentation_lines_and_markers_are_thick(cards):
+def test_presentation_lines_and_markers_are_thick(every_chart):
     """Every drawn trace line is >= MIN_LINE_WIDTH (4) px, invisible CI band edges (width 0) stay invisible, and
-    every drawn marker is >= MIN_MARKER_SIZE (10) px."""
-    for card in _figures(cards):
+    every drawn marker is >= MIN_MARKER_SIZE (10) px (every view's figure and each page's other chart)."""
+    for card in every_chart:
         orig = card.figure.to_dict()["data"]
         pres = for_presentation(card.figure).to_dict()["data"]
         for before, tr in zip(orig, pres):

@@ -311,7 +311,8 @@ def for_presentation(fig: go.Figure, caption: str | None = None, width: int | No
     scaled up by :data:`FONT_SCALE`), drawn lines at least :data:`MIN_LINE_WIDTH` px and markers at least
     :data:`MIN_MARKER_SIZE` px, group colours mapped to :data:`PRESENTATION_PALETTE` by
     :func:`presentation_colors` (by colour, so a group keeps one colour across its lines, CI bands with their
-    transparency, and markers), margins and height grown so the plot area keeps its size, and ``caption`` burned
+    transparency, and markers), margins and height grown so the plot area keeps its size (a heatmap's grows with
+    its cell text), and ``caption`` burned
     in at the presentation size (:func:`with_caption`; ``width`` as there)."""
     d = go.Figure(fig).to_dict()
     layout = d.get("layout", {})
@@ -364,6 +365,8 @@ def for_presentation(fig: go.Figure, caption: str | None = None, width: int | No
     new["t"] = top
     h = float(layout.get("height") or 450)
     new_h = h + (new["t"] - m["t"]) + (new["b"] - m["b"])
+    if any(tr.get("type") == "heatmap" for tr in data):  # cell text grew: the cells grow with it
+        new_h += max(h - m["t"] - m["b"], 0) * (FONT_SCALE - 1)
     layout["margin"] = {**old_margin, **{k: round(v) for k, v in new.items()}}
     layout["height"] = round(new_h)
     t = layout.get("title")
