@@ -37,11 +37,13 @@ def _cell_text(v) -> str:
 
 
 def _add_textbox(slide, left, top, width, height, text: str, size: int, bold: bool = False, color=None):
+    from pptx.enum.text import MSO_AUTO_SIZE
     from pptx.util import Pt
 
     box = slide.shapes.add_textbox(left, top, width, height)
     tf = box.text_frame
     tf.word_wrap = True
+    tf.auto_size = MSO_AUTO_SIZE.TEXT_TO_FIT_SHAPE  # a long caption shrinks to its box when the deck is opened
     for i, para in enumerate(_text(text).split("\n")):
         p = tf.paragraphs[0] if i == 0 else tf.add_paragraph()
         p.text = para
@@ -156,6 +158,13 @@ def report_pptx(cards: Sequence[Card], title: str, state: dict | None = None) ->
     lines.append(f"{dt.date.today().isoformat()} · MIS-C Cohort Explorer {app_version()}")
     sub = s0.placeholders[1]
     sub.text = _text("\n".join(lines))
+    # the default template's placeholders are placed for 4:3: centre them on the 16:9 slide
+    s0.shapes.title.left, s0.shapes.title.width = Inches(0.9), sw - Inches(1.8)
+    s0.shapes.title.top, s0.shapes.title.height = Inches(1.6), Inches(1.9)
+    sub.left, sub.width, sub.top, sub.height = Inches(0.9), sw - Inches(1.8), Inches(3.7), Inches(2.8)
+    for p in sub.text_frame.paragraphs:
+        for r in p.runs:
+            r.font.size = Pt(18)
     if state:
         s0.notes_slide.notes_text_frame.text = _text("Report state: " + json.dumps(state, ensure_ascii=False))
 
