@@ -15,8 +15,9 @@ origin = c1.radio(
     bind="query-params",
 )  # fmt: skip
 threshold = c2.number_input(
-    "Fever threshold (°C): defervescence = first reading below", 37.0, 39.0, 38.0, 0.1, key="fever_threshold"
-)
+    "Fever threshold (°C): defervescence = first reading below", 37.0, 39.0, 38.0, 0.1, key="fever_threshold",
+    bind="query-params",
+)  # fmt: skip
 sustained = c3.toggle("Sustained: no fever in the next 24 h", key="fever_sustained", bind="query-params")
 cox = c4.toggle("Show Cox hazard ratio", key="fever_cox", bind="query-params")
 
