@@ -1,10 +1,15 @@
 """MIS-C Cohort Explorer — the router. The sidebar filters are drawn here so they persist across pages."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from misc_dash import ui
 
-st.set_page_config(page_title="MIS-C Cohort Explorer", page_icon=":material/cardiology:", layout="wide")
+# the favicon is a local file: a Material icon or an emoji as page icon makes the browser fetch it from the web
+st.set_page_config(
+    page_title="MIS-C Cohort Explorer", page_icon=str(Path(__file__).parent / "static" / "favicon.png"), layout="wide"
+)
 
 PAGES = {
     "Cohort": [

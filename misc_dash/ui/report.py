@@ -63,12 +63,17 @@ def basket_cards(view: View) -> list[Card]:
 
 # ------------------------------------------------------------------------------------------------ presentation
 def presenting() -> bool:
-    """Presentation mode: the toggle, or ``?present=1`` in a link (read before the toggle exists)."""
+    """Presentation mode: the toggle, kept in the address as ``?present=1`` (a link opens in presentation mode)."""
     if K_PRESENT not in st.session_state:
-        raw = str(st.query_params.get(K_PRESENT, "")).lower()
-        if raw in ("1", "true", "yes"):
-            st.session_state[K_PRESENT] = True
-    return bool(st.session_state.get(K_PRESENT, False))
+        st.session_state[K_PRESENT] = str(st.query_params.get(K_PRESENT, "")).lower() in ("1", "true", "yes")
+    return bool(st.session_state[K_PRESENT])
+
+
+def _present_changed() -> None:
+    if st.session_state.get(K_PRESENT):
+        st.query_params[K_PRESENT] = "1"
+    elif K_PRESENT in st.query_params:
+        del st.query_params[K_PRESENT]
 
 
 # ------------------------------------------------------------------------------------------------ toolbar
@@ -78,8 +83,12 @@ def toolbar(view: View) -> None:
     c1, c2, c3 = st.columns([1.2, 1.6, 2.2], vertical_alignment="center")
     with c1:
         copy_link()
-    c2.toggle("Presentation mode", key=K_PRESENT, bind="query-params", help="Projector view: one chart per slide; "
-              "← / → move between the charts of this page, or of the report basket.")  # fmt: skip
+    c2.toggle(
+        "Presentation mode",
+        key=K_PRESENT,
+        on_change=_present_changed,
+        help="Projector view: one chart per slide; ← / → move between the charts of this page, or of the report basket.",
+    )
     items = basket()
     with c3.popover(f"Report basket ({len(items)})", icon=":material/shopping_basket:"):
         if not items:
