@@ -87,7 +87,7 @@ def toolbar(view: View) -> None:
         "Presentation mode",
         key=K_PRESENT,
         on_change=_present_changed,
-        help="Projector view: one chart per slide; ← / → move between the charts of this page, or of the report basket.",
+        help="Projector view: one chart per slide; ← / → move through the charts of this page or of the report basket.",
     )
     items = basket()
     with c3.popover(f"Report basket ({len(items)})", icon=":material/shopping_basket:"):
