@@ -9,18 +9,19 @@ from misc_dash.views.fever import CHARTS, ORIGIN_LABELS
 
 view = ui.page_header("fever")
 
-c1, c2, c3, c4 = st.columns([2, 2, 2, 2])
-origin = c1.radio(
-    "Time from", list(ORIGIN_LABELS), format_func=ORIGIN_LABELS.get, key="fever_origin", horizontal=True,
-    bind="query-params",
-)  # fmt: skip
-threshold = c2.number_input(
-    "Fever threshold (°C): defervescence = first reading below", 37.0, 39.0, 38.0, 0.1, key="fever_threshold",
-    bind="query-params",
-)  # fmt: skip
-sustained = c3.toggle("Sustained: no fever in the next 24 h", key="fever_sustained", bind="query-params")
-cox = c4.toggle("Show Cox hazard ratio", key="fever_cox", bind="query-params")
+with ui.controls():
+    c1, c2, c3, c4 = st.columns([2, 2, 2, 2])
+    origin = c1.radio(
+        "Time from", list(ORIGIN_LABELS), format_func=ORIGIN_LABELS.get, key="fever_origin", horizontal=True,
+        bind="query-params",
+    )  # fmt: skip
+    threshold = c2.number_input(
+        "Fever threshold (°C): defervescence = first reading below", 37.0, 39.0, 38.0, 0.1, key="fever_threshold",
+        bind="query-params",
+    )  # fmt: skip
+    sustained = c3.toggle("Sustained: no fever in the next 24 h", key="fever_sustained", bind="query-params")
+    cox = c4.toggle("Show Cox hazard ratio", key="fever_cox", bind="query-params")
 
-chart = ui.view_switch("Chart", list(CHARTS), key="fever_chart")
+    chart = ui.view_switch("Chart", list(CHARTS), key="fever_chart")
 
 ui.show_cards(view.cards("fever", FeverOptions(origin, float(threshold), sustained, cox, chart)))

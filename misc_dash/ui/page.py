@@ -145,6 +145,21 @@ K_SLIDE = "slide"
 K_SLIDES_FROM = "slides_from"
 
 
+def _page_slides(view: View, cards) -> list:
+    """Every chart of the page, in order (a page that switches between charts has one slide per chart)."""
+    name, options = getattr(cards, "view_name", None), getattr(cards, "options", None)
+    spec = views.VIEWS.get(name)
+    if spec is None or not spec.charts or options is None:
+        return [c for c in cards if c.figure is not None]
+    out, seen = [], set()
+    for opts in spec.all_chart_options(options):
+        for c in view.cards(name, opts):
+            if c.figure is not None and c.key not in seen:
+                out.append(c)
+                seen.add(c.key)
+    return out
+
+
 def _present(view: View, cards: list) -> None:
     from ..figures.present import for_presentation
 
@@ -157,7 +172,10 @@ def _present(view: View, cards: list) -> None:
             "Slides", sources, default=sources[0], required=True, key=K_SLIDES_FROM, bind="query-params",
             label_visibility="collapsed",
         )  # fmt: skip
-    slides = [c for c in (basket_cards if source == "Report basket" else cards) if c.figure is not None]
+    if source == "Report basket":
+        slides = [c for c in basket_cards if c.figure is not None]
+    else:
+        slides = _page_slides(view, cards)
     if not slides:
         for card in cards:  # nothing to project: the page as it is
             show(card)

@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from .anakinra import AnakinraOptions, build_anakinra_cards
+from .cardiac import CHARTS as CARDIAC_CHARTS
 from .cardiac import CardiacOptions, build_cardiac_cards
 from .common import SYNTHETIC_BANNER, PageHeader, ViewContext, build_header, reproduce_command, source_text
+from .cytokines import CHARTS as CYTOKINE_CHARTS
 from .cytokines import CytokineOptions, build_cytokine_cards
+from .fever import CHARTS as FEVER_CHARTS
 from .fever import FeverOptions, build_fever_cards
 from .labs import LabsOptions, build_labs_cards
 from .literature import build_literature_cards
@@ -32,6 +35,13 @@ class View:
     options: type | None  # the options value the builder takes (None: no options)
     need_groups: bool = True  # the page compares groups (warn when fewer than two have patients)
     caution: bool = True  # the page shows the confounding caution when groups are treatments
+    charts: tuple[str, ...] = ()  # the values of the options' ``chart`` field: one chart is built at a time
+
+    def all_chart_options(self, options) -> list:
+        """``options`` once per chart of the view (for slides and reports that show every chart)."""
+        from dataclasses import replace
+
+        return [replace(options, chart=c) for c in self.charts] if self.charts and options is not None else [options]
 
 
 VIEWS = MappingProxyType(
@@ -40,13 +50,20 @@ VIEWS = MappingProxyType(
         for v in (
             View("overview", "MIS-C Cohort Explorer", build_overview_cards, None, need_groups=False, caution=False),
             View("table1", "Table 1 — baseline characteristics", build_table1_cards, Table1Options),
-            View("cardiac", "Cardiac function — LVEF and Ap4 strain", build_cardiac_cards, CardiacOptions),
-            View("fever", "Fever — time to defervescence", build_fever_cards, FeverOptions),
+            View(
+                "cardiac",
+                "Cardiac function — LVEF and Ap4 strain",
+                build_cardiac_cards,
+                CardiacOptions,
+                charts=CARDIAC_CHARTS,
+            ),
+            View("fever", "Fever — time to defervescence", build_fever_cards, FeverOptions, charts=FEVER_CHARTS),
             View(
                 "cytokines",
                 "Cytokines — fold difference over the upper limit of normal",
                 build_cytokine_cards,
                 CytokineOptions,
+                charts=CYTOKINE_CHARTS,
             ),
             View("labs", "Laboratory trajectories", build_labs_cards, LabsOptions),
             View(
