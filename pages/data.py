@@ -90,6 +90,7 @@ if cohort.synthetic and cohort.source and "default_cohort" in str(cohort.source)
         ["pass", "FAIL", "not reproducible", "informative"],
         default=["pass", "FAIL", "not reproducible", "informative"],
         key="fid_status",
+        bind="query-params",
     )
     ui.table(rep.rows[rep.rows["status"].isin(status)])
 else:

@@ -43,8 +43,19 @@ def show_header(h: PageHeader) -> None:
         st.info(md_escape(note), icon=":material/info:")
     for w in h.warnings:
         st.warning(md_escape(w), icon=":material/warning:")
+    # the header said it once: the rows' own small-group notes would repeat it on every test
+    st.session_state[K_SMALL_WARNED] = any(w.startswith("Small group") for w in h.warnings)
     if h.caution:
         st.warning(md_escape(h.caution), icon=":material/balance:")
+
+
+K_SMALL_WARNED = "_small_group_warned"
+_SMALL_PREFIXES = ("Small group:", "Small groups:")
+
+
+def _said(note: str) -> bool:
+    """A per-row note the page header already said (small groups)."""
+    return st.session_state.get(K_SMALL_WARNED, False) and note.startswith(_SMALL_PREFIXES)
 
 
 def show_compact_header(h: PageHeader) -> None:
@@ -57,6 +68,7 @@ def show_compact_header(h: PageHeader) -> None:
     if h.warnings:
         parts.append(f":gray[{md_escape(' '.join(h.warnings))}]")
     st.markdown(" · ".join(parts))
+    st.session_state[K_SMALL_WARNED] = any(w.startswith("Small group") for w in h.warnings)
 
 
 # ------------------------------------------------------------------------------------------------ cards
@@ -96,8 +108,9 @@ def show(card: Card) -> None:
         else:
             for line in card.tests:
                 test_line(line.result, line.what, missing=line.missing)
-    if card.caveats:
-        st.markdown("  \n".join(f":small[:gray[:material/warning: {md_escape(c)}]]" for c in card.caveats))
+    caveats = [c for c in card.caveats if not _said(c)]
+    if caveats:
+        st.markdown("  \n".join(f":small[:gray[:material/warning: {md_escape(c)}]]" for c in caveats))
     for n in card.notices:
         st.info(md_escape(n), icon=":material/info:")
     if card.methods:
@@ -111,17 +124,8 @@ def show_table(t: CardTable, card_title: str = "") -> None:
         st.markdown(f"**{md_escape(t.title)}**")
     if t.kind == "summary":
         summary_table(t.df)
-    elif t.kind == "grid":
-        table(t.df)
-        if t.download:
-            what = (t.title or card_title or t.download.rsplit(".", 1)[0].replace("_", " ")).split(" — ")[0]
-            st.download_button(
-                f"Download {what} (CSV)",
-                t.df.to_csv(index=False).encode("utf-8"),
-                file_name=t.download,
-                mime="text/csv",
-                key=f"download_{t.download}",
-            )
+    elif t.kind == "grid":  # downloads: the card's Export menu (CSV / Excel with the cohort in a header row)
+        table(t.df, column_config=_grid_columns(t))
     else:
         details_table(t.label, t.df, key=t.key)
 
@@ -143,7 +147,7 @@ def test_line(
         detail.append(res.method)
     detail_txt = f" :gray[({md_escape('; '.join(detail))})]" if detail else ""
     lines = [f"{prefix}**{md_escape(res.label())}**{est_txt}{detail_txt}"]
-    lines += [f":small[:gray[:material/warning: {md_escape(note)}]]" for note in res.notes]
+    lines += [f":small[:gray[:material/warning: {md_escape(note)}]]" for note in res.notes if not _said(note)]
     st.markdown("  \n".join(lines))
 
 
@@ -167,6 +171,21 @@ def markdown_table(df: pd.DataFrame) -> str:
     rule = "|" + "|".join("---:" if n else ":---" for n in numeric) + "|"
     body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False, name=None)]
     return "\n".join([head, rule, *body])
+
+
+_NARROW = {"p", "q", "count"}
+
+
+def _grid_columns(t: CardTable) -> dict:
+    """Column widths so a wide table (Table 1 with effects) fits its width: numbers and p narrow, text wider."""
+    cfg = {}
+    for col in t.df.columns:
+        fmt = t.formats.get(col, "text")
+        if fmt in _NARROW or col in ("SMD",):
+            cfg[col] = st.column_config.Column(width="small")
+        elif col in ("Variable", "Test"):
+            cfg[col] = st.column_config.Column(width="medium", pinned=col == "Variable")
+    return cfg
 
 
 def table(df: pd.DataFrame, max_rows: int = 30, **kw) -> None:
