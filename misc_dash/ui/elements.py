@@ -173,18 +173,25 @@ def markdown_table(df: pd.DataFrame) -> str:
     return "\n".join([head, rule, *body])
 
 
-_NARROW = {"p", "q", "count"}
+_NARROW_COLUMNS = {"p", "q (BH)", "SMD", "Missing"}
 
 
 def _grid_columns(t: CardTable) -> dict:
-    """Column widths so a wide table (Table 1 with effects) fits its width: numbers and p narrow, text wider."""
+    """Column widths (px) so a wide table (Table 1 with effects) fits its width with test and q visible: the first
+    column pinned, p / q / SMD / counts narrow, effects and groups medium (a cut cell shows in full on hover)."""
+    cols = list(t.df.columns)
     cfg = {}
-    for col in t.df.columns:
-        fmt = t.formats.get(col, "text")
-        if fmt in _NARROW or col in ("SMD",):
-            cfg[col] = st.column_config.Column(width="small")
-        elif col in ("Variable", "Test"):
-            cfg[col] = st.column_config.Column(width="medium", pinned=col == "Variable")
+    for i, c in enumerate(cols):
+        if i == 0:
+            cfg[c] = st.column_config.Column(width=200, pinned=True)
+        elif c in _NARROW_COLUMNS or t.formats.get(c) in ("p", "q", "count"):
+            cfg[c] = st.column_config.Column(width=58)
+        elif "95% CI" in c:
+            cfg[c] = st.column_config.Column(width=135)
+        elif c == "Test":
+            cfg[c] = st.column_config.Column(width=150)
+        else:
+            cfg[c] = st.column_config.Column(width=105)
     return cfg
 
 

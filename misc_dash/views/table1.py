@@ -43,17 +43,18 @@ def table1_frame(t1, proportion_ci: bool = False) -> pd.DataFrame:
         }
         for g in t1.groups:
             row[f"{g} (n = {t1.group_n[g]})"] = _group_cell(rec["groups"][g], proportion_ci)
-        if two:
-            row["Difference (95% CI)"] = difference_text(rec.get("effects"))
-            row["Odds ratio (95% CI)"] = odds_ratio_text(rec.get("effects"))
-            row["SMD"] = smd_text(rec.get("smd"))
+        # p, q and the test first (they fit the page's width), then the effects with their CIs
         row["p"] = "—" if level else fmt.p_or(rec["p_value"])
         row["q (BH)"] = "—" if level else fmt.p_or(rec.get("q_value"))
-        row["Missing"] = rec["missing"]
         if level:
             row["Test"] = f"see {rec['level_of']}"
         else:
             row["Test"] = rec["test"] or "not computed (fewer than 2 groups with data)"
+        if two:
+            row["Difference (95% CI)"] = difference_text(rec.get("effects"))
+            row["Odds ratio (95% CI)"] = odds_ratio_text(rec.get("effects"))
+            row["SMD"] = smd_text(rec.get("smd"))
+        row["Missing"] = rec["missing"]
         rows.append(row)
     return pd.DataFrame(rows)
 
