@@ -68,12 +68,19 @@ def anakinra_courses(doses: pd.DataFrame, patients: pd.DataFrame) -> pd.DataFram
             "max_mg_per_dose": g["mg_per_dose"].max(),
             "duration_days": g["fraction"].sum(),
             "days_on_drug": g["day"].size(),
-            "routes": g["route"].agg(lambda r: ", ".join(sorted(set(r.dropna())))),
         }
     )
+    out["routes"] = _routes(d)
     out.insert(1, "start_hospital_day", out["start_day"] + 1)
     out.index.name = "patient_id"
     return out[list(COURSE_COLUMNS)]
+
+
+def _routes(d: pd.DataFrame) -> pd.Series:
+    """Per patient, the sorted distinct routes joined by ", " (empty when none recorded)."""
+    r = d[["patient_id", "route"]].dropna().drop_duplicates().sort_values(["patient_id", "route"])
+    joined = r.groupby("patient_id", sort=False)["route"].agg(", ".join)
+    return joined.reindex(d["patient_id"].unique(), fill_value="")
 
 
 def treatment_group(ivig: pd.Series, anakinra: pd.Series, inflammatory: pd.Series, cs: pd.Series) -> pd.Series:
