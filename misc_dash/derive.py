@@ -77,10 +77,17 @@ def anakinra_courses(doses: pd.DataFrame, patients: pd.DataFrame) -> pd.DataFram
 
 
 def _routes(d: pd.DataFrame) -> pd.Series:
-    """Per patient, the sorted distinct routes joined by ", " (empty when none recorded)."""
-    r = d[["patient_id", "route"]].dropna().drop_duplicates().sort_values(["patient_id", "route"])
-    joined = r.groupby("patient_id", sort=False)["route"].agg(", ".join)
-    return joined.reindex(d["patient_id"].unique(), fill_value="")
+    """Per patient (in order of first appearance in ``d``), the sorted distinct routes joined by ", " ("" when
+    none is recorded): each patient's set of routes as a bit mask, one string per distinct mask."""
+    pid = pd.Index(d["patient_id"].unique())
+    route = d["route"]
+    names = sorted(route.dropna().unique())
+    mask = np.zeros(len(pid), dtype=np.int64)
+    for bit, name in enumerate(names):  # a handful of routes (IV, SC)
+        has = pid.isin(d.loc[route.eq(name).fillna(False).to_numpy(bool), "patient_id"].unique())
+        mask |= has.astype(np.int64) << bit
+    text = {m: ", ".join(n for b, n in enumerate(names) if m >> b & 1) for m in np.unique(mask).tolist()}
+    return pd.Series([text[m] for m in mask.tolist()], index=pid, dtype=object)
 
 
 def treatment_group(ivig: pd.Series, anakinra: pd.Series, inflammatory: pd.Series, cs: pd.Series) -> pd.Series:
@@ -127,6 +134,12 @@ def patient_frame(cohort) -> pd.DataFrame:
     return p
 
 
+def patient_codes(ids: np.ndarray, patient_id: pd.Series) -> np.ndarray:
+    """For each row of a table's ``patient_id`` column, the position of its patient in ``ids`` (-1 if absent):
+    the rest of a per-patient derivation then runs on integers."""
+    return pd.Index(ids).get_indexer(patient_id.to_numpy(object))
+
+
 def origin_hours(pf: pd.DataFrame, origin: str) -> pd.Series:
     """Hour of the time origin per patient (index patient_id): 0 for admission, the treatment start
     (first IVIG, else first anakinra day), or the start of the first anakinra day (NaN without anakinra)."""
@@ -171,53 +184,68 @@ def defervescence(
     pf = patient_frame(cohort) if pf is None else pf
     if patient_ids is not None:
         pf = pf[pf["patient_id"].isin(list(patient_ids))]
-    org = origin_hours(pf, origin)
+    ids = pf["patient_id"].to_numpy(object)
+    org = origin_hours(pf, origin).to_numpy(dtype=float, na_value=np.nan)
     t = cohort["temperatures"]
-    t = t[t["patient_id"].isin(pf["patient_id"])]
     if sites:
         t = t[t["site"].isin(list(sites))]
-    t = t[["patient_id", "hour", "temp_c"]].dropna()
-    t = t.assign(origin=t["patient_id"].map(org).astype(float))
-    no_origin = set(org.index[org.isna()])
-    t = t[t["origin"].notna() & (t["hour"].astype(float) >= t["origin"])]
-    t = t.sort_values(["patient_id", "hour"], kind="stable")
-    t["rel_days"] = (t["hour"].astype(float) - t["origin"]) / 24.0
-    below = t["temp_c"].astype(float) < threshold_c
+    # readings as arrays, one integer code per patient (its row in ``pf``; -1 for patients not in ``pf``)
+    code = patient_codes(ids, t["patient_id"])
+    hour = t["hour"].to_numpy(dtype=float, na_value=np.nan)
+    temp = t["temp_c"].to_numpy(dtype=float, na_value=np.nan)
+    keep = code >= 0
+    keep[keep] = ~np.isnan(org[code[keep]])
+    keep &= ~np.isnan(hour) & ~np.isnan(temp)
+    keep[keep] = hour[keep] >= org[code[keep]]
+    code, hour, temp = code[keep], hour[keep], temp[keep]
+    dc, dh = np.diff(code), np.diff(hour)
+    if not ((dc > 0) | ((dc == 0) & (dh >= 0))).all():  # files usually come sorted: then there is nothing to do
+        srt = np.lexsort((hour, code))  # per patient by hour; equal hours in table order (lexsort is stable)
+        code, hour, temp = code[srt], hour[srt], temp[srt]
+    rel_days = (hour - org[code]) / 24.0
+    below = temp < threshold_c
     if sustained_hours:
-        fever_hour = t["hour"].astype(float).where(~below)
-        # next fever reading strictly after each row: shift up within patient then backward-fill
-        nxt = fever_hour.groupby(t["patient_id"]).shift(-1)
-        nxt = nxt.groupby(t["patient_id"]).bfill()
-        ok = below & (nxt.isna() | (nxt - t["hour"].astype(float) > float(sustained_hours)))
+        # the next fever reading strictly after each reading, within the same patient
+        fever_pos = np.flatnonzero(~below)
+        nxt_i = np.searchsorted(fever_pos, np.arange(code.size), side="right")
+        has_next = nxt_i < fever_pos.size
+        nxt = np.full(code.size, np.nan)
+        cand = fever_pos[nxt_i[has_next]]
+        same = code[cand] == code[has_next]
+        nxt[np.flatnonzero(has_next)[same]] = hour[cand[same]]
+        ok = below & (np.isnan(nxt) | (nxt - hour > float(sustained_hours)))
     else:
         ok = below
-    g = t.groupby("patient_id", sort=False)
-    last = g["rel_days"].max()
-    nread = g.size()
-    first_event = t[ok].groupby("patient_id", sort=False)["rel_days"].min()
-    table = pd.DataFrame({"n_readings": nread, "last_reading_days": last})
-    table["event"] = table.index.isin(first_event.index)
-    table["time_days"] = first_event.reindex(table.index).fillna(table["last_reading_days"])
-    table.index.name = "patient_id"
-    table = table.reset_index()[["patient_id", "time_days", "event", "n_readings"]]
-    # keep the patient frame's order
-    order = {pid: i for i, pid in enumerate(pf["patient_id"])}
-    table = table.sort_values("patient_id", key=lambda s: s.map(order)).reset_index(drop=True)
-    reasons = []
-    analysed = set(table["patient_id"])
-    for pid in pf["patient_id"]:
-        if pid in no_origin:
-            reasons.append(
-                (
-                    pid,
-                    "no anakinra"
-                    if origin == "anakinra"
-                    else "no treatment start (ivig_start_hour and anakinra both missing)",
-                )
-            )
-        elif pid not in analysed:
-            reasons.append((pid, "no temperature reading at or after the origin"))
-    excluded = pd.DataFrame(reasons, columns=["patient_id", "reason"])
+    starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]]) if code.size else np.zeros(0, np.int64)
+    patients = code[starts]  # increasing: the patient frame's order
+    n_readings = np.diff(np.r_[starts, code.size])
+    last = rel_days[np.r_[starts[1:], code.size] - 1]  # sorted by hour: the last reading is the latest
+    ok_code = code[ok]
+    ok_first = np.flatnonzero(np.r_[True, ok_code[1:] != ok_code[:-1]]) if ok_code.size else np.zeros(0, np.int64)
+    first_event = np.full(len(ids), np.nan)
+    first_event[ok_code[ok_first]] = rel_days[ok][ok_first]  # sorted by hour: the first event is the earliest
+    event = ~np.isnan(first_event[patients])
+    table = pd.DataFrame(
+        {
+            "patient_id": ids[patients],
+            "time_days": np.where(event, first_event[patients], last),
+            "event": event,
+            "n_readings": n_readings.astype(np.int64),
+        }
+    )
+    analysed = np.zeros(len(ids), bool)
+    analysed[patients] = True
+    no_origin = np.isnan(org)
+    why_no_origin = (
+        "no anakinra" if origin == "anakinra" else "no treatment start (ivig_start_hour and anakinra both missing)"
+    )
+    out = no_origin | ~analysed
+    excluded = pd.DataFrame(
+        {
+            "patient_id": ids[out],
+            "reason": np.where(no_origin[out], why_no_origin, "no temperature reading at or after the origin"),
+        }
+    ).astype({"reason": object})
     return Defervescence(table, excluded, origin, float(threshold_c), sustained_hours)
 
 

@@ -26,10 +26,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy import stats as _sps
 
 from ..formatting import number, p_phrase
-from ._common import FEW_EVENTS, SMALL_GROUP, _dc_to_dict, _empty_notes, _is_missing, _small_group_notes, _to_float
+from ._common import FEW_EVENTS, SMALL_GROUP, _dc_to_dict, _empty_notes, _small_group_notes, _to_float
 from .cox import cox_fit, cox_zph, timefix
 from .multiplicity import benjamini_hochberg, holm
 from .results import TestResult
@@ -228,9 +229,9 @@ def _survival_frame(durations: Any, events: Any, groups: Any, group_order: Seque
     g = np.asarray(groups, dtype=object).ravel()
     if not (t.shape == e.shape == g.shape):
         raise ValueError("durations, events and groups must have the same length")
-    ok = ~(np.isnan(t) | np.isnan(e)) & np.array([not _is_missing(v) for v in g], dtype=bool)
+    ok = ~(np.isnan(t) | np.isnan(e)) & ~pd.isna(g)
     dropped = int((~ok).sum())
-    t, e, g = t[ok], e[ok].astype(bool), np.array([str(v) for v in g[ok]], dtype=object)
+    t, e, g = t[ok], e[ok].astype(bool), np.array(list(map(str, g[ok])), dtype=object)
     order = tuple(str(v) for v in group_order) if group_order is not None else tuple(sorted(set(g)))
     keep = np.isin(g, order)
     other = int((~keep).sum())
