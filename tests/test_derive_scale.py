@@ -125,3 +125,19 @@ def test_routes_mixed_and_missing():
         {"patient_id": ["b", "a", "a", "c", "c", "d", "b"], "route": ["SC", "IV", None, "SC", "IV", None, "SC"]}
     )
     assert derive._routes(d).to_dict() == {"b": "SC", "a": "IV", "c": "IV, SC", "d": ""}
+
+
+def test_daily_max_temperature_ignores_row_order(cohorts):
+    """Daily maxima per patient and day, their group summary and the excluded list do not depend on the order of
+    the temperature rows (the sorted fast path and the sorting path agree)."""
+    from misc_dash import analyses as A
+
+    out = []
+    for name in ("synth", "shuffled"):
+        c = cohorts[name]
+        ctx = A.prepare(c, grouping="treatment")
+        out.append(A.run("temperature", ctx, A.AnalysisOptions(fever_origin="treatment")))
+    a, b = out
+    for f in ("daily", "summary", "excluded"):
+        pd.testing.assert_frame_equal(getattr(a, f), getattr(b, f), check_exact=True)
+    assert a.n_patients == b.n_patients

@@ -43,34 +43,50 @@ def daily_max_temperature(ctx: Context, opts: AnalysisOptions = AnalysisOptions(
     (:func:`misc_dash.stats.describe_continuous`, R type 6). Patients outside every group are left out."""
     pf = ctx.pf[ctx.pf["group"].notna()]
     org = derive.origin_hours(pf, opts.fever_origin)
-    group_of = pd.Series(pf["group"].to_numpy(object), index=pf["patient_id"].to_numpy(object))
+    ids = pf["patient_id"].to_numpy(object)
+    rank = np.empty(len(ids), np.int64)
+    rank[np.argsort(ids.astype(str), kind="stable")] = np.arange(len(ids))  # patients in id order, as before
     t = ctx.cohort["temperatures"]
-    pid = t["patient_id"].to_numpy(object)
+    code = derive.patient_codes(ids, t["patient_id"])  # -1: not grouped
     hour = t["hour"].to_numpy(dtype=float, na_value=np.nan)
     temp = t["temp_c"].to_numpy(dtype=float, na_value=np.nan)
-    origin = pd.Series(pid).map(org).to_numpy(dtype=float, na_value=np.nan)  # NaN: not grouped, or no origin
+    org_v = org.to_numpy(dtype=float, na_value=np.nan)
+    origin = np.where(code >= 0, org_v[np.maximum(code, 0)], np.nan)  # NaN: not grouped, or no origin
     keep = ~np.isnan(hour) & ~np.isnan(temp) & ~np.isnan(origin) & (hour >= origin)
     rel_days = (hour[keep] - origin[keep]) / 24.0
     day = np.floor(np.round(rel_days, 9)).astype(np.int64)  # 0.9999999999999999 (24.3 h → 48.3 h) is day 1
-    r = pd.DataFrame({"patient_id": pid[keep], "day": day, "temp_c": temp[keep]})
-    daily = r.groupby(["patient_id", "day"], sort=True).agg(temp_max=("temp_c", "max"), n_readings=("temp_c", "size"))
-    daily = daily.reset_index()
-    daily.insert(1, "group", daily["patient_id"].map(group_of).to_numpy(object))
-    daily = daily[list(DAILY_COLUMNS)]
+    who, temp = code[keep], temp[keep]
+    dr, dd = np.diff(rank[who]), np.diff(day)
+    if not ((dr > 0) | ((dr == 0) & (dd >= 0))).all():  # files usually come sorted by patient and time
+        srt = np.lexsort((day, rank[who]))
+        who, day, temp = who[srt], day[srt], temp[srt]
+    new_key = np.r_[True, (who[1:] != who[:-1]) | (day[1:] != day[:-1])] if who.size else np.zeros(0, bool)
+    starts = np.flatnonzero(new_key)
+    first = who[starts]
+    daily = pd.DataFrame(
+        {
+            "patient_id": ids[first],
+            "group": pf["group"].to_numpy(object)[first],
+            "day": day[starts],
+            "temp_max": np.maximum.reduceat(temp, starts) if starts.size else np.zeros(0),
+            "n_readings": np.diff(np.r_[starts, who.size]).astype(np.int64),
+        }
+    )
     # per group and day: the daily maxima of the patients measured that day (one value per patient)
     values = daily["temp_max"].to_numpy(float)
-    rank = {g: i for i, g in enumerate(ctx.groups)}
+    group_rank = {g: i for i, g in enumerate(ctx.groups)}
     rows = []
     for (g, d), idx in daily.groupby(["group", "day"], sort=False).indices.items():
         if len(idx) >= min_n:  # one call per group and day with enough patients (not per patient)
             s = stats.describe_continuous(values[idx])
-            rows.append((rank.get(g, len(rank)), g, int(d), s.n, s.median, s.q1, s.q3))
+            rows.append((group_rank.get(g, len(group_rank)), g, int(d), s.n, s.median, s.q1, s.q3))
     summary = pd.DataFrame(rows, columns=["rank", *SUMMARY_COLUMNS]).sort_values(["rank", "group", "day"])
     summary = summary.drop(columns="rank").astype({"day": np.int64, "n": np.int64}).reset_index(drop=True)
-    measured = daily.drop_duplicates("patient_id").groupby("group", sort=False).size()
+    seen = np.zeros(len(ids), bool)
+    seen[first] = True
+    measured = pd.Series(pf["group"].to_numpy(object)[seen]).value_counts()
     n_patients = {g: int(measured.get(g, 0)) for g in ctx.groups}
-    seen = pf["patient_id"].isin(daily["patient_id"]).to_numpy()
-    no_origin = org.reindex(pf["patient_id"]).isna().to_numpy()
+    no_origin = np.isnan(org_v)
     why_no_origin = "no anakinra" if opts.fever_origin == "anakinra" else NO_TREATMENT_START
     reason = np.where(no_origin, why_no_origin, "no temperature reading at or after the origin")
     excluded = pd.DataFrame(
