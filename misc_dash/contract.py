@@ -283,6 +283,10 @@ TABLES_BY_NAME: dict[str, TableSpec] = {t.name: t for t in TABLES}
 # Optional metadata file in a cohort folder (or a sheet named "metadata" with key/value columns).
 METADATA_FILE = "metadata.json"
 
+# Tables that typical cohorts have rows in: an upload of several files without one of them is warned about (the
+# browser refuses a file over its upload limit on its own, and the other files upload without it).
+TYPICAL_TABLES: tuple[str, ...] = ("temperatures", "labs")
+
 
 def data_dictionary_markdown() -> str:
     """The data dictionary, generated from the specs above (written to docs/DATA_DICTIONARY.md)."""
