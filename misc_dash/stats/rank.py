@@ -158,6 +158,253 @@ def _ranks_and_ties(a: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 # ---------------------------------------------------------------------------------------------
+# order statistics of pairwise differences / Walsh averages, without materialising the pairs
+# ---------------------------------------------------------------------------------------------
+_MATERIALISE_MAX = 1_000_000  # up to this many pairs the Hodges–Lehmann candidates are materialised
+_SELECT_DIRECT = 1 << 20  # at most this many candidate pairs left: materialise them and partition
+_SELECT_SAMPLE = 1 << 14  # pairs sampled per narrowing step of the selection
+
+
+class _PairValues:
+    """The values ``v(i, j) = a[i] + c[j]`` (two-sample: ``a`` = x, ``c`` = sorted −y, so v = x_i − y_j as
+    ``np.subtract.outer`` computes it) or ``(a[i] + c[j]) / 2`` for j ≥ i (one-sample: ``a`` = ``c`` = the sorted
+    differences, the Walsh averages as ``(d[i] + d[j]) / 2``), each in floating point exactly as the
+    materialised arrays hold them, without materialising them.
+
+    Within a row the values do not decrease with j (rounding is monotone), so every count, successor,
+    predecessor and order statistic is a per-row search: ``np.searchsorted`` on a float guess, then an exact
+    correction on the computed values (stepping over runs of equal ``c``).
+    """
+
+    def __init__(self, a: np.ndarray, c: np.ndarray, walsh: bool):
+        # rows: the sorted differences (Walsh) or x in decreasing order; columns: increasing
+        self.a = np.ascontiguousarray(a if walsh else np.sort(a)[::-1], dtype=float)
+        self.c = np.ascontiguousarray(c, dtype=float)
+        self.walsh = walsh
+        self.m = self.c.size
+        self.rows = np.arange(self.a.size)
+        self.start = self.rows.copy() if walsh else np.zeros(self.a.size, dtype=np.int64)
+        self.n_pairs = int((self.m - self.start).sum())
+
+    def value(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        s = self.a[i] + self.c[j]
+        return s / 2 if self.walsh else s
+
+    def _first(self, t: float, strict: bool) -> np.ndarray:
+        """Per row: the first column j ≥ start with v(i, j) > t (``strict``) or ≥ t."""
+        a, c, start, m = self.a, self.c, self.start, self.m
+        guess, side = (2 * t if self.walsh else t) - a, "right" if strict else "left"
+        # searchsorted is fastest with increasing keys: x is stored decreasing, the Walsh rows increasing
+        j = np.searchsorted(c, guess[::-1], side=side)[::-1] if self.walsh else np.searchsorted(c, guess, side=side)
+        j = np.maximum(j, start)
+
+        def past(v):  # v lies at or beyond the boundary
+            return v > t if strict else v >= t
+
+        while True:  # step down while the previous column is past the boundary
+            k = np.nonzero(j > start)[0]
+            k = k[past(self.value(k, j[k] - 1))]
+            if not k.size:
+                break
+            j[k] = np.maximum(np.searchsorted(c, c[j[k] - 1], side="left"), start[k])
+        while True:  # step up while the column is not past it
+            k = np.nonzero(j < m)[0]
+            k = k[~past(self.value(k, j[k]))]
+            if not k.size:
+                break
+            j[k] = np.searchsorted(c, c[j[k]], side="right")
+        return j
+
+    def first_gt(self, t: float) -> np.ndarray:
+        return self._first(t, True)
+
+    def first_ge(self, t: float) -> np.ndarray:
+        return self._first(t, False)
+
+    def count_le(self, t: float) -> int:
+        return int((self.first_gt(t) - self.start).sum())
+
+    def count_lt(self, t: float) -> int:
+        return int((self.first_ge(t) - self.start).sum())
+
+    def min(self) -> float:
+        return float(self.value(self.rows, self.start).min())
+
+    def max(self) -> float:
+        return float(self.value(self.rows, np.full(self.rows.size, self.m - 1)).max())
+
+    def succ(self, t: float) -> float | None:
+        """The smallest value > t, or None."""
+        j = self.first_gt(t)
+        k = np.nonzero(j < self.m)[0]
+        return float(self.value(k, j[k]).min()) if k.size else None
+
+    def pred(self, t: float) -> float | None:
+        """The largest value < t, or None."""
+        j = self.first_ge(t)
+        k = np.nonzero(j > self.start)[0]
+        return float(self.value(k, j[k] - 1).max()) if k.size else None
+
+    def _materialise(self, lo_j: np.ndarray, hi_j: np.ndarray) -> np.ndarray:
+        lens = hi_j - lo_j
+        rows = np.repeat(self.rows, lens)
+        offsets = np.cumsum(lens) - lens
+        cols = np.arange(int(lens.sum())) - np.repeat(offsets - lo_j, lens)
+        return self.value(rows, cols)
+
+    def select(self, r: int) -> float:
+        """The r-th smallest value (1-based, with multiplicity). Open bracket (lo, hi) around it, narrowed by
+        pivots drawn from a seeded sample of the pairs inside, until few enough pairs remain to partition."""
+        if not 1 <= r <= self.n_pairs:
+            raise ValueError(f"rank {r} outside 1..{self.n_pairs}")
+        lo_j, hi_j = self.start.copy(), np.full(self.rows.size, self.m)
+        below = 0  # pairs ≤ lo
+        rng = np.random.default_rng(0)
+        while True:
+            lens = hi_j - lo_j
+            total = int(lens.sum())
+            k = r - below
+            if total <= _SELECT_DIRECT:
+                vals = self._materialise(lo_j, hi_j)
+                return float(np.partition(vals, k - 1)[k - 1])
+            cum = np.cumsum(lens)
+            pos = rng.integers(0, total, _SELECT_SAMPLE)
+            row = np.searchsorted(cum, pos, side="right")
+            sample = np.sort(self.value(row, lo_j[row] + pos - (cum[row] - lens[row])))
+            q, spread = k / total * _SELECT_SAMPLE, 3 * math.sqrt(_SELECT_SAMPLE)
+            for idx in (max(0, int(q - spread)), min(_SELECT_SAMPLE - 1, int(q + spread) + 1)):
+                t = float(sample[idx])
+                gt = self.first_gt(t)
+                n_le = int((gt - self.start).sum())
+                if n_le < r:
+                    lo_j, below = gt, n_le
+                    continue
+                ge = self.first_ge(t)
+                if int((ge - self.start).sum()) >= r:
+                    hi_j = ge
+                    break
+                return t
+
+    def first_true(self, holds, rank: int) -> float:
+        """The smallest value v with ``holds(v)``, for a predicate that does not decrease along the sorted
+        values and holds at the largest one; ``rank`` is a guess of its rank (1-based), checked, not trusted."""
+        v = self.select(min(max(rank, 1), self.n_pairs))
+        if holds(v):
+            hi, lo = v, None
+            u = self.pred(v)
+            if u is None or not holds(u):
+                return v
+            hi, step = u, 1
+            while True:  # gallop down
+                r = self.count_lt(hi) + 1 - step
+                if r < 1:
+                    break
+                w = self.select(r)
+                if not holds(w):
+                    lo = w
+                    break
+                hi, step = w, 2 * step
+        else:
+            lo = v
+            u = self.succ(v)
+            if holds(u):
+                return u
+            lo, step = u, 1
+            while True:  # gallop up
+                r = self.count_le(lo) + step
+                if r >= self.n_pairs:
+                    hi = self.max()
+                    break
+                w = self.select(r)
+                if holds(w):
+                    hi = w
+                    break
+                lo, step = w, 2 * step
+        while True:  # bisect between lo (does not hold, or none) and hi (holds)
+            below = 0 if lo is None else self.count_le(lo)
+            inside = self.count_lt(hi) - below
+            if inside == 0:
+                return hi
+            w = self.select(below + (inside + 1) // 2)
+            if holds(w):
+                hi = w
+            else:
+                lo = w
+
+
+def _pair_step_root(pv: _PairValues, g, g_guess) -> float:
+    """:func:`_step_root` of ``g`` on the candidates ``pv`` (all of them, between their minimum and maximum),
+    with the same result, without materialising them: the same jump point found with g evaluated at the same
+    midpoints of consecutive distinct candidates, located by order statistics.
+
+    ``g_guess(dz)`` approximates g from the centred statistic dz = N/2 − #{pairs ≤ candidate} (its value
+    between a candidate and the next one when nothing is tied there) to guess the rank of the root."""
+    if pv.min() == pv.max():
+        return pv.min()
+    n_pairs = pv.n_pairs
+    cache: dict[float, float | None] = {}
+
+    def g_mid(v: float) -> float | None:  # g between candidate v and the next one; None at the largest
+        if v not in cache:
+            s = pv.succ(v)
+            cache[v] = None if s is None else g((v + s) / 2)
+        return cache[v]
+
+    def guess(strict: bool) -> int:  # smallest count C with g_guess(N/2 − C) ≤ 0 (< 0 if strict)
+        lo, hi = 1, n_pairs
+        while lo < hi:
+            mid = (lo + hi) // 2
+            val = g_guess(n_pairs / 2 - mid)
+            if val < 0 or (val == 0 and not strict):
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo
+
+    def le0(v: float) -> bool:
+        gv = g_mid(v)
+        return gv is None or gv <= 0
+
+    def lt0(v: float) -> bool:
+        gv = g_mid(v)
+        return gv is None or gv < 0
+
+    ck = pv.first_true(le0, guess(False))
+    gk = g_mid(ck)
+    if gk is None or gk < 0:
+        return ck
+    cj = pv.first_true(lt0, guess(True))  # g == 0 from ck up to (not including) cj
+    return float((ck + cj) / 2)
+
+
+def _candidate_roots(x: np.ndarray, y: np.ndarray | None, sigma0: float):
+    """The root search of the Hodges–Lehmann estimates and CIs: ``root(g, zq)`` = :func:`_step_root` of g on
+    the pairwise differences x_i − y_j (or, ``y`` None, the Walsh averages (x_i + x_j) / 2, i ≤ j), where g is
+    the normal statistic minus ``zq`` (continuity-corrected) or, ``zq`` None, the uncorrected statistic.
+
+    Up to ``_MATERIALISE_MAX`` pairs the candidates are materialised, as they always were; beyond, the same
+    midpoints are found by order statistics (:func:`_pair_step_root`), with the rank of the root guessed from
+    the normal approximation (σ without ties between the shifted samples, ``sigma0``)."""
+    n_pairs = x.size * y.size if y is not None else x.size * (x.size + 1) // 2
+    lo, hi = (float(x.min() - y.max()), float(x.max() - y.min())) if y is not None else (float(x.min()), float(x.max()))
+
+    def guess(zq: float | None):
+        if zq is None:
+            return lambda dz: dz / sigma0
+        return lambda dz: (dz - np.sign(dz) * 0.5) / sigma0 - zq
+
+    if n_pairs <= _MATERIALISE_MAX:
+        if y is not None:
+            cand = np.subtract.outer(x, y).ravel()
+        else:
+            i, j = np.triu_indices(x.size)
+            cand = (x[i] + x[j]) / 2
+        return lambda g, zq: _step_root(g, cand, lo, hi)
+    pv = _PairValues(x, np.sort(-y), walsh=False) if y is not None else _PairValues(np.sort(x), np.sort(x), walsh=True)
+    return lambda g, zq: _pair_step_root(pv, g, guess(zq))
+
+
+# ---------------------------------------------------------------------------------------------
 # Mann–Whitney / Kruskal–Wallis
 # ---------------------------------------------------------------------------------------------
 def _hl_two_sample(
@@ -190,7 +437,8 @@ def _hl_two_sample(
         return (dz - corr) / sigma
 
     mumin, mumax = float(x.min() - y.max()), float(x.max() - y.min())
-    cand = np.subtract.outer(x, y).ravel()
+    tt0 = _ranks_and_ties(x)[1] + _ranks_and_ties(y)[1]
+    step_root = _candidate_roots(x, y, math.sqrt((nx * ny / 12) * ((nx + ny + 1) - tt0 / ((nx + ny) * (nx + ny - 1)))))
     zhi = _norm_ppf(1 - alpha / 2)
     w_min, w_max = W(mumin, True), W(mumax, True)
 
@@ -199,10 +447,10 @@ def _hl_two_sample(
             return mumin
         if w_max - zq >= 0:
             return mumax
-        return _step_root(lambda d: W(d, True) - zq, cand, mumin, mumax)
+        return step_root(lambda d: W(d, True) - zq, zq)
 
     lo, hi = root(zhi), root(-zhi)
-    est = _step_root(lambda d: W(d, False), cand, mumin, mumax)
+    est = step_root(lambda d: W(d, False), None)
     return est, lo, hi, notes
 
 
@@ -350,8 +598,7 @@ def _hl_one_sample(
     if mumin == mumax:
         notes.append("All non-zero differences are equal: no confidence interval.")
         return mumin, None, None, notes
-    i, j = np.triu_indices(n)
-    cand = (d[i] + d[j]) / 2
+    step_root = _candidate_roots(d, None, math.sqrt(n * (n + 1) * (2 * n + 1) / 24 - _ranks_and_ties(d)[1] / 48))
     w_min, w_max = W(mumin, True), W(mumax, True)
     a = alpha
     while True:
@@ -366,11 +613,11 @@ def _hl_one_sample(
         )
     if a < 1:
         z_hi, z_lo = _norm_ppf(1 - a / 2), _norm_ppf(a / 2)
-        lo = _step_root(lambda mu: W(mu, True) - z_hi, cand, mumin, mumax)
-        hi = _step_root(lambda mu: W(mu, True) - z_lo, cand, mumin, mumax)
+        lo = step_root(lambda mu: W(mu, True) - z_hi, z_hi)
+        hi = step_root(lambda mu: W(mu, True) - z_lo, z_lo)
     else:
         lo = hi = float(np.median(d))
-    est = _step_root(lambda mu: W(mu, False), cand, mumin, mumax)
+    est = step_root(lambda mu: W(mu, False), None)
     return est, lo, hi, notes
 
 
