@@ -188,6 +188,16 @@ class Cohort:
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Cohort) and other.fingerprint == self.fingerprint
 
+    def own_bytes(self) -> int:
+        """Approximate memory of the tables this cohort holds itself: all of them for a loaded cohort; for a
+        subset, only the tables filtered so far (the parent's are shared)."""
+        tables = self.tables._done if isinstance(self.tables, _SubsetTables) else self.tables
+        return int(sum(df.memory_usage(index=True, deep=False).sum() for df in list(tables.values())))
+
+    @property
+    def is_subset(self) -> bool:
+        return isinstance(self.tables, _SubsetTables)
+
     def subset(self, patient_ids: Iterable[str], name: str | None = None) -> Cohort:
         """The same cohort restricted to some patients (every table filtered)."""
         ids = pd.Index(list(patient_ids))
@@ -1686,16 +1696,17 @@ def export_metadata(cohort: Cohort, tables: Mapping[str, pd.DataFrame], name: st
     return meta
 
 
-def xlsx_refusal(tables: Mapping[str, pd.DataFrame]) -> str | None:
+def xlsx_refusal(tables: Mapping[str, pd.DataFrame | tuple[int, int]]) -> str | None:
     """Why these tables cannot go in one .xlsx (None if they can): a sheet holds at most 1,048,576 rows, and a
-    workbook of millions of cells takes minutes to write."""
+    workbook of millions of cells takes minutes to write. ``tables``: frames, or their (rows, columns)."""
     from .exports.tables import EXCEL_MAX_ROWS
 
-    big = {n: len(df) for n, df in tables.items() if len(df) + 1 > EXCEL_MAX_ROWS}
+    shapes = {n: (t.shape if isinstance(t, pd.DataFrame) else tuple(t)) for n, t in tables.items()}
+    big = {n: r for n, (r, _) in shapes.items() if r + 1 > EXCEL_MAX_ROWS}
     if big:
         names = ", ".join(f"{n} ({r:,} rows)" for n, r in big.items())
         return f"an .xlsx sheet holds at most {EXCEL_MAX_ROWS:,} rows, and {names} would not fit"
-    cells = sum(df.size for df in tables.values())
+    cells = sum(r * c for r, c in shapes.values())
     if cells > XLSX_MAX_CELLS:
         return f"{cells:,} cells would take minutes to write as .xlsx (more than {XLSX_MAX_CELLS:,})"
     return None

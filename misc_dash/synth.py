@@ -54,11 +54,15 @@ def write_cohort(tables: dict[str, pd.DataFrame], out_dir: str | Path, name: str
             if str(df[col].dtype) == "boolean":
                 df[col] = df[col].map({True: "true", False: "false"})
         df.to_csv(out / f"{t.name}.csv", index=False)
+    n = len(tables["patients"])
     meta = {
         "name": name,
         "synthetic": True,
-        "description": "Patients resampled with replacement from the reconstructed (synthetic) index cohort; "
-        "not real patients.",
+        "description": f"Synthetic cohort resampled from the reconstructed index cohort ({n} patients): "
+        "patients drawn with replacement from the reconstruction, each under a new id; not real patients.",
+        "resampled_from": "reconstructed index cohort",
+        # the table manifest: a loader refuses the cohort if a listed table is missing or has other row counts
+        "tables": {t.name: len(tables[t.name]) for t in C.TABLES if len(tables[t.name])},
     }
     (out / C.METADATA_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
     return out

@@ -1,12 +1,18 @@
 """Data & fidelity: the data dictionary, loading a hospital's own cohort, the fidelity report, downloads."""
 
-import io
-
 import pandas as pd
 import streamlit as st
 
 from misc_dash import ui
-from misc_dash.loading import REPO_ROOT, Problem
+from misc_dash.loading import (
+    REPO_ROOT,
+    Problem,
+    cohort_xlsx,
+    cohort_zip,
+    export_metadata,
+    xlsx_refusal,
+)
+from misc_dash.ui import state as ui_state
 
 view = ui.page_header("data", title="Data & fidelity", need_groups=False, caution=False)
 cohort = view.cohort
@@ -17,20 +23,42 @@ st.markdown(
     f"**{ui.md_escape(cohort.name)}** — {'synthetic' if cohort.synthetic else 'as loaded'}; "
     + ", ".join(f"{v} {ui.md_escape(k)} rows" for k, v in counts.items())
 )
+missing_files = [w for w in cohort.warnings if w.file == "upload"]
+if missing_files:
+    st.warning(
+        "**Tables may be missing from this upload.** "
+        + " ".join(ui.md_escape(w.message + ". " + w.fix) for w in missing_files),
+        icon=":material/warning:",
+    )
 for w in cohort.warnings:
-    st.caption(":material/warning: " + ui.md_escape(w.text()))
+    if w not in missing_files:
+        st.caption(":material/warning: " + ui.md_escape(w.text()))
 
 st.subheader("Load your own cohort")
+limit_mb = st.get_option("server.maxUploadSize")
 st.markdown(
-    "One `.xlsx` workbook with one sheet per table, or the CSV files (`patients.csv`, `echo.csv`, …). Everything is "
-    "checked against the data contract below; a file with problems is rejected as a whole with every problem listed, "
-    "and the current cohort stays loaded. Files stay in this session's memory; nothing is stored or sent anywhere."
+    "One `.xlsx` workbook with one sheet per table, one `.zip` of the cohort folder, or the files themselves: CSV or "
+    "Parquet, named after the tables (`patients.csv`, `labs.parquet`, …) with `metadata.json`. Everything is checked "
+    "against the data contract below; a file with problems is rejected as a whole with every problem listed, and the "
+    "current cohort stays loaded. Files stay in this session's memory; nothing is stored or sent anywhere."
 )
-files = st.file_uploader("Cohort files", type=["xlsx", "csv", "json"], accept_multiple_files=True, key="upload_files")
+st.caption(
+    f":material/info: Each file may be up to {limit_mb} MB: the browser refuses a larger file on its own, and the "
+    "other files upload without it. Send a large cohort (more than a few thousand patients) as **one .zip** of its "
+    "files, or as **Parquet** files (several times smaller than CSV). A `metadata.json` listing the tables (as the "
+    "dashboard's own exports and `python -m misc_dash synth` write) makes an incomplete upload fail loudly."
+)
+files = st.file_uploader(
+    "Cohort files", type=["xlsx", "csv", "json", "zip", "parquet"], accept_multiple_files=True, key="upload_files"
+)
 c1, c2 = st.columns(2)
 if c1.button("Validate and load", disabled=not files, type="primary"):
-    ui.load_upload(files)
-    if not ui.upload_failed():
+    with st.status("Validating the upload …", expanded=True) as status:
+        bar = st.progress(0.0, text="Reading the files")
+        ui_state.load_upload(files, progress=lambda f, m: bar.progress(min(max(float(f), 0.0), 1.0), text=m))
+        failed = ui.upload_failed()
+        status.update(label="Upload refused" if failed else "Upload validated", state="error" if failed else "complete")
+    if not failed:
         st.rerun()
 if c2.button("Back to the reconstructed default cohort", disabled=st.session_state.get(ui.K_UPLOAD_COHORT) is None):
     ui.use_default_cohort()
@@ -53,25 +81,60 @@ st.subheader("Download the filtered cohort")
 ids = view.ctx.pf["patient_id"]
 
 
+def _filtered_tables() -> dict[str, pd.DataFrame]:
+    keep = pd.Index(ids)
+    return {name: df[df["patient_id"].isin(keep)].reset_index(drop=True) for name, df in cohort.tables.items()}
+
+
+def _export_meta(tables) -> dict:
+    return export_metadata(cohort, tables, cohort.name + " (filtered)", view.description)
+
+
 def filtered_workbook() -> bytes:
-    """Built only when the button is clicked (not on every rerun)."""
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as w:
-        for name, df in cohort.tables.items():
-            df[df["patient_id"].isin(ids)].to_excel(w, sheet_name=name, index=False)
-        pd.DataFrame(
-            {
-                "key": ["name", "synthetic", "description"],
-                "value": [cohort.name + " (filtered)", str(cohort.synthetic).lower(), view.description],
-            }
-        ).to_excel(w, sheet_name="metadata", index=False)
-    return buf.getvalue()
+    """Built only when the button is clicked (not on every rerun). Text cells are never formulas."""
+    tables = _filtered_tables()
+    return cohort_xlsx(tables, _export_meta(tables))
 
 
-st.download_button(
-    f"Download {len(ids)} patients (.xlsx, same data contract)",
-    filtered_workbook,
-    file_name="misc_cohort_filtered.xlsx",
+def filtered_zip_csv() -> bytes:
+    tables = _filtered_tables()
+    return cohort_zip(tables, _export_meta(tables), fmt="csv")
+
+
+def filtered_zip_parquet() -> bytes:
+    tables = _filtered_tables()
+    return cohort_zip(tables, _export_meta(tables), fmt="parquet")
+
+
+# sized from row counts per patient (cached): nothing is filtered until a button is clicked
+rows = ui_state.selection_rows(cohort, ids)
+refusal = xlsx_refusal({name: (n, cohort.tables[name].shape[1]) for name, n in rows.items()})
+if refusal is None:
+    st.download_button(
+        f"Download {len(ids)} patients (.xlsx, same data contract)",
+        filtered_workbook,
+        file_name="misc_cohort_filtered.xlsx",
+        on_click="ignore",
+    )
+else:
+    st.info(
+        f"**No .xlsx for this selection:** {ui.md_escape(refusal)}. Download it as one .zip instead (the CSV files, "
+        "or Parquet — smaller and faster — with metadata.json listing the tables); the Data page loads either back.",
+        icon=":material/info:",
+    )
+z1, z2 = st.columns(2)
+z1.download_button(
+    f"Download {len(ids)} patients (.zip of CSVs)",
+    filtered_zip_csv,
+    file_name="misc_cohort_filtered.zip",
+    mime="application/zip",
+    on_click="ignore",
+)
+z2.download_button(
+    f"Download {len(ids)} patients (.zip of Parquet)",
+    filtered_zip_parquet,
+    file_name="misc_cohort_filtered_parquet.zip",
+    mime="application/zip",
     on_click="ignore",
 )
 

@@ -1,23 +1,46 @@
 """Session state, the loaded cohort and the cached computations the pages share.
 
-Caching: the loaded cohort and its patient frame are shared by all sessions (``st.cache_resource``; never
-mutated); analyses and cards are cached per cohort fingerprint, filter, grouping and options. The filter,
-grouping and option values are frozen dataclasses whose repr lists every field, which serves as their cache key.
+Caching: the dashboard's cohort (the reconstructed default, or the folder/file named by ``$MISC_DASH_COHORT``) is
+loaded once and shared by all sessions (``st.cache_resource``; never mutated); while it loads the first time,
+each session waiting for it shows the progress. A ``$MISC_DASH_COHORT`` that cannot be opened is said plainly on
+every page and the reconstructed cohort is shown instead.
+
+The patient frames, contexts, analyses and cards are cached per cohort fingerprint, filter, grouping and options,
+shared by all sessions, in one least-recently-used store bounded by an approximate memory budget
+(``$MISC_DASH_CACHE_MB``, default 512 MB; the entry just computed is always kept) rather than an entry count:
+one context of a 100,000-patient cohort weighs as much as thousands of a small one. The filter, grouping and
+option values are frozen dataclasses whose repr lists every field, which serves as their cache key.
 """
 
 from __future__ import annotations
 
-import tempfile
-from dataclasses import dataclass, fields
+import functools
+import inspect
+import os
+import sys
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from .. import analyses as A
+from .. import cache as disk_cache
 from .. import derive, views
 from .. import filters as F
-from ..loading import Cohort, Problem, load_default_cohort, validate
+from ..loading import (
+    DEFAULT_COHORT_DIR,
+    ENV_COHORT,
+    Cohort,
+    CohortInvalid,
+    Problem,
+    load_cohort,
+    validate_files,
+)
 
 # ------------------------------------------------------------------------------------------------ keys
 K_COMPARE = "compare_by"
@@ -35,25 +58,287 @@ _KEYS = {
     **{v.options: repr for v in views.VIEWS.values() if v.options is not None},
 }
 
+ENV_CACHE_MB = "MISC_DASH_CACHE_MB"
+DEFAULT_CACHE_MB = 512
 
+
+# ------------------------------------------------------------------------------------------------ memory budget
+def cache_budget_bytes() -> int:
+    """The analysis caches' memory budget: ``$MISC_DASH_CACHE_MB`` megabytes (default 512)."""
+    try:
+        mb = float(os.environ.get(ENV_CACHE_MB, DEFAULT_CACHE_MB))
+    except ValueError:
+        mb = DEFAULT_CACHE_MB
+    return int(max(mb, 0) * (1 << 20))
+
+
+def approx_bytes(obj, _seen: set | None = None, _depth: int = 0) -> int:
+    """A cheap estimate of the memory a cached value holds: frames and arrays by their buffers (object
+    columns by their pointers: the strings are the cohort's, shared), a subset cohort by the tables it has
+    filtered (not its parent's), a figure by its points, containers and dataclasses by their items (long
+    sequences sampled). Objects met twice count once."""
+    seen = set() if _seen is None else _seen
+    if id(obj) in seen or _depth > 6:
+        return 0
+    seen.add(id(obj))
+    if obj is None or isinstance(obj, (bool, int, float, complex)):
+        return 0 if _depth else sys.getsizeof(obj)
+    if isinstance(obj, (str, bytes, bytearray)):
+        return sys.getsizeof(obj)
+    if isinstance(obj, pd.DataFrame):
+        return int(obj.memory_usage(index=True, deep=False).sum())
+    if isinstance(obj, (pd.Series, pd.Index)):
+        return int(obj.memory_usage(deep=False))
+    if isinstance(obj, np.ndarray):
+        return int(obj.nbytes)
+    if isinstance(obj, Cohort):
+        return obj.own_bytes() if obj.is_subset else 0
+    if type(obj).__module__.startswith("plotly"):
+        return _figure_bytes(obj)
+    if isinstance(obj, dict):
+        items = list(obj.items())
+        return sys.getsizeof(obj) + _sampled(
+            items, lambda kv: approx_bytes(kv[0], seen, _depth + 1) + approx_bytes(kv[1], seen, _depth + 1)
+        )
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        return sys.getsizeof(obj) + _sampled(list(obj), lambda v: approx_bytes(v, seen, _depth + 1))
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return sys.getsizeof(obj) + sum(approx_bytes(getattr(obj, f.name), seen, _depth + 1) for f in fields(obj))
+    return sys.getsizeof(obj)
+
+
+def _sampled(items: list, size, n: int = 64) -> int:
+    if len(items) <= n:
+        return sum(size(v) for v in items)
+    step = len(items) / n
+    return int(sum(size(items[int(i * step)]) for i in range(n)) * len(items) / n)
+
+
+def _figure_bytes(fig) -> int:
+    """A plotly figure: a fixed part plus ~16 bytes per plotted value."""
+    points = 0
+    for tr in getattr(fig, "data", ()) or ():
+        for attr in ("x", "y", "z", "text", "customdata"):
+            try:
+                v = getattr(tr, attr, None)
+            except Exception:  # a trace without the attribute
+                v = None
+            if v is not None and not isinstance(v, str):
+                try:
+                    points += int(np.size(v)) if isinstance(v, np.ndarray) else sum(np.size(x) for x in v)
+                except TypeError:
+                    points += 1
+    return 64 * 1024 + 16 * points
+
+
+class BudgetCache:
+    """One least-recently-used store for every cached computation, shared by all sessions and bounded by
+    :func:`cache_budget_bytes`. Each entry's size is estimated once (:func:`approx_bytes`), and again before
+    evicting for values that grow after they are cached (a context's subset filters its tables on first use).
+    One computation per key at a time (other callers wait for it); a computation that raises is not cached."""
+
+    def __init__(self):
+        self._lock = threading.RLock()
+        self._entries: OrderedDict = OrderedDict()  # key -> [value, bytes, grows]
+        self._computing: dict = {}
+
+    def get(self, key, compute, grows: bool = False):
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None:
+                self._entries.move_to_end(key)
+                return hit[0]
+            klock = self._computing.setdefault(key, threading.Lock())
+        with klock:
+            with self._lock:
+                hit = self._entries.get(key)
+                if hit is not None:
+                    self._entries.move_to_end(key)
+                    return hit[0]
+            try:
+                value = compute()
+            finally:
+                with self._lock:
+                    self._computing.pop(key, None)
+            with self._lock:
+                self._entries[key] = [value, approx_bytes(value), grows]
+                self._evict(key)
+            return value
+
+    def _evict(self, keep) -> None:
+        budget = cache_budget_bytes()
+        for entry in self._entries.values():
+            if entry[2]:
+                entry[1] = approx_bytes(entry[0])
+        total = sum(e[1] for e in self._entries.values())
+        for key in list(self._entries):
+            if total <= budget:
+                break
+            if key == keep:
+                continue
+            total -= self._entries.pop(key)[1]
+
+    @property
+    def nbytes(self) -> int:
+        with self._lock:
+            return sum(e[1] for e in self._entries.values())
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def keys(self) -> list:
+        with self._lock:
+            return list(self._entries)
+
+    def clear(self, prefix: str | None = None) -> None:
+        with self._lock:
+            for key in list(self._entries):
+                if prefix is None or key[0] == prefix:
+                    del self._entries[key]
+
+
+STORE = BudgetCache()
+
+
+def _key_part(v, hash_funcs: dict):
+    f = hash_funcs.get(type(v))
+    if f is not None:
+        return (type(v).__qualname__, f(v))
+    try:
+        hash(v)
+        return (type(v).__qualname__, v)
+    except TypeError:
+        return (type(v).__qualname__, repr(v))
+
+
+def budget_cached(hash_funcs: dict | None = None, grows: bool = False):
+    """Like ``st.cache_resource`` (arguments whose name starts with ``_`` are not part of the key; ``hash_funcs``
+    maps a type to the function giving its key), in :data:`STORE` under the memory budget. ``.clear()`` empties
+    this function's entries."""
+    hash_funcs = hash_funcs or {}
+
+    def deco(fn):
+        sig = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            bound = sig.bind(*args, **kwargs)
+            key = (fn.__qualname__,) + tuple(
+                _key_part(v, hash_funcs) for n, v in bound.arguments.items() if not n.startswith("_")
+            )
+            return STORE.get(key, lambda: fn(*args, **kwargs), grows=grows)
+
+        wrapper.clear = lambda: STORE.clear(fn.__qualname__)
+        return wrapper
+
+    return deco
+
+
+# ------------------------------------------------------------------------------------------------ the cohort
 @st.cache_resource(show_spinner=False)
+def reconstructed_cohort() -> Cohort:
+    """The reconstructed default cohort shipped in data/default_cohort (shared by all sessions)."""
+    return load_cohort(DEFAULT_COHORT_DIR)
+
+
+class CohortOpening:
+    """The load of ``$MISC_DASH_COHORT``, run once in a background thread and shared by every session: each
+    session waiting for it reads its progress (so no Streamlit call happens inside the cached function)."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.fraction, self.message = 0.0, "Starting"
+        self.cohort: Cohort | None = None
+        self.error: Exception | None = None
+        self.seconds = 0.0
+        self.done = threading.Event()
+        threading.Thread(target=self._run, name="misc_dash-open-cohort", daemon=True).start()
+
+    def _progress(self, fraction: float, message: str) -> None:
+        self.fraction, self.message = fraction, message
+
+    def _run(self) -> None:
+        t = time.perf_counter()
+        try:
+            self.cohort = load_cohort(self.path, progress=self._progress)
+        except Exception as exc:  # CohortInvalid, or anything unexpected: the app says so and falls back
+            self.error = exc
+        finally:
+            self.seconds = time.perf_counter() - t
+            self.done.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self.done.wait(timeout)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def cohort_opening(path: str, stamp: str) -> CohortOpening:
+    """The (shared) load of the cohort at ``path``; ``stamp`` changes when its files change, so an updated
+    folder is loaded again."""
+    return CohortOpening(path)
+
+
+def _show_progress(opening: CohortOpening) -> None:
+    """A progress bar while the server's cohort loads (removed once it has loaded)."""
+    box = st.empty()
+    with box.container(), st.status(f"Opening the server's cohort {Path(opening.path).name} …", expanded=True):
+        bar = st.progress(0.0, text="Starting")
+        while not opening.wait(0.25):
+            bar.progress(min(max(opening.fraction, 0.0), 1.0), text=opening.message)
+    box.empty()
+
+
+def _show_opening_failed(opening: CohortOpening) -> None:
+    exc = opening.error
+    name = Path(opening.path).name or opening.path
+    if isinstance(exc, CohortInvalid):
+        errors = [p for p in exc.problems if p.severity == "error"]
+        what = f"{len(errors)} problem(s) in the data"
+    else:
+        errors, what = [], f"it could not be read ({type(exc).__name__})"
+    st.error(
+        f"**The server's cohort could not be opened** (`{ENV_COHORT}` names *{name}*): {what}. The reconstructed "
+        "default cohort is shown instead. Fix the files (or the variable) and restart the server, or check them "
+        f"with `python -m misc_dash validate {name}`.",
+        icon=":material/error:",
+    )
+    if errors:
+        with st.expander("What is wrong with the server's cohort"):
+            st.code("\n".join(p.text() for p in errors[:50]), language=None, wrap_lines=True)
+
+
 def default_cohort() -> Cohort:
-    return load_default_cohort()
+    """The dashboard's cohort: ``$MISC_DASH_COHORT`` (a folder of CSV or Parquet files, an .xlsx or a .zip) if
+    set and valid, else the reconstructed default. Loaded once for all sessions."""
+    env = os.environ.get(ENV_COHORT)
+    if not env:
+        return reconstructed_cohort()
+    try:
+        stamp = disk_cache.stat_key(env)
+    except OSError:
+        stamp = ""
+    opening = cohort_opening(env, stamp)
+    if not opening.done.is_set():
+        _show_progress(opening)
+    if opening.cohort is not None:
+        return opening.cohort
+    _show_opening_failed(opening)
+    return reconstructed_cohort()
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
+@budget_cached()
 def patient_frame(fingerprint: str, _cohort: Cohort) -> pd.DataFrame:
     return derive.patient_frame(_cohort)
 
 
-@st.cache_resource(show_spinner=False, hash_funcs=_KEYS, max_entries=256)
+@budget_cached(hash_funcs=_KEYS)
 def option_counts(fingerprint: str, flt: F.CohortFilter, _pf: pd.DataFrame) -> dict[str, dict[str, int]]:
     """The sidebar's live counts for every option of every categorical filter, given the other filters."""
     options = {f.key: f.options(_pf) for f in F.FILTER_FIELDS if f.kind == "categorical"}
     return F.all_option_counts(_pf, flt, options)
 
 
-@st.cache_resource(show_spinner=False, hash_funcs=_KEYS, max_entries=128)
+@budget_cached(hash_funcs=_KEYS, grows=True)
 def context(fingerprint: str, flt: F.CohortFilter, grouping: F.Grouping, _cohort: Cohort, _pf: pd.DataFrame):
     try:
         return A.prepare(_cohort, flt, grouping, pf_all=_pf), None
@@ -61,7 +346,7 @@ def context(fingerprint: str, flt: F.CohortFilter, grouping: F.Grouping, _cohort
         return None, str(exc)
 
 
-@st.cache_resource(show_spinner=False, hash_funcs=_KEYS, max_entries=512)
+@budget_cached(hash_funcs=_KEYS)
 def run_analysis(
     name: str,
     fingerprint: str,
@@ -75,7 +360,7 @@ def run_analysis(
     return A.run(name, _ctx, opts, **dict(params))
 
 
-@st.cache_resource(show_spinner=False, hash_funcs=_KEYS, max_entries=256)
+@budget_cached(hash_funcs=_KEYS)
 def cards(
     name: str, cohort: tuple, flt: F.CohortFilter, grouping: F.Grouping, options, _vc: views.ViewContext
 ):  # cohort: (fingerprint, name, synthetic) — the same data under another label gets its own cards
@@ -83,7 +368,20 @@ def cards(
     return tuple(views.build_cards(name, _vc, options))
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
+@budget_cached()
+def rows_per_patient(fingerprint: str, _cohort: Cohort) -> dict[str, pd.Series]:
+    """Each table's row count per patient (to size an export of a selection without filtering every table)."""
+    return {name: df["patient_id"].value_counts(dropna=True) for name, df in _cohort.tables.items()}
+
+
+def selection_rows(cohort: Cohort, ids) -> dict[str, int]:
+    """How many rows each table has for the patients ``ids``."""
+    per = rows_per_patient(cohort.fingerprint, cohort)
+    idx = pd.Index(ids)
+    return {name: int(s.reindex(idx).fillna(0).sum()) for name, s in per.items()}
+
+
+@budget_cached()
 def fidelity(fingerprint: str, _cohort: Cohort):
     from ..fidelity import fidelity_report
 
@@ -156,35 +454,16 @@ def current_cohort() -> Cohort:
     return up if up is not None else default_cohort()
 
 
-def load_upload(files) -> None:
-    """Validate uploaded files (one .xlsx, or several CSVs named after the tables). On any problem the
-    current cohort stays loaded and the problems are kept for display."""
+def load_upload(files, progress=None) -> None:
+    """Validate uploaded files (one .xlsx, one .zip, or several CSV/Parquet files named after the tables, with
+    metadata.json) in memory. On any problem the current cohort stays loaded and the problems are kept for
+    display. ``progress(fraction, message)`` is called as the validation advances."""
     st.session_state[K_UPLOAD_PROBLEMS] = None
     if not files:
         return
     files = files if isinstance(files, list) else [files]
     try:
-        xlsx = [f for f in files if f.name.lower().endswith((".xlsx", ".xlsm"))]
-        if xlsx:
-            cohort, problems = validate(xlsx[0].getvalue(), filename=xlsx[0].name)
-        else:
-            with tempfile.TemporaryDirectory() as tmp:
-                for f in files:
-                    name = Path(f.name).name
-                    if name.lower().endswith((".csv", ".json")):
-                        (Path(tmp) / name).write_bytes(f.getvalue())
-                cohort, problems = validate(tmp)
-                if cohort is not None:
-                    name = "Uploaded cohort" if cohort.name.startswith("tmp") else cohort.name
-                    cohort = Cohort(
-                        cohort.tables,
-                        name=name,
-                        synthetic=cohort.synthetic,
-                        description=cohort.description,
-                        source="upload",
-                        warnings=cohort.warnings,
-                        fingerprint=cohort.fingerprint,
-                    )
+        cohort, problems = validate_files([(f.name, f.getvalue()) for f in files], progress=progress)
     except Exception as exc:  # never a traceback for a bad upload
         cohort, problems = None, [f"The file could not be read ({type(exc).__name__})."]
     if cohort is None:

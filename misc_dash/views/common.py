@@ -17,6 +17,19 @@ SYNTHETIC_BANNER = (
     "tables and figures of the index study (46-patient single-centre MIS-C cohort); no patient-level data were "
     "published. Use it to explore the methods, not to make clinical decisions."
 )
+RESAMPLED_BANNER = (
+    "**SYNTHETIC COHORT — not real patients.** Synthetic cohort resampled from the reconstructed index cohort "
+    "({n} patients): each patient is a copy, under a new id, of one of the reconstruction's 46 patients drawn "
+    "with replacement — and the reconstruction itself was rebuilt from the published summary tables and figures "
+    "of the index study; no patient-level data were published. Copies of the same patients make p-values small "
+    "without adding information. Use it to try the dashboard at scale, not to make clinical decisions."
+)
+
+
+def synthetic_banner(cohort, n: int) -> str:
+    """The synthetic-data banner that says truthfully what the cohort is: the reconstruction, or a resample of
+    it (``python -m misc_dash synth``; :attr:`misc_dash.loading.Cohort.resampled`)."""
+    return (RESAMPLED_BANNER if getattr(cohort, "resampled", False) else SYNTHETIC_BANNER).format(n=n)
 
 
 @dataclass(frozen=True, eq=False)
@@ -51,7 +64,7 @@ class ViewContext:
     @property
     def source(self) -> str:
         name = self.ctx.cohort.name if self.cohort_name is None else self.cohort_name
-        return source_text(name, self.synthetic, self.n_cohort)
+        return source_text(name, self.synthetic, self.n_cohort, resampled=getattr(self.ctx.cohort, "resampled", False))
 
     def colors(self) -> dict[str, str]:
         from ..figures import group_colors
@@ -71,7 +84,9 @@ class ViewContext:
         }
 
 
-def source_text(name: str, synthetic: bool, n: int) -> str:
+def source_text(name: str, synthetic: bool, n: int, resampled: bool = False) -> str:
+    if synthetic and resampled:
+        return f"Data: {name} — synthetic, {n} patients resampled from the reconstructed cohort, not real patients"
     if synthetic:
         return f"Data: {name} — synthetic, {n} reconstructed patients, not real patients"
     return f"Data: {name} ({n} patients)"
@@ -162,7 +177,7 @@ def build_header(
         )
     return PageHeader(
         title=title,
-        banner_md=SYNTHETIC_BANNER.format(n=vc.n_cohort) if vc.synthetic else None,
+        banner_md=synthetic_banner(ctx.cohort, vc.n_cohort) if vc.synthetic else None,
         description=vc.description,
         grouping_title=ctx.grouping.title,
         group_sizes=tuple(sizes.items()),
