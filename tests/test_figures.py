@@ -247,19 +247,20 @@ def test_echo_group_line_follows_patients_not_who_was_measured():
 
 
 def test_many_patients_one_trace_per_group():
-    """Figure size does not grow with the cohort: one line trace per group (speed: benchmarks/, not timed here)."""
+    """Up to the band threshold every patient is drawn, one line trace per group (the figure's size does not grow
+    with the number of traces); above it, bands and a sample (tests/test_figures_scale.py)."""
     small = F.build_echo_trajectories(_traj(5), G3, "lvef_pct", 55.0)
-    big = F.build_echo_trajectories(_traj(500), G3, "lvef_pct", 55.0)
-    huge = F.build_echo_trajectories(_traj(3400), G3, "lvef_pct", 55.0, x="day_since_treatment")  # ~10,000 patients
+    big = F.build_echo_trajectories(_traj(100), G3, "lvef_pct", 55.0)  # 300 patients: the threshold itself
+    assert F.BAND_ABOVE == 300
     assert len(big.data) == len(small.data) == 6
-    assert all(t.type == "scatter" for f in (big, huge) for t in f.data)  # never Scattergl, however large
-    assert len(huge.data) == 6
-    assert [t.name for t in _legend_traces(big)] == [f"{g} (n = 500)" for g in G3]
-    # the 500-patient slope and dosing figures too
-    assert len(F.build_paired_slope(_pairs(500), G3, "lvef_pct", 55.0).data) == len(
+    assert all(t.type == "scatter" for t in big.data)  # never Scattergl, however large
+    assert [t.name for t in _legend_traces(big)] == [f"{g} (n = 100)" for g in G3]
+    assert F.summary_note(big) is None and big.layout.meta is None
+    # the 300-patient slope and dosing figures too
+    assert len(F.build_paired_slope(_pairs(100), G3, "lvef_pct", 55.0).data) == len(
         F.build_paired_slope(_pairs(4), G3, "lvef_pct", 55.0).data
     )
-    assert len(F.build_dosing_figure(_daily(500)).data) == len(F.build_dosing_figure(_daily(6)).data) == 8
+    assert len(F.build_dosing_figure(_daily(300)).data) == len(F.build_dosing_figure(_daily(6)).data) == 8
 
 
 # ----------------------------------------------------------------------------------------- paired slope

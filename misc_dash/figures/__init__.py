@@ -4,6 +4,7 @@ No streamlit here (``ui.py`` draws the figures). One module per topic, every nam
 
 - :mod:`.style` — template, fonts, palette and fixed colours, legends, margins, ``empty_figure``, text helpers;
 - :mod:`.lines` — per-patient lines and group medians over time (echo, labs, dosing);
+- :mod:`.bands` — large cohorts: quantile bands, precomputed boxes, a reproducible sample of patients, escaping;
 - :mod:`.survival` — Kaplan–Meier (time to defervescence);
 - :mod:`.echo` — echo trajectories and the paired first vs follow-up slope plot;
 - :mod:`.cytokines` — cytokine boxes and the median heatmap;
@@ -29,6 +30,12 @@ Conventions shared by every builder:
   patients' trajectories are defined (:data:`MEDIAN_RULE`): not a median of whichever patients happened to be
   measured that day, which zig-zags as patients come and go. Summaries of readings per day (the daily maximum
   temperature) are drawn on days with at least :data:`MIN_MEDIAN_N` patients measured.
+- **Large cohorts**: above :data:`BAND_ABOVE` patients in a chart, per-patient charts draw per group and day the
+  median, IQR and 10–90 % bands (R type 6 quantiles) with :data:`SAMPLE_PER_GROUP` seeded random patients as lines,
+  and box charts draw boxes from precomputed quartiles without the points; the subtitle says so and
+  :func:`summary_note` returns the sentence for the card's caption. At or below it, every patient is drawn.
+- **Data text** (patient ids, group and cytokine names) in hover data, legends, ticks and annotations is escaped
+  (``&``, ``<``, ``>`` as HTML entities): plotly reads those as markup.
 - ``template="plotly_white"``, base font :data:`BASE_FONT` px (readable on a projector).
 - **Built as dicts** (:class:`~misc_dash.plotspec.FigureSpec`) and wrapped in a ``go.Figure`` once at the end:
   plotly's per-call validation is slow, so the builders skip it; tests validate every builder's output in full.
@@ -43,6 +50,14 @@ from ..plotspec import heatmap as heatmap
 from ..plotspec import scatter as scatter
 from ..vocabulary import PHENOTYPES as PHENOTYPES
 from ..vocabulary import TREATMENT_GROUPS as TREATMENT_GROUPS
+from .bands import BAND_ABOVE as BAND_ABOVE
+from .bands import QUANTILE_RULE as QUANTILE_RULE
+from .bands import SAMPLE_PER_GROUP as SAMPLE_PER_GROUP
+from .bands import SAMPLE_SEED as SAMPLE_SEED
+from .bands import esc_data as esc_data
+from .bands import grouped_quantiles as grouped_quantiles
+from .bands import sample_ids as sample_ids
+from .bands import summary_note, use_bands
 from .cytokines import build_cytokine_figure, build_cytokine_heatmap
 from .echo import MEASURE_TITLES as MEASURE_TITLES
 from .echo import _measure_titles as _measure_titles
@@ -107,5 +122,7 @@ __all__ = [
     "empty_figure",
     "for_presentation",
     "group_colors",
+    "summary_note",
+    "use_bands",
     "with_caption",
 ]

@@ -11,7 +11,31 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..plotspec import FigureSpec, scatter
-from .lines import MEDIAN_RULE, _group_median, _median_trace, _patient_lines, _threshold_line, _with_day
+from .bands import (
+    IQR_ALPHA,
+    OUTER_ALPHA,
+    QUANTILE_RULE,
+    band_traces,
+    esc_data,
+    grouped_quantiles,
+    in_sample,
+    n_text,
+    sample_ids,
+    set_summary,
+    use_bands,
+)
+from .lines import (
+    BAND_RULE,
+    MEDIAN_RULE,
+    _band_note,
+    _banded_trajectories,
+    _group_median,
+    _median_trace,
+    _patient_lines,
+    _threshold_line,
+    _with_day,
+    sample_style,
+)
 from .style import (
     BASE_FONT,
     GREY,
@@ -69,37 +93,62 @@ def build_echo_trajectories(
     cmap = _colors(order or groups, colors)
     xlabel = X_TITLES.get(x, x)
     day_word = "day since treatment" if x == "day_since_treatment" else "day"
+    hover_day = f"{day_word} %{{x:g}}"
+
+    def patient_hover(g: str) -> str:
+        return f"patient %{{customdata}} — {_esc(g)}<br>{hover_day}<br>{what} %{{y:.1f}} %<extra></extra>"
+
+    def line_style(col: str) -> dict:
+        return {
+            "mode": "lines+markers",
+            "line": {"color": rgba(col, 0.45), "width": 1.3},
+            "marker": {"size": 5, "color": rgba(col, 0.6)},
+        }
+
     fig = FigureSpec()
-    for g in groups:
-        sub = d[d["group"].astype(str) == g]
-        xs, ys, cd = _patient_lines(sub, x, "value", _with_day(sub, x))
-        col = cmap[g]
-        hover_day = f"{day_word} %{{x:g}}"
-        fig.add_trace(
-            scatter(
-                x=xs,
-                y=ys,
-                customdata=cd,
-                mode="lines+markers",
-                line={"color": rgba(col, 0.45), "width": 1.3},
-                marker={"size": 5, "color": rgba(col, 0.6)},
-                name=legend_name(g, sub["patient_id"].nunique()),
-                legendgroup=g,
-                connectgaps=False,
-                hovertemplate=(
-                    f"patient %{{customdata}} — {_esc(g)}<br>{hover_day}<br>{what} %{{y:.1f}} %<extra></extra>"
-                ),
+    n_all = int(d["patient_id"].nunique())
+    note = None
+    if use_bands(n_all):
+        traces, n_total, n_sample = _banded_trajectories(
+            d, groups, cmap, x, what=what, unit=" %", y_format=".1f", day_word=day_word,
+            patient_hover=patient_hover,
+        )  # fmt: skip
+        for tr in traces:
+            fig.add_trace(tr)
+        note = _band_note(n_total, n_sample)
+    else:
+        for g in groups:
+            sub = d[d["group"].astype(str) == g]
+            xs, ys, cd = _patient_lines(sub, x, "value", _with_day(sub, x))
+            col = cmap[g]
+            fig.add_trace(
+                scatter(
+                    x=xs,
+                    y=ys,
+                    customdata=esc_data(cd),
+                    **line_style(col),
+                    name=legend_name(g, sub["patient_id"].nunique()),
+                    legendgroup=g,
+                    connectgaps=False,
+                    hovertemplate=patient_hover(g),
+                )
             )
-        )
-        med = _group_median(sub, x, "value")
-        if len(med):
-            fig.add_trace(_median_trace(med, x, g, col, what, " %", day_word))
+            med = _group_median(sub, x, "value")
+            if len(med):
+                fig.add_trace(_median_trace(med, x, g, col, what, " %", day_word))
     _threshold_line(fig, normal, _normal_text(measure, normal))
     fig.update_xaxes(title={"text": xlabel}, zeroline=False)
     if x == "day_since_treatment":
         fig.add_vline(x=0, line={"dash": "dash", "color": GREY, "width": 1.5})
     fig.update_yaxes(title={"text": ytitle})
-    sub = f"Thin lines: patients; thick: {MEDIAN_RULE}<br>Dotted: {_normal_text(measure, normal)}"
+    if note is None:
+        sub = f"Thin lines: patients; thick: {MEDIAN_RULE}<br>Dotted: {_normal_text(measure, normal)}"
+        return _style(fig, title, sub).figure()
+    sub = (
+        f"{BAND_RULE}<br>Thin lines: {n_sample} random patients per group (of {n_text(n_total)}); "
+        f"dotted: {_normal_text(measure, normal)}"
+    )
+    set_summary(fig, note)
     return _style(fig, title, sub).figure()
 
 
@@ -143,27 +192,50 @@ def build_paired_slope(
     for a in fig.layout.get("annotations", []):
         a["font"] = {"size": BASE_FONT}
     cats = ["Baseline", "Follow-up"]
+    n_all = int(d["patient_id"].nunique())
+    banded = use_bands(n_all)
+    n_sample = 0
     for k, g in enumerate(groups, start=1):
         sub = d[d["group"].astype(str) == g].sort_values("patient_id")
         col = cmap[g]
         m = len(sub)
-        xs = np.tile(np.array(cats + [None], dtype=object), m)
-        ys = np.full(3 * m, np.nan)
-        ys[0::3] = sub["baseline"].to_numpy(float)
-        ys[1::3] = sub["followup"].to_numpy(float)
-        cd = np.full(3 * m, None, dtype=object)
-        pid = sub["patient_id"].astype(str)
+        shown = sub
+        if banded:
+            shown = sub[in_sample(sub["patient_id"], sample_ids(sub["patient_id"].to_numpy(object)))]
+            n_sample = max(n_sample, len(shown))
+            qb, qf = (
+                grouped_quantiles(np.zeros(m, int), sub[c].to_numpy(float), (0.10, 0.25, 0.75, 0.90))[2][0]
+                for c in ("baseline", "followup")
+            )
+            for lo, hi, alpha, what_band in ((0, 3, OUTER_ALPHA, "10–90 %"), (1, 2, IQR_ALPHA, "IQR")):
+                for tr in band_traces(
+                    cats, [qb[lo], qf[lo]], [qb[hi], qf[hi]], None, col, alpha, f"{g} {what_band}", g
+                ):
+                    fig.add_trace(tr, row=1, col=k)
+        ms = len(shown)
+        xs = np.tile(np.array(cats + [None], dtype=object), ms)
+        ys = np.full(3 * ms, np.nan)
+        ys[0::3] = shown["baseline"].to_numpy(float)
+        ys[1::3] = shown["followup"].to_numpy(float)
+        cd = np.full(3 * ms, None, dtype=object)
+        pid = shown["patient_id"].astype(str)
         for j, dcol in ((0, "baseline_day"), (1, "followup_day")):
-            day = sub[dcol].map(lambda v: f", day {v:g}" if pd.notna(v) else "") if dcol in sub.columns else ""
+            day = shown[dcol].map(lambda v: f", day {v:g}" if pd.notna(v) else "") if dcol in shown.columns else ""
             cd[j::3] = (pid + day).to_numpy(object)
         fig.add_trace(
             scatter(
                 x=xs,
                 y=ys,
-                customdata=cd,
-                mode="lines+markers",
-                line={"color": rgba(col, 0.5), "width": 1.5},
-                marker={"size": 7, "color": rgba(col, 0.7)},
+                customdata=esc_data(cd),
+                **(
+                    sample_style(col)
+                    if banded
+                    else {
+                        "mode": "lines+markers",
+                        "line": {"color": rgba(col, 0.5), "width": 1.5},
+                        "marker": {"size": 7, "color": rgba(col, 0.7)},
+                    }
+                ),
                 name=legend_name(g, m),
                 legendgroup=g,
                 connectgaps=False,
@@ -175,21 +247,25 @@ def build_paired_slope(
             col=k,
         )
         med = [float(np.median(sub["baseline"])), float(np.median(sub["followup"]))]
-        fig.add_trace(
-            scatter(
-                x=cats,
-                y=med,
-                mode="lines+markers",
-                line={"color": col, "width": 4.5},
-                marker={"size": 16, "symbol": "diamond", "color": col, "line": {"width": 1.5, "color": "white"}},
-                name=f"{g} median",
-                legendgroup=g,
-                showlegend=False,
-                hovertemplate=f"<b>{_esc(g)}</b> median<br>%{{x}}: {what} %{{y:.1f}} %<extra></extra>",
-            ),
-            row=1,
-            col=k,
+        median_trace = scatter(
+            x=cats,
+            y=med,
+            mode="lines+markers",
+            line={"color": col, "width": 4.5},
+            marker={"size": 16, "symbol": "diamond", "color": col, "line": {"width": 1.5, "color": "white"}},
+            name=f"{g} median",
+            legendgroup=g,
+            showlegend=False,
+            hovertemplate=f"<b>{_esc(g)}</b> median<br>%{{x}}: {what} %{{y:.1f}} %<extra></extra>",
         )
+        if banded:
+            median_trace["customdata"] = np.array([[m, *qb], [m, *qf]], float)
+            median_trace["hovertemplate"] = (
+                f"<b>{_esc(g)}</b> median<br>%{{x}}: {what} %{{y:.1f}} %"
+                "<br>IQR %{customdata[2]:.1f}–%{customdata[3]:.1f}, 10–90 %: %{customdata[1]:.1f}–%{customdata[4]:.1f}"
+                "<br>%{customdata[0]:.0f} pairs<extra></extra>"
+            )
+        fig.add_trace(median_trace, row=1, col=k)
         fig.update_xaxes(type="category", categoryorder="array", categoryarray=cats, range=[-0.35, 1.35], row=1, col=k)
     for k in range(1, ncol + 1):
         fig.add_hline(y=normal, line={"dash": "dot", "color": "#333333", "width": 2}, row=1, col=k)
@@ -209,8 +285,19 @@ def build_paired_slope(
     fig.update_yaxes(title={"text": ytitle}, row=1, col=1)
     missing = [g for g in (order or ()) if g not in groups]
     sub = "Thin lines: patients (first echo → follow-up echo); diamonds: group median"
+    if banded:
+        sub = (
+            f"Diamonds: group median; bands: IQR and 10–90 % ({QUANTILE_RULE}) of all {n_text(n_all)} patients"
+            f"<br>Thin lines: {n_sample} random patients per group (first echo → follow-up echo)"
+        )
     if missing:
         sub += f"<br>No pairs: {_esc(', '.join(missing))}"
     fig = _style(fig, title, sub, height=600, legend="none", extra_top=76)
     fig.update_layout(showlegend=False)
+    if banded:
+        set_summary(
+            fig,
+            f"{n_text(n_all)} patients: median, IQR and 10–90 % band at the first and the follow-up echo "
+            f"({QUANTILE_RULE}), with {n_sample} random patients per group drawn as lines",
+        )
     return fig.figure()

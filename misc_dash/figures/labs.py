@@ -9,7 +9,17 @@ import plotly.graph_objects as go
 
 from ..plotspec import FigureSpec, scatter
 from ..vocabulary import LAB_LABELS
-from .lines import MEDIAN_RULE, _group_median, _median_trace, _patient_lines, _with_day
+from .bands import esc_data, n_text, set_summary, use_bands
+from .lines import (
+    BAND_RULE,
+    MEDIAN_RULE,
+    _band_note,
+    _banded_trajectories,
+    _group_median,
+    _median_trace,
+    _patient_lines,
+    _with_day,
+)
 from .style import (
     BASE_FONT,
     GREY,
@@ -58,32 +68,51 @@ def build_labs_figure(
     cmap = _colors(order or groups, colors)
     xlabel = X_TITLES.get(x, x)
     day_word = "day since treatment" if x == "day_since_treatment" else "day"
-    fig = FigureSpec()
-    for g in groups:
-        sub = d[d["group"].astype(str) == g]
-        col = cmap[g]
-        xs, ys, cd = _patient_lines(sub, x, "value", _with_day(sub, x))
-        hover_day = f"{day_word} %{{x:g}}"
-        fig.add_trace(
-            scatter(
-                x=xs,
-                y=ys,
-                customdata=cd,
-                mode="lines+markers",
-                line={"color": rgba(col, 0.45), "width": 1.3},
-                marker={"size": 5, "color": rgba(col, 0.6)},
-                name=legend_name(g, sub["patient_id"].nunique()),
-                legendgroup=g,
-                connectgaps=False,
-                hovertemplate=(
-                    f"patient %{{customdata}} — {_esc(g)}<br>{hover_day}"
-                    f"<br>{_esc(label)} %{{y:.3~g}} {_esc(unit)}<extra></extra>"
-                ),
-            )
+    hover_day = f"{day_word} %{{x:g}}"
+
+    def patient_hover(g: str) -> str:
+        return (
+            f"patient %{{customdata}} — {_esc(g)}<br>{hover_day}"
+            f"<br>{_esc(label)} %{{y:.3~g}} {_esc(unit)}<extra></extra>"
         )
-        med = _group_median(sub, x, "value")
-        if len(med):
-            fig.add_trace(_median_trace(med, x, g, col, _esc(label), f" {_esc(unit)}", day_word))
+
+    def line_style(col: str) -> dict:
+        return {
+            "mode": "lines+markers",
+            "line": {"color": rgba(col, 0.45), "width": 1.3},
+            "marker": {"size": 5, "color": rgba(col, 0.6)},
+        }
+
+    fig = FigureSpec()
+    note = None
+    if use_bands(d["patient_id"].nunique()):
+        traces, n_total, n_sample = _banded_trajectories(
+            d, groups, cmap, x, what=_esc(label), unit=f" {_esc(unit)}", y_format=".3~g", day_word=day_word,
+            patient_hover=patient_hover,
+        )  # fmt: skip
+        for tr in traces:
+            fig.add_trace(tr)
+        note = _band_note(n_total, n_sample)
+    else:
+        for g in groups:
+            sub = d[d["group"].astype(str) == g]
+            col = cmap[g]
+            xs, ys, cd = _patient_lines(sub, x, "value", _with_day(sub, x))
+            fig.add_trace(
+                scatter(
+                    x=xs,
+                    y=ys,
+                    customdata=esc_data(cd),
+                    **line_style(col),
+                    name=legend_name(g, sub["patient_id"].nunique()),
+                    legendgroup=g,
+                    connectgaps=False,
+                    hovertemplate=patient_hover(g),
+                )
+            )
+            med = _group_median(sub, x, "value")
+            if len(med):
+                fig.add_trace(_median_trace(med, x, g, col, _esc(label), f" {_esc(unit)}", day_word))
     if x == "day_since_treatment":
         fig.add_vline(
             x=0,
@@ -100,7 +129,11 @@ def build_labs_figure(
             fig.update_yaxes(tickvals=ticks[0], ticktext=ticks[1])
     else:
         fig.update_yaxes(title={"text": ytitle})
-    sub = f"Thin lines: patients; thick: {MEDIAN_RULE}"
+    if note is None:
+        sub = f"Thin lines: patients; thick: {MEDIAN_RULE}"
+    else:
+        sub = f"{BAND_RULE}<br>Thin lines: {n_sample} random patients per group (of {n_text(n_total)})"
+        set_summary(fig, note)
     if n_nonpos:
         sub += f". {n_nonpos} value{'s' if n_nonpos != 1 else ''} ≤ 0 not drawn (log axis)"
     return _style(fig, title, sub).figure()

@@ -7,11 +7,25 @@ trajectories are defined."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
 from ..plotspec import FigureSpec, scatter
-from .style import BASE_FONT, MIN_MEDIAN_N, _esc
+from .bands import (
+    IQR_ALPHA,
+    OUTER_ALPHA,
+    QUANTILE_RULE,
+    band_traces,
+    esc_data,
+    in_sample,
+    n_text,
+    sample_ids,
+    sorted_quantiles,
+)
+from .style import BASE_FONT, MIN_MEDIAN_N, _esc, legend_name, rgba
 
 
 # ------------------------------------------------------------------------------------------------ per-patient lines
@@ -75,15 +89,48 @@ def _group_median(df: pd.DataFrame, x: str, y: str, min_n: int = MIN_MEDIAN_N) -
             "gap": np.array([], dtype=bool),
         }
     )
-    if df.empty:
+    got = _interpolated(df, x, y)
+    if got is None:
         return empty
+    out = _per_day(*got, min_n)
+    if out is None:
+        return empty
+    day, median, m, gap, _ = out
+    return pd.DataFrame({x: day, "median": median, "n": m.astype(int), "gap": gap})
+
+
+def _per_day(grid: np.ndarray, k: np.ndarray, val: np.ndarray, min_n: int, qs: tuple[float, ...] = ()):
+    """Per grid day with >= ``min_n`` values: day, median, n, gap (previous grid day dropped) and the ``qs``
+    quantiles (R type 6; days × qs). None when no day qualifies."""
+    # median across patients per grid day (sorted by day, then value)
+    o = np.lexsort((val, k))
+    k, val = k[o], val[o]
+    size = grid.size
+    n = np.bincount(k, minlength=size)
+    start = np.cumsum(n) - n
+    ok = n >= min_n
+    if not ok.any():
+        return None
+    s, m = start[ok], n[ok]
+    median = (val[s + (m - 1) // 2] + val[s + m // 2]) / 2.0
+    idx = np.flatnonzero(ok)
+    gap = np.r_[False, np.diff(idx) > 1]
+    q = sorted_quantiles(val, s, m, qs) if qs else None
+    return grid[idx], median, m, gap, q
+
+
+def _interpolated(df: pd.DataFrame, x: str, y: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Every patient's trajectory on the day grid (see :func:`_group_median`): the grid, and for each (patient, grid
+    day) where the trajectory is defined, the grid index ``k`` and the interpolated value. None without data."""
+    if df.empty:
+        return None
     xv = df[x].to_numpy(dtype=float, na_value=np.nan)
     yv = df[y].to_numpy(dtype=float, na_value=np.nan)
     pc = pd.factorize(df["patient_id"])[0]
     keep = ~np.isnan(xv) & ~np.isnan(yv) & (pc >= 0)
     xv, yv, pc = xv[keep], yv[keep], pc[keep]
     if xv.size == 0:
-        return empty
+        return None
     # one point per patient and day: the mean of that day's values
     o = np.lexsort((xv, pc))
     xv, yv, pc = xv[o], yv[o], pc[o]
@@ -108,19 +155,22 @@ def _group_median(df: pd.DataFrame, x: str, y: str, min_n: int = MIN_MEDIAN_N) -
     with np.errstate(invalid="ignore", divide="ignore"):
         slope = (py[right] - py[left]) / (px[right] - px[left])
         val = np.where(exact, py[left], slope * (grid[k] - px[left]) + py[left])
-    # median across patients per grid day (sorted by day, then value)
-    o = np.lexsort((val, k))
-    k, val = k[o], val[o]
-    n = np.bincount(k, minlength=size)
-    start = np.cumsum(n) - n
-    ok = n >= min_n
-    if not ok.any():
-        return empty
-    s, m = start[ok], n[ok]
-    median = (val[s + (m - 1) // 2] + val[s + m // 2]) / 2.0
-    idx = np.flatnonzero(ok)
-    gap = np.r_[False, np.diff(idx) > 1]
-    return pd.DataFrame({x: grid[idx], "median": median, "n": m.astype(int), "gap": gap})
+    return grid, k, val
+
+
+def _group_bands(df: pd.DataFrame, x: str, y: str, min_n: int = MIN_MEDIAN_N) -> pd.DataFrame:
+    """:func:`_group_median` with the quartiles and the 10th and 90th percentiles of the same interpolated
+    trajectories per grid day (R type 6, :func:`~.bands.sorted_quantiles`): columns ``x``, ``median``, ``p10``,
+    ``q1``, ``q3``, ``p90``, ``n``, ``gap``."""
+    cols = (x, "median", "p10", "q1", "q3", "p90", "n", "gap")
+    got = _interpolated(df, x, y)
+    out = _per_day(*got, min_n, (0.10, 0.25, 0.75, 0.90)) if got is not None else None
+    if out is None:
+        return pd.DataFrame({c: np.array([], dtype=int if c == "n" else bool if c == "gap" else float) for c in cols})
+    day, median, m, gap, q = out
+    return pd.DataFrame(
+        {x: day, "median": median, "p10": q[:, 0], "q1": q[:, 1], "q3": q[:, 2], "p90": q[:, 3], "n": m, "gap": gap}
+    )[list(cols)]
 
 
 def _median_trace(med: pd.DataFrame, x: str, group: str, color: str, what: str, unit: str, xlabel: str) -> dict:
@@ -157,4 +207,104 @@ def _threshold_line(fig: FigureSpec, y: float, text: str, **kw) -> None:
         },
         annotation_position="top right",
         **kw,
+    )
+
+
+# ------------------------------------------------------------------------------------------------ large cohorts
+BAND_RULE = (
+    f"Thick: median of patients' interpolated trajectories; bands: IQR and 10–90 % ({QUANTILE_RULE}), "
+    f"days with ≥ {MIN_MEDIAN_N} patients"
+)
+
+
+def sample_style(col: str, markers: bool = True) -> dict[str, Any]:
+    """The sampled patients' lines in a banded chart: lighter than the every-patient lines, so the bands show."""
+    out: dict[str, Any] = {
+        "mode": "lines+markers" if markers else "lines",
+        "line": {"color": rgba(col, 0.3), "width": 1},
+    }
+    if markers:
+        out["marker"] = {"size": 3, "color": rgba(col, 0.4)}
+    return out
+
+
+def _banded_trajectories(
+    d: pd.DataFrame,
+    groups: Sequence[str],
+    cmap: Mapping[str, str],
+    x: str,
+    *,
+    what: str,
+    unit: str,
+    y_format: str,
+    day_word: str,
+    patient_hover: Callable[[str], str],
+) -> tuple[list[dict], int, int]:
+    """The trajectory chart of a large cohort, per group: a sample of :data:`~.bands.SAMPLE_PER_GROUP` patients
+    as thin light lines (:func:`sample_style`), the 10–90 % and IQR bands and the median of the patients'
+    interpolated trajectories (:func:`_group_bands`), in layers (lines, bands, medians on top). ``what`` /
+    ``unit`` are plotly-safe text. Returns the traces, the number of patients and the largest sample of a group."""
+    lines_, bands_, medians = [], [], []
+    n_total, n_sample = 0, 0
+    gcol = d["group"].astype(str)
+    for g in groups:
+        sub = d[gcol == g]
+        col = cmap[g]
+        n = int(sub["patient_id"].nunique())
+        n_total += n
+        ids = sample_ids(sub["patient_id"].to_numpy(object))
+        n_sample = max(n_sample, ids.size)
+        shown = sub[in_sample(sub["patient_id"], ids)]
+        bands = _group_bands(sub, x, "value")
+        xs, ys, cd = _patient_lines(shown, x, "value", _with_day(shown, x))
+        lines_.append(
+            scatter(
+                x=xs,
+                y=ys,
+                customdata=esc_data(cd),
+                **sample_style(col),
+                name=f"{_esc(g)} sample" if len(bands) else legend_name(g, n),
+                legendgroup=g,
+                showlegend=not len(bands),  # the legend entry is the median line, when there is one
+                connectgaps=False,
+                hovertemplate=patient_hover(g),
+            )
+        )
+        if not len(bands):
+            continue
+        day, gap = bands[x].to_numpy(float), bands["gap"].to_numpy(bool)
+        lo10, lo25, hi75, hi90 = (bands[c].to_numpy(float) for c in ("p10", "q1", "q3", "p90"))
+        bands_ += band_traces(day, lo10, hi90, gap, col, OUTER_ALPHA, f"{g} 10–90 %", g)
+        bands_ += band_traces(day, lo25, hi75, gap, col, IQR_ALPHA, f"{g} IQR", g)
+        cd = np.column_stack([bands["n"].to_numpy(float), lo10, lo25, hi75, hi90])
+        cut = np.flatnonzero(gap)
+        mx, my = np.insert(day, cut, np.nan), np.insert(bands["median"].to_numpy(float), cut, np.nan)
+        cd = np.insert(cd, cut, np.nan, axis=0)
+        f = y_format
+        medians.append(
+            scatter(
+                x=mx,
+                y=my,
+                customdata=cd,
+                mode="lines",
+                line={"color": col, "width": 4.5},
+                name=legend_name(g, n),
+                legendgroup=g,
+                connectgaps=False,
+                hovertemplate=(
+                    f"<b>{_esc(g)}</b>: median of patients' interpolated trajectories<br>{day_word} %{{x:g}}"
+                    f"<br>{what} %{{y:{f}}}{unit}<br>IQR %{{customdata[2]:{f}}}–%{{customdata[3]:{f}}}, "
+                    f"10–90 %: %{{customdata[1]:{f}}}–%{{customdata[4]:{f}}}"
+                    "<br>%{customdata[0]:.0f} patients<extra></extra>"
+                ),
+            )
+        )
+    return [*lines_, *bands_, *medians], n_total, n_sample
+
+
+def _band_note(n_total: int, n_sample: int, per: str = "day") -> str:
+    """The caption sentence of a chart drawn with bands."""
+    return (
+        f"{n_text(n_total)} patients: median, IQR and 10–90 % band per {per} ({QUANTILE_RULE}), with "
+        f"{n_sample} random patients per group drawn as lines"
     )

@@ -100,12 +100,14 @@ def rgba(hex_color: str, alpha: float) -> str:
 
 
 def legend_name(group: str, n: int) -> str:
-    return f"{group} (n = {n})"
+    """A legend entry, "IVIG monotherapy (n = 14)" (the group name escaped: plotly reads legend text as markup)."""
+    return f"{_esc(group)} (n = {n})"
 
 
 def _esc(s: Any) -> str:
-    """Text for hovertemplates / annotations: no plotly template or HTML markup from data."""
-    return str(s).replace("<", "&lt;").replace(">", "&gt;").replace("%{", "%\u200b{")
+    """Text for hovertemplates / annotations / legends: no plotly template or HTML markup from data (``&``, ``<``,
+    ``>`` as HTML entities; ``%{`` broken so it is not a template variable)."""
+    return str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("%{", "%\u200b{")
 
 
 def _wrap(s: str, width: int = 24) -> str:
@@ -123,7 +125,8 @@ def _wrap(s: str, width: int = 24) -> str:
 
 def _order_present(order: Sequence[str] | None, present: Sequence[Any]) -> list[str]:
     """Groups in display order that occur in ``present``, then any others (sorted) not listed in ``order``."""
-    present_s = [str(g) for g in pd.unique(pd.Series(list(present), dtype=object).dropna())]
+    values = present if isinstance(present, (pd.Series, np.ndarray)) else list(present)
+    present_s = [str(g) for g in pd.unique(pd.Series(np.asarray(values, dtype=object)).dropna())]
     order = [str(g) for g in (order or ())]
     return [g for g in order if g in present_s] + sorted(g for g in present_s if g not in order)
 

@@ -9,8 +9,33 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..plotspec import FigureSpec, bar, scatter
+from .bands import (
+    IQR_ALPHA,
+    OUTER_ALPHA,
+    QUANTILE_RULE,
+    band_traces,
+    esc_data,
+    grouped_quantiles,
+    in_sample,
+    n_text,
+    sample_ids,
+    set_summary,
+    use_bands,
+)
 from .lines import _patient_lines
-from .style import BASE_FONT, X_TITLES, _colors, _esc, _order_present, _p, _style, empty_figure, legend_name, rgba
+from .style import (
+    BASE_FONT,
+    MIN_MEDIAN_N,
+    X_TITLES,
+    _colors,
+    _esc,
+    _order_present,
+    _p,
+    _style,
+    empty_figure,
+    legend_name,
+    rgba,
+)
 
 
 # ================================================================================================ 6 anakinra dosing
@@ -39,66 +64,154 @@ def build_dosing_figure(
     fig = FigureSpec()
     xlabel = X_TITLES.get(x, x)
     day_word = "day since anakinra start" if x == "day_since_start" else "day since admission"
+    n_all = int(d["patient_id"].nunique())
+    banded = use_bands(n_all)
+    layers: tuple[list, list, list] = ([], [], [])  # patient traces, bands, medians (banded: medians on top)
+    n_sample = 0
     for g in groups:
         sub = d[d["shock"].astype(str) == g]
         col = cmap[g]
-        # step line: the dose of day d holds over [d, d + 1), so each course gets an end point at last day + 1
-        last = sub.sort_values(x).groupby("patient_id", sort=False).tail(1)
-        ends = last.assign(**{x: last[x] + 1})
-        xs, ys, _ = _patient_lines(pd.concat([sub, ends], ignore_index=True), x, "dose_mg_kg_day")
-        fig.add_trace(
+        n = int(sub["patient_id"].nunique())
+        if not banded:
+            layers[0].extend(_dose_traces(sub, x, g, col, legend_name(g, n), day_word))
+            continue
+        shown = sub[in_sample(sub["patient_id"], sample_ids(sub["patient_id"].to_numpy(object)))]
+        n_sample = max(n_sample, int(shown["patient_id"].nunique()))
+        bands, medians = _dose_bands(sub, x, g, col, legend_name(g, n), day_word)
+        layers[0].extend(_dose_traces(shown, x, g, col, legend_name(g, n), day_word, light=True, legend=not medians))
+        layers[1].extend(bands)
+        layers[2].extend(medians)
+    for tr in (*layers[0], *layers[1], *layers[2]):
+        fig.add_trace(tr)
+    fig.update_xaxes(title={"text": xlabel}, zeroline=False)
+    fig.update_yaxes(title={"text": "Anakinra dose (mg/kg/day)"}, rangemode="tozero")
+    if not banded:
+        return _style(
+            fig, title, "One step line per patient (dose of day d holds until d + 1); ○ first day, ▲ peak dose"
+        ).figure()
+    sub = (
+        f"Thick: median daily dose of the patients on anakinra that day; bands: IQR and 10–90 % ({QUANTILE_RULE}), "
+        f"days with ≥ {MIN_MEDIAN_N} patients<br>Thin step lines: {n_sample} random patients per group "
+        f"(of {n_text(n_all)}); ○ first day, ▲ peak dose"
+    )
+    set_summary(
+        fig,
+        f"{n_text(n_all)} patients: median, IQR and 10–90 % band of the daily dose per day ({QUANTILE_RULE}; "
+        f"patients on anakinra that day), with {n_sample} random patients per group drawn as step lines",
+    )
+    return _style(fig, title, sub).figure()
+
+
+def _dose_traces(
+    sub: pd.DataFrame,
+    x: str,
+    g: str,
+    col: str,
+    name: str,
+    day_word: str,
+    light: bool = False,
+    legend: bool = True,
+) -> list[dict]:
+    """One group's patients: step lines (one trace, NaN gaps), daily-dose markers, first-day and peak markers.
+    ``light``: the sampled patients of a banded chart (thinner, lighter, smaller markers)."""
+    # step line: the dose of day d holds over [d, d + 1), so each course gets an end point at last day + 1
+    last = sub.sort_values(x).groupby("patient_id", sort=False).tail(1)
+    ends = last.assign(**{x: last[x] + 1})
+    xs, ys, _ = _patient_lines(pd.concat([sub, ends], ignore_index=True), x, "dose_mg_kg_day")
+    step = scatter(
+        x=xs,
+        y=ys,
+        mode="lines",
+        line={"color": rgba(col, 0.35 if light else 0.7), "width": 1 if light else 2, "shape": "hv"},
+        name=name if legend else f"{_esc(g)} sample",
+        legendgroup=g,
+        connectgaps=False,
+        hoverinfo="skip",
+    )
+    if not legend:
+        step["showlegend"] = False
+    out = [
+        step,
+        scatter(
+            x=sub[x].to_numpy(float),
+            y=sub["dose_mg_kg_day"].to_numpy(float),
+            customdata=esc_data(_id_route(sub)),
+            mode="markers",
+            marker={"size": 3 if light else 5, "color": rgba(col, 0.45 if light else 0.7)},
+            name=f"{g} daily doses",
+            legendgroup=g,
+            showlegend=False,
+            hovertemplate=(
+                f"patient %{{customdata}} — {_esc(g)}<br>{day_word} %{{x:g}}<br>%{{y:.3~g}} mg/kg/day<extra></extra>"
+            ),
+        ),
+    ]
+    s = sub.sort_values(["patient_id", x])
+    first = s.groupby("patient_id", sort=False).head(1)
+    peak = s.loc[s.groupby("patient_id", sort=False)["dose_mg_kg_day"].idxmax()]
+    for pts, sym, label in ((first, "circle-open", "start"), (peak, "triangle-up", "peak")):
+        c = rgba(col, 0.6) if light else col
+        out.append(
             scatter(
-                x=xs,
-                y=ys,
-                mode="lines",
-                line={"color": rgba(col, 0.7), "width": 2, "shape": "hv"},
-                name=legend_name(g, sub["patient_id"].nunique()),
-                legendgroup=g,
-                connectgaps=False,
-                hoverinfo="skip",
-            )
-        )
-        fig.add_trace(
-            scatter(
-                x=sub[x].to_numpy(float),
-                y=sub["dose_mg_kg_day"].to_numpy(float),
-                customdata=_id_route(sub),
+                x=pts[x].to_numpy(float),
+                y=pts["dose_mg_kg_day"].to_numpy(float),
+                customdata=esc_data(_id_route(pts)),
                 mode="markers",
-                marker={"size": 5, "color": rgba(col, 0.7)},
-                name=f"{g} daily doses",
+                marker={"symbol": sym, "size": 7 if light else 10, "color": c, "line": {"width": 2, "color": c}},
+                name=f"{g} {label}",
                 legendgroup=g,
                 showlegend=False,
                 hovertemplate=(
-                    f"patient %{{customdata}} — {_esc(g)}<br>{day_word} %{{x:g}}"
+                    f"patient %{{customdata}} — {_esc(g)} ({label})<br>{day_word} %{{x:g}}"
                     "<br>%{y:.3~g} mg/kg/day<extra></extra>"
                 ),
             )
         )
-        s = sub.sort_values(["patient_id", x])
-        first = s.groupby("patient_id", sort=False).head(1)
-        peak = s.loc[s.groupby("patient_id", sort=False)["dose_mg_kg_day"].idxmax()]
-        for pts, sym, label in ((first, "circle-open", "start"), (peak, "triangle-up", "peak")):
-            fig.add_trace(
-                scatter(
-                    x=pts[x].to_numpy(float),
-                    y=pts["dose_mg_kg_day"].to_numpy(float),
-                    customdata=_id_route(pts),
-                    mode="markers",
-                    marker={"symbol": sym, "size": 10, "color": col, "line": {"width": 2, "color": col}},
-                    name=f"{g} {label}",
-                    legendgroup=g,
-                    showlegend=False,
-                    hovertemplate=(
-                        f"patient %{{customdata}} — {_esc(g)} ({label})<br>{day_word} %{{x:g}}"
-                        "<br>%{y:.3~g} mg/kg/day<extra></extra>"
-                    ),
-                )
-            )
-    fig.update_xaxes(title={"text": xlabel}, zeroline=False)
-    fig.update_yaxes(title={"text": "Anakinra dose (mg/kg/day)"}, rangemode="tozero")
-    return _style(
-        fig, title, "One step line per patient (dose of day d holds until d + 1); ○ first day, ▲ peak dose"
-    ).figure()
+    return out
+
+
+def _dose_bands(sub: pd.DataFrame, x: str, g: str, col: str, name: str, day_word: str) -> tuple[list, list]:
+    """Per day: the median, IQR and 10–90 % of the daily doses of the patients dosed that day (R type 6), on days
+    with >= MIN_MEDIAN_N of them, as steps (the dose of day d holds until d + 1); a run of days ends at its last
+    day + 1. Returns the band traces and the median trace (empty lists when no day has enough patients)."""
+    day = sub[x].to_numpy(float)
+    dose = sub["dose_mg_kg_day"].to_numpy(float)
+    days, inv = np.unique(day, return_inverse=True)
+    keys, n, q = grouped_quantiles(inv, dose, (0.10, 0.25, 0.50, 0.75, 0.90))
+    ok = n >= MIN_MEDIAN_N
+    if not ok.any():
+        return [], []
+    dd, n, q = days[keys[ok]], n[ok], q[ok]
+    gap = np.r_[False, np.diff(dd) != 1]
+    # each run of consecutive days gets an end point at last day + 1 (the step's right edge), then a break
+    ends = np.r_[np.flatnonzero(gap[1:]), dd.size - 1]
+    xs = np.insert(dd, ends + 1, dd[ends] + 1)
+    qs = np.insert(q, ends + 1, q[ends], axis=0)
+    ns = np.insert(n.astype(float), ends + 1, n[ends])
+    gx = np.zeros(xs.size, bool)
+    gx[(ends + 1 + np.arange(ends.size))[:-1] + 1] = True  # the first day of each later run
+    bands = band_traces(xs, qs[:, 0], qs[:, 4], gx, col, OUTER_ALPHA, f"{g} 10–90 %", g, shape="hv")
+    bands += band_traces(xs, qs[:, 1], qs[:, 3], gx, col, IQR_ALPHA, f"{g} IQR", g, shape="hv")
+    cut = np.flatnonzero(gx)
+    mx = np.insert(xs, cut, np.nan)
+    my = np.insert(qs[:, 2], cut, np.nan)
+    cd = np.insert(np.column_stack([ns, qs[:, 0], qs[:, 1], qs[:, 3], qs[:, 4]]), cut, np.nan, axis=0)
+    median = scatter(
+        x=mx,
+        y=my,
+        customdata=cd,
+        mode="lines",
+        line={"color": col, "width": 4.5, "shape": "hv"},
+        name=name,
+        legendgroup=g,
+        connectgaps=False,
+        hovertemplate=(
+            f"<b>{_esc(g)}</b>: median daily dose<br>{day_word} %{{x:g}}<br>%{{y:.3~g}} mg/kg/day"
+            "<br>IQR %{customdata[2]:.3~g}–%{customdata[3]:.3~g}, 10–90 %: %{customdata[1]:.3~g}–%{customdata[4]:.3~g}"
+            "<br>%{customdata[0]:.0f} patients on anakinra<extra></extra>"
+        ),
+    )
+    return bands, [median]
 
 
 # ================================================================================================ 8 adverse events
