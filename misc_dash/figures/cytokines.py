@@ -10,6 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..plotspec import FigureSpec, box, heatmap
+from .bands import QUANTILE_RULE, esc_data, n_text, set_summary, sorted_quantiles, use_bands
 from .style import (
     BASE_FONT,
     DIVERGING,
@@ -46,15 +47,21 @@ def build_cytokine_figure(
     cmap = _colors(order or groups, colors)
     cyto_order = list(pd.unique(values["cytokine"].dropna().astype(str)))
     cyto_order = [c for c in cyto_order if c in set(d["cytokine"].astype(str))]
+    n_all = int(d["patient_id"].nunique())
+    banded = use_bands(n_all)
     fig = FigureSpec()
+    gcol = d["group"].astype(str)
     for g in groups:
-        sub = d[d["group"].astype(str) == g]
+        sub = d[gcol == g]
         col = cmap[g]
+        if banded:
+            fig.add_trace(_summary_box(sub, g, col, cyto_order))
+            continue
         fig.add_trace(
             box(
-                x=sub["cytokine"].astype(str).to_numpy(object),
+                x=esc_data(sub["cytokine"].astype(str).to_numpy(object)),
                 y=sub["fold_difference"].to_numpy(float),
-                customdata=sub["patient_id"].to_numpy(object),
+                customdata=esc_data(sub["patient_id"].to_numpy(object)),
                 name=legend_name(g, sub["patient_id"].nunique()),
                 legendgroup=g,
                 offsetgroup=g,
@@ -82,12 +89,24 @@ def build_cytokine_figure(
         bgcolor="rgba(255,255,255,0.8)",
     )
     fig.update_layout(boxmode="group", boxgroupgap=0.25, boxgap=0.15)
-    fig.update_xaxes(title={"text": "Cytokine"}, type="category", categoryorder="array", categoryarray=cyto_order)
+    fig.update_xaxes(
+        title={"text": "Cytokine"}, type="category", categoryorder="array", categoryarray=list(esc_data(cyto_order))
+    )
     ticks = _log_ticks(d["fold_difference"])
     fig.update_yaxes(type="log", title={"text": "Fold difference (× upper limit of normal, log scale)"})
     if ticks:
         fig.update_yaxes(tickvals=ticks[0], ticktext=ticks[1])
     sub = "Boxes: median and quartiles; dots: patients"
+    if banded:
+        sub = (
+            f"Boxes: median and quartiles ({QUANTILE_RULE}); whiskers: the most extreme values within 1.5 × IQR "
+            f"of the box<br>{n_text(n_all)} patients: points not drawn"
+        )
+        set_summary(
+            fig,
+            f"{n_text(n_all)} patients: boxes from the median and quartiles per cytokine and group ({QUANTILE_RULE}; "
+            "whiskers to the most extreme values within 1.5 × IQR), without the individual points",
+        )
     if len(nonpos):
         sub += f". {len(nonpos)} value{'s' if len(nonpos) != 1 else ''} ≤ 0 not drawn (log axis)"
         fig.add_annotation(
@@ -103,6 +122,47 @@ def build_cytokine_figure(
             name="nonpositive_note",
         )
     return _style(fig, title, sub, height=580).figure()
+
+
+def _summary_box(sub: pd.DataFrame, g: str, col: str, cyto_order: list[str]) -> dict:
+    """One group's boxes from precomputed statistics (a large cohort): per cytokine the quartiles (R type 6) and
+    Tukey's whiskers — the most extreme values within 1.5 × IQR of the box — computed from one sort of all values."""
+    code = pd.Categorical(sub["cytokine"].astype(str), categories=cyto_order).codes
+    v = sub["fold_difference"].to_numpy(float)
+    keep = code >= 0
+    code, v = code[keep], v[keep]
+    o = np.lexsort((v, code))
+    code, v = code[o], v[o]
+    keys, start = np.unique(code, return_index=True)
+    n = np.diff(np.r_[start, code.size])
+    q = sorted_quantiles(v, start, n, (0.25, 0.5, 0.75))
+    q1, med, q3 = q[:, 0], q[:, 1], q[:, 2]
+    iqr = q3 - q1
+    # whiskers: the smallest value >= q1 - 1.5 IQR and the largest <= q3 + 1.5 IQR, per cytokine (values sorted)
+    k = np.searchsorted(keys, code)
+    lo_ok = v >= (q1 - 1.5 * iqr)[k]
+    hi_ok = v <= (q3 + 1.5 * iqr)[k]
+    lower = np.full(keys.size, np.nan)
+    upper = np.full(keys.size, np.nan)
+    first_lo = np.flatnonzero(lo_ok & np.r_[True, ~lo_ok[:-1] | (code[1:] != code[:-1])])
+    lower[np.searchsorted(keys, code[first_lo])] = v[first_lo]
+    last_hi = np.flatnonzero(hi_ok & np.r_[~hi_ok[1:] | (code[1:] != code[:-1]), True])
+    upper[np.searchsorted(keys, code[last_hi])] = v[last_hi]
+    names = np.asarray(cyto_order, dtype=object)[keys]
+    return box(
+        x=esc_data(names),
+        q1=q1,
+        median=med,
+        q3=q3,
+        lowerfence=lower,
+        upperfence=upper,
+        name=legend_name(g, sub["patient_id"].nunique()),
+        legendgroup=g,
+        offsetgroup=g,
+        line={"color": col, "width": 2},
+        fillcolor=rgba(col, 0.18),
+        boxpoints=False,
+    )
 
 
 # ================================================================================================ 5 cytokine heatmap

@@ -10,6 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..plotspec import FigureSpec, scatter
+from .bands import QUANTILE_RULE, esc_data, set_summary
 from .lines import _patient_lines, _threshold_line
 from .style import MIN_MEDIAN_N, X_TITLES, _colors, _esc, _order_present, _style, empty_figure, legend_name, rgba
 
@@ -91,10 +92,10 @@ def build_temperature_figure(
             scatter(
                 x=xs,
                 y=ys,
-                customdata=cd,
+                customdata=esc_data(cd),
                 mode="lines",
                 line={"color": rgba(col, 0.22), "width": 1},
-                name=name if not has_median else f"{g} patients",
+                name=name if not has_median else f"{_esc(g)} patients",
                 legendgroup=g,
                 legendrank=rank,
                 showlegend=not has_median,  # the legend entry is the thick median line, when there is one
@@ -152,9 +153,12 @@ def build_temperature_figure(
     fig.update_yaxes(title={"text": "Daily maximum temperature (°C)"})
     lines = "Thin lines: patients"
     if len(shown) < len(daily):
-        lines = (
-            f"Thin lines: a random sample of {shown['patient_id'].nunique():,} of {n_total:,} patients "
-            "(median and IQR from all)"
+        n_shown = shown["patient_id"].nunique()
+        lines = f"Thin lines: a random sample of {n_shown:,} of {n_total:,} patients (median and IQR from all)"
+        set_summary(
+            fig,
+            f"{n_total:,} patients: median and IQR band per day of the daily maxima of all patients measured that "
+            f"day ({QUANTILE_RULE}), with a random sample of {n_shown:,} patients drawn as lines",
         )
     sub = (
         f"{lines}; thick: group median, band: IQR (days with ≥ {MIN_MEDIAN_N} patients measured)"

@@ -52,13 +52,17 @@ def build_anakinra_cards(vc: ViewContext, options: AnakinraOptions = AnakinraOpt
         return [Card("anakinra.empty", warnings=("No patient on anakinra in this selection.",))]
     common = vc.card_fields()
     o = ds.overall
+    fig = figures.build_dosing_figure(ds.daily, x=options.xaxis)
+    note = figures.summary_note(fig)
     chart = Card(
         "anakinra.doses",
         title="Anakinra dose per day",
         heading=False,
-        figure=figures.build_dosing_figure(ds.daily, x=options.xaxis),
+        figure=fig,
         figure_key="dose",
-        caption=CAPTION,
+        caption=CAPTION
+        if note is None
+        else CAPTION.replace(" per patient, coloured by CV shock;", f", coloured by CV shock: {note};", 1),
         metrics=(
             Metric("Patients on anakinra", str(len(ds.courses))),
             Metric("Starting dose, mg/kg/day", o["start_dose_mg_kg_day"].text(1)),

@@ -56,34 +56,48 @@ def build_cardiac_cards(vc: ViewContext, options: CardiacOptions = CardiacOption
     colors = vc.colors()
     if options.chart == CHARTS[0]:
         sign = "≥" if options.measure == "lvef" else "≤"
-        chart = Card(
-            "cardiac.trajectories",
-            title=f"{name} over time",
-            heading=False,
-            figure=figures.build_echo_trajectories(
-                er.trajectories, vc.groups, er.measure, er.normal_threshold, x=options.xaxis, colors=colors
-            ),
-            figure_key="traj",
-            caption=(
+        fig = figures.build_echo_trajectories(
+            er.trajectories, vc.groups, er.measure, er.normal_threshold, x=options.xaxis, colors=colors
+        )
+        note = figures.summary_note(fig)
+        if note is None:
+            caption = (
                 f"{name}: one thin line per patient; thick line = the median of the patients' trajectories, each "
                 "interpolated linearly between that patient's own echoes (not beyond them), drawn on days with at "
                 f"least {figures.MIN_MEDIAN_N} patients' trajectories; dotted line = normal "
                 f"({sign} {er.normal_threshold:g} %). Cohort: {vc.description}."
-            ),
+            )
+        else:
+            caption = (
+                f"{name}: {note}. The median and bands are of the patients' trajectories, each interpolated linearly "
+                "between that patient's own echoes (not beyond them), on days with at least "
+                f"{figures.MIN_MEDIAN_N} patients' trajectories; dotted line = normal "
+                f"({sign} {er.normal_threshold:g} %). Cohort: {vc.description}."
+            )
+        chart = Card(
+            "cardiac.trajectories",
+            title=f"{name} over time",
+            heading=False,
+            figure=fig,
+            figure_key="traj",
+            caption=caption,
             **common,
         )
     else:
         tests = {eg.group: eg.test for eg in er.groups}
+        fig = figures.build_paired_slope(
+            er.pairs, vc.groups, er.measure, er.normal_threshold, tests=tests, colors=colors
+        )
+        note = figures.summary_note(fig)
+        shown = "per patient" if note is None else f"({note})"
         chart = Card(
             "cardiac.paired",
             title=f"{name}: first vs follow-up echo",
             heading=False,
-            figure=figures.build_paired_slope(
-                er.pairs, vc.groups, er.measure, er.normal_threshold, tests=tests, colors=colors
-            ),
+            figure=fig,
             figure_key="slope",
             caption=(
-                f"{name}: first echo (left) and {er.followup} echo (right) per patient, one panel per group; "
+                f"{name}: first echo (left) and {er.followup} echo (right) {shown}, one panel per group; "
                 "diamonds = group medians; Wilcoxon p and number of pairs above each panel; dotted line = normal. "
                 f"Cohort: {vc.description}."
             ),

@@ -50,9 +50,11 @@ def build_cytokine_cards(vc: ViewContext, options: CytokineOptions = CytokineOpt
     if options.chart == CHARTS[0]:
         figure = figures.build_cytokine_figure(cr.values, vc.groups, colors=vc.colors())
         key, figure_key = "cytokines.fold", "cyto"
+        note = figures.summary_note(figure)
+        shown = "Each point is one patient's sample" if note is None else f"{note}. Each patient's sample is"
         caption = (
-            "Each point is one patient's sample taken shortly after admission and before anakinra. Log scale; the "
-            f"line at 1 is the upper limit of normal. Cohort: {vc.description}."
+            f"{shown} taken shortly after admission and before anakinra. Log scale; the line at 1 is the upper "
+            f"limit of normal. Cohort: {vc.description}."
         )
     else:
         figure = figures.build_cytokine_heatmap(list(cr.records), vc.groups)

@@ -140,12 +140,17 @@ def _temperature_card(vc: ViewContext, options: FeverOptions, threshold_c: float
     tr = vc.run("temperature", opts)
     origin = "admission" if tr.origin == "admission" else "treatment start (first IVIG, else first anakinra day)"
     n = sum(tr.n_patients.values())
+    fig = figures.build_temperature_figure(tr, vc.groups, vc.colors(), threshold_c=threshold_c, origin=tr.origin)
+    note = figures.summary_note(fig)
+    lines = "one thin line per patient" if note is None else "thin lines: a random sample of patients"
     caption = (
-        f"Daily maximum temperature: one thin line per patient (each patient's highest reading per day since "
+        f"Daily maximum temperature: {lines} (each patient's highest reading per day since "
         f"{origin}; day 0 = the first 24 h), thick line = group median and band = interquartile range of the "
         f"patients measured that day, drawn on days with at least {tr.min_n} of them; dotted line = fever threshold "
         f"{threshold_c:g} °C. {n} patient(s) with readings. Cohort: {vc.description}."
     )
+    if note is not None:
+        caption = f"{caption} {note[:1].upper()}{note[1:]}."
     notices = ()
     if len(tr.excluded):
         notices = (
@@ -155,7 +160,7 @@ def _temperature_card(vc: ViewContext, options: FeverOptions, threshold_c: float
         "fever.temperature",
         title="Daily maximum temperature",
         heading=False,
-        figure=figures.build_temperature_figure(tr, vc.groups, vc.colors(), threshold_c=threshold_c, origin=tr.origin),
+        figure=fig,
         figure_key="temp",
         notices=notices,
         caption=caption,

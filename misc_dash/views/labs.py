@@ -61,19 +61,24 @@ def build_labs_cards(vc: ViewContext, options: LabsOptions = LabsOptions()) -> l
     available = available_analytes(lr)
     analyte = options.analyte if options.analyte in available else available[0]
     common = vc.card_fields()
+    fig = figures.build_labs_figure(
+        lr.trajectories, analyte, vc.groups, x=options.xaxis, log_y=options.log_y, colors=vc.colors()
+    )
+    note = figures.summary_note(fig)
+    if note is None:
+        shown = "Thin lines: patients; thick: the median of the patients' trajectories"
+    else:
+        shown = f"{note[:1].upper()}{note[1:]}. The median and bands are of the patients' trajectories"
     chart = Card(
         "labs.trajectory",
         title=f"{LAB_LABELS.get(analyte, analyte)} over time",
         heading=False,
-        figure=figures.build_labs_figure(
-            lr.trajectories, analyte, vc.groups, x=options.xaxis, log_y=options.log_y, colors=vc.colors()
-        ),
+        figure=fig,
         figure_key="lab",
         caption=(
-            "Thin lines: patients; thick: the median of the patients' trajectories, each interpolated linearly "
-            "between that patient's own measurements (not beyond them), drawn on days with at least "
-            f"{figures.MIN_MEDIAN_N} patients' trajectories. Treatment start = first IVIG (else first anakinra day). "
-            f"Cohort: {vc.description}."
+            f"{shown}, each interpolated linearly between that patient's own measurements (not beyond them), drawn "
+            f"on days with at least {figures.MIN_MEDIAN_N} patients' trajectories. Treatment start = first IVIG "
+            f"(else first anakinra day). Cohort: {vc.description}."
         ),
         **common,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from .. import figures
 from .. import literature as L
 from ..cards import Card, CardTable
 from .common import ViewContext
@@ -32,13 +33,14 @@ def build_literature_cards(vc: ViewContext, options: None = None) -> list[Card]:
         **common,
     )
     traj = vc.run("lvef_since_anakinra")
+    traj, shown = _sampled(traj)
     lvef = Card(
         "literature.lvef",
         title="LVEF recovery after anakinra: reports vs this cohort",
         figure=L.build_lvef_literature_figure(L.lvef_recovery_points(lit), traj),
         figure_key="lit_lvef",
         caption=(
-            "Day 0 = first anakinra day. Thin grey lines: this cohort's anakinra patients in the current filter "
+            f"Day 0 = first anakinra day. Thin grey lines: {shown} in the current filter "
             f"({vc.description}), individual echocardiograms. Case 003: one patient's daily EF (individual "
             "measurements). Series 002 and 004: aggregate reports (median/range; '> 55 %' is a bound, drawn as an "
             "open triangle with an arrow, not a measured value). Dotted line: normal LVEF 55 %. "
@@ -58,3 +60,20 @@ def build_literature_cards(vc: ViewContext, options: None = None) -> list[Card]:
         reproduce="",
     )
     return [evidence, lvef, case003]
+
+
+def _sampled(traj):
+    """The cohort's trajectories for the figure, and what they are: every anakinra patient, or above
+    figures.BAND_ABOVE patients a reproducible random sample of figures.SAMPLE_PER_GROUP per group (the figure draws
+    one line per patient)."""
+    n = int(traj["patient_id"].nunique()) if len(traj) else 0
+    if not figures.use_bands(n):
+        return traj, "this cohort's anakinra patients"
+    keep = [figures.sample_ids(g["patient_id"].to_numpy(object)) for _, g in traj.groupby("group", sort=False)]
+    ids = set().union(*map(set, keep)) if keep else set()
+    per = max((k.size for k in keep), default=0)
+    return (
+        traj[traj["patient_id"].astype(str).isin(ids)],
+        f"a random sample of {per} of this cohort's anakinra patients per group (of {n:,}; the legend counts "
+        "the sample)",
+    )
