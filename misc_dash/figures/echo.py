@@ -209,7 +209,7 @@ def build_paired_slope(
             )
             for lo, hi, alpha, what_band in ((0, 3, OUTER_ALPHA, "10–90 %"), (1, 2, IQR_ALPHA, "IQR")):
                 for tr in band_traces(
-                    cats, [qb[lo], qf[lo]], [qb[hi], qf[hi]], None, col, alpha, f"{g} {what_band}", g
+                    cats, [qb[lo], qf[lo]], [qb[hi], qf[hi]], None, col, alpha, f"{_esc(g)} {what_band}", g
                 ):
                     fig.add_trace(tr, row=1, col=k)
         ms = len(shown)
@@ -253,7 +253,7 @@ def build_paired_slope(
             mode="lines+markers",
             line={"color": col, "width": 4.5},
             marker={"size": 16, "symbol": "diamond", "color": col, "line": {"width": 1.5, "color": "white"}},
-            name=f"{g} median",
+            name=f"{_esc(g)} median",
             legendgroup=g,
             showlegend=False,
             hovertemplate=f"<b>{_esc(g)}</b> median<br>%{{x}}: {what} %{{y:.1f}} %<extra></extra>",

@@ -185,7 +185,7 @@ def _median_trace(med: pd.DataFrame, x: str, group: str, color: str, what: str, 
         customdata=n,
         mode="lines",
         line={"color": color, "width": 4.5},
-        name=f"{group} median",
+        name=f"{_esc(group)} median",
         legendgroup=group,
         showlegend=False,
         connectgaps=False,
@@ -274,8 +274,8 @@ def _banded_trajectories(
             continue
         day, gap = bands[x].to_numpy(float), bands["gap"].to_numpy(bool)
         lo10, lo25, hi75, hi90 = (bands[c].to_numpy(float) for c in ("p10", "q1", "q3", "p90"))
-        bands_ += band_traces(day, lo10, hi90, gap, col, OUTER_ALPHA, f"{g} 10–90 %", g)
-        bands_ += band_traces(day, lo25, hi75, gap, col, IQR_ALPHA, f"{g} IQR", g)
+        bands_ += band_traces(day, lo10, hi90, gap, col, OUTER_ALPHA, f"{_esc(g)} 10–90 %", g)
+        bands_ += band_traces(day, lo25, hi75, gap, col, IQR_ALPHA, f"{_esc(g)} IQR", g)
         cd = np.column_stack([bands["n"].to_numpy(float), lo10, lo25, hi75, hi90])
         cut = np.flatnonzero(gap)
         mx, my = np.insert(day, cut, np.nan), np.insert(bands["median"].to_numpy(float), cut, np.nan)

@@ -117,7 +117,7 @@ def build_temperature_figure(
                 line={"width": 0, "color": col},
                 fill="toself",
                 fillcolor=rgba(col, 0.16),
-                name=f"{g} IQR",
+                name=f"{_esc(g)} IQR",
                 legendgroup=g,
                 showlegend=False,
                 hoverinfo="skip",

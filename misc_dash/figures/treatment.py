@@ -138,7 +138,7 @@ def _dose_traces(
             customdata=esc_data(_id_route(sub)),
             mode="markers",
             marker={"size": 3 if light else 5, "color": rgba(col, 0.45 if light else 0.7)},
-            name=f"{g} daily doses",
+            name=f"{_esc(g)} daily doses",
             legendgroup=g,
             showlegend=False,
             hovertemplate=(
@@ -158,7 +158,7 @@ def _dose_traces(
                 customdata=esc_data(_id_route(pts)),
                 mode="markers",
                 marker={"symbol": sym, "size": 7 if light else 10, "color": c, "line": {"width": 2, "color": c}},
-                name=f"{g} {label}",
+                name=f"{_esc(g)} {label}",
                 legendgroup=g,
                 showlegend=False,
                 hovertemplate=(
@@ -190,8 +190,8 @@ def _dose_bands(sub: pd.DataFrame, x: str, g: str, col: str, name: str, day_word
     ns = np.insert(n.astype(float), ends + 1, n[ends])
     gx = np.zeros(xs.size, bool)
     gx[(ends + 1 + np.arange(ends.size))[:-1] + 1] = True  # the first day of each later run
-    bands = band_traces(xs, qs[:, 0], qs[:, 4], gx, col, OUTER_ALPHA, f"{g} 10–90 %", g, shape="hv")
-    bands += band_traces(xs, qs[:, 1], qs[:, 3], gx, col, IQR_ALPHA, f"{g} IQR", g, shape="hv")
+    bands = band_traces(xs, qs[:, 0], qs[:, 4], gx, col, OUTER_ALPHA, f"{_esc(g)} 10–90 %", g, shape="hv")
+    bands += band_traces(xs, qs[:, 1], qs[:, 3], gx, col, IQR_ALPHA, f"{_esc(g)} IQR", g, shape="hv")
     cut = np.flatnonzero(gx)
     mx = np.insert(xs, cut, np.nan)
     my = np.insert(qs[:, 2], cut, np.nan)
