@@ -28,7 +28,8 @@ class LabsOptions:
 
 
 def available_analytes(lr) -> list[str]:
-    return [a for a in LAB_LABELS if (lr.trajectories["analyte"] == a).any()]
+    present = set(pd.unique(lr.trajectories["analyte"]))  # one pass (not one comparison per analyte)
+    return [a for a in LAB_LABELS if a in present]
 
 
 def first_value_table(lr, groups) -> pd.DataFrame:
