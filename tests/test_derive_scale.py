@@ -141,3 +141,20 @@ def test_daily_max_temperature_ignores_row_order(cohorts):
     for f in ("daily", "summary", "excluded"):
         pd.testing.assert_frame_equal(getattr(a, f), getattr(b, f), check_exact=True)
     assert a.n_patients == b.n_patients
+
+
+def test_labs_first_values_ignore_row_order(cohorts):
+    """Each patient's first (earliest-day) lab value, hence the per-analyte summaries and tests, do not depend on
+    the order of the lab rows (equal-day ties aside, which the resampled cohort does not have)."""
+    from misc_dash import analyses as A
+
+    recs = []
+    for name in ("synth", "shuffled"):
+        c = cohorts[name]
+        shuffled = dict(c.tables)
+        if name == "shuffled":
+            df = c["labs"]
+            shuffled["labs"] = df.iloc[np.random.default_rng(4).permutation(len(df))].reset_index(drop=True)
+            c = _make_cohort(shuffled, "labs shuffled", True, "", "", ())
+        recs.append(A.run("labs", A.prepare(c, grouping="treatment"), A.AnalysisOptions()).records)
+    assert repr(recs[0]) == repr(recs[1])

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .. import stats
+from .. import derive, stats
 from ..vocabulary import LAB_LABELS
 from .context import Context, compare_continuous
 from .jsonable import effect_dict, test_fields
@@ -21,25 +21,43 @@ class LabsResult:
 
 def labs(ctx: Context) -> LabsResult:
     """Every lab value with its day since treatment start, and per analyte the first value's summary by group."""
-    lab = ctx.cohort["labs"].merge(ctx.pf[["patient_id", "group", "treatment_start_hour"]], on="patient_id")
-    lab = lab[lab["group"].notna()].copy()
-    lab["day_since_treatment"] = lab["day"].astype(float) - np.floor(lab["treatment_start_hour"].astype(float) / 24.0)
+    labs_table = ctx.cohort["labs"]
+    ids = ctx.pf["patient_id"].to_numpy(object)
+    group = ctx.pf["group"].to_numpy(object)
+    code = derive.patient_codes(ids, labs_table["patient_id"])  # the patient's row in ctx.pf, -1 if absent
+    has_group = np.zeros(len(ids) + 1, bool)  # the extra last entry stands for code -1
+    has_group[:-1] = ~pd.isna(group)
+    rows = np.flatnonzero(has_group[code])
+    lab = labs_table.iloc[rows].reset_index(drop=True)
+    start_day = np.floor(ctx.pf["treatment_start_hour"].to_numpy(dtype=float, na_value=np.nan) / 24.0)
+    lab.insert(1, "group", group[code[rows]])
+    lab["day_since_treatment"] = lab["day"].to_numpy(dtype=float, na_value=np.nan) - start_day[code[rows]]
     records = []
-    # first (earliest-day) value per analyte and patient — derive.first_lab for all analytes in one sort
-    fl = ctx.cohort["labs"]
-    fl = fl[fl["patient_id"].isin(list(ctx.ids()))].dropna(subset=["value"])
-    fl = (
-        fl.sort_values(["analyte", "patient_id", "day"], kind="stable")
-        .groupby(["analyte", "patient_id"], sort=False, as_index=False)["value"]
-        .first()
-    )
-    fl["group"] = fl["patient_id"].map(ctx.pf.set_index("patient_id")["group"])
+    # first (earliest-day) value per analyte and patient (derive.first_lab for all analytes in one sort), patients
+    # in id order within an analyte; every filtered patient counts, grouped or not (the group may be None)
+    value = labs_table["value"].to_numpy(dtype=float, na_value=np.nan)
+    ok = np.flatnonzero((code >= 0) & ~np.isnan(value))
+    rank = np.empty(len(ids), np.int64)
+    rank[np.argsort(ids.astype(str), kind="stable")] = np.arange(len(ids))
+    analyte_code, analyte_names = pd.factorize(labs_table["analyte"].to_numpy(object)[ok], sort=True)
+    day = labs_table["day"].to_numpy(dtype=float, na_value=np.nan)[ok]
+    srt = np.lexsort((day, rank[code[ok]], analyte_code))
+    a_s, c_s, v_s = analyte_code[srt], code[ok][srt], value[ok][srt]
+    head = np.r_[True, (a_s[1:] != a_s[:-1]) | (c_s[1:] != c_s[:-1])] if srt.size else np.zeros(0, bool)
+    a_h, c_h, v_h = a_s[head], c_s[head], v_s[head]
+    bounds = np.searchsorted(a_h, np.arange(len(analyte_names) + 1))
     firsts = {
-        a: (d["value"].to_numpy(float), d["group"].to_numpy(object)) for a, d in fl.groupby("analyte", sort=False)
+        name: (v_h[bounds[i] : bounds[i + 1]], group[c_h[bounds[i] : bounds[i + 1]]])
+        for i, name in enumerate(analyte_names)
     }
-    units = lab.dropna(subset=["unit"]).groupby("analyte", sort=False)["unit"].first()
+    # each analyte's first recorded unit (table order) among the grouped patients' rows
+    a_code, a_names = pd.factorize(lab["analyte"].to_numpy(object))
+    unit = lab["unit"].to_numpy(object)
+    with_unit = np.flatnonzero(~pd.isna(unit))
+    _, first_row = np.unique(a_code[with_unit], return_index=True)
+    units = {a_names[a_code[i]]: unit[i] for i in with_unit[first_row].tolist()}
     empty = (np.array([], dtype=float), np.array([], dtype=object))
-    present = set(lab["analyte"].unique())
+    present = set(a_names)
     for a in [x for x in LAB_LABELS if x in present]:
         values, groups = firsts.get(a, empty)
         samples = {g: values[groups == g] for g in ctx.groups}
@@ -58,7 +76,7 @@ def labs(ctx: Context) -> LabsResult:
     q = stats.benjamini_hochberg([r["p_value"] for r in records]) if records else ()
     for rec, qv in zip(records, q):
         rec["q_value"] = None if qv is None or not np.isfinite(qv) else float(qv)
-    traj = lab[["patient_id", "group", "analyte", "day", "day_since_treatment", "value", "unit"]].reset_index(drop=True)
+    traj = lab[["patient_id", "group", "analyte", "day", "day_since_treatment", "value", "unit"]]
     return LabsResult(traj, tuple(records))
 
 
