@@ -2,13 +2,15 @@
 
 A push makes plotly draw the figure a second time, so the builders size their margins for their labels
 (figures.style._margins_for_labels). This renders every figure the pages draw, for a few filters and groupings,
-with the plotly.js bundled in the plotly package, and prints the figures whose final margins differ from the ones
-the builder set. Prints; asserts nothing.
+and every view's figures for a 3,000-patient synthetic cohort (the band forms), with the plotly.js bundled in the
+plotly package, and prints the figures whose final margins differ from the ones the builder set.
+Prints; asserts nothing.
     .venv/bin/python benchmarks/check_margins.py
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -76,6 +78,24 @@ def figures_to_check():
             )
 
 
+def large_cohort_figures(n: int = 3000):
+    """Every figure of every view (each chart) for an n-patient synthetic cohort: the band / precomputed-box forms
+    (more subtitle lines, other traces) must fit their margins too."""
+    from misc_dash import analyses as A
+    from misc_dash import views
+    from misc_dash.loading import _make_cohort, load_default_cohort
+    from misc_dash.synth import synthesize
+
+    base = load_default_cohort()
+    cohort = _make_cohort(synthesize(n, seed=1, base=base), f"synth {n}", True, "", "", ())
+    vc = views.ViewContext(A.prepare(cohort), cohort.n_patients)
+    for name, view in views.VIEWS.items():
+        for options in view.all_chart_options(view.options()) if view.options else [None]:
+            for card in views.build_cards(name, vc, options):
+                if card.figure is not None:
+                    yield f"synth {n} / {card.key}", card.figure
+
+
 def main():
     import plotly
     import plotly.io as pio
@@ -88,7 +108,7 @@ def main():
         page.set_content("<html><body><div id='g' style='width:1100px'></div></body></html>")
         page.add_script_tag(content=js)
         n = pushed = 0
-        for name, fig in figures_to_check():
+        for name, fig in itertools.chain(figures_to_check(), large_cohort_figures()):
             spec = json.loads(pio.to_json(fig, validate=False))
             r = page.evaluate(
                 """async (s) => { const g = document.getElementById('g'); Plotly.purge(g);
