@@ -152,7 +152,7 @@ CHAR_PX = 0.5  # average glyph width of Arial, in em: an over-estimate for mixed
 
 def _text_px(text: Any, size: float) -> float:
     """Estimated width (px) of the longest line of a plotly label (tags removed, <br> = new line)."""
-    lines = re.sub(r"<(?!br)[^>]*>", "", str(text)).split("<br>")
+    lines = re.sub(r"<(?!br)[^<>]*>", "", str(text)).split("<br>")  # a bare "<" (as in "p < 0.001") is text
     return CHAR_PX * size * max(len(x) for x in lines) if lines else 0.0
 
 
