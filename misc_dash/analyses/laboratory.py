@@ -36,28 +36,31 @@ def labs(ctx: Context) -> LabsResult:
     # first (earliest-day) value per analyte and patient (derive.first_lab for all analytes in one sort), patients
     # in id order within an analyte; every filtered patient counts, grouped or not (the group may be None)
     value = labs_table["value"].to_numpy(dtype=float, na_value=np.nan)
+    analyte_all, analyte_names = pd.factorize(labs_table["analyte"].to_numpy(object), sort=True)
     ok = np.flatnonzero((code >= 0) & ~np.isnan(value))
     rank = np.empty(len(ids), np.int64)
     rank[np.argsort(ids.astype(str), kind="stable")] = np.arange(len(ids))
-    analyte_code, analyte_names = pd.factorize(labs_table["analyte"].to_numpy(object)[ok], sort=True)
-    day = labs_table["day"].to_numpy(dtype=float, na_value=np.nan)[ok]
-    srt = np.lexsort((day, rank[code[ok]], analyte_code))
-    a_s, c_s, v_s = analyte_code[srt], code[ok][srt], value[ok][srt]
-    head = np.r_[True, (a_s[1:] != a_s[:-1]) | (c_s[1:] != c_s[:-1])] if srt.size else np.zeros(0, bool)
-    a_h, c_h, v_h = a_s[head], c_s[head], v_s[head]
-    bounds = np.searchsorted(a_h, np.arange(len(analyte_names) + 1))
+    r, a, d = rank[code[ok]], analyte_all[ok], labs_table["day"].to_numpy(dtype=float, na_value=np.nan)[ok]
+    dr, da, dd = np.diff(r), np.diff(a), np.diff(d)
+    if not ((dr > 0) | ((dr == 0) & ((da > 0) | ((da == 0) & (dd >= 0))))).all():  # files usually come sorted
+        srt = np.lexsort((d, a, r))  # stable: equal days in table order
+        ok, r, a = ok[srt], r[srt], a[srt]
+    head = np.r_[True, (r[1:] != r[:-1]) | (a[1:] != a[:-1])] if ok.size else np.zeros(0, bool)
+    first = ok[head]  # per patient (id order) and analyte, the row of the earliest-day value
+    first = first[np.argsort(a[head], kind="stable")]  # by analyte, patients still in id order
+    bounds = np.searchsorted(analyte_all[first], np.arange(len(analyte_names) + 1))
     firsts = {
-        name: (v_h[bounds[i] : bounds[i + 1]], group[c_h[bounds[i] : bounds[i + 1]]])
+        name: (value[first[bounds[i] : bounds[i + 1]]], group[code[first[bounds[i] : bounds[i + 1]]]])
         for i, name in enumerate(analyte_names)
     }
     # each analyte's first recorded unit (table order) among the grouped patients' rows
-    a_code, a_names = pd.factorize(lab["analyte"].to_numpy(object))
     unit = lab["unit"].to_numpy(object)
     with_unit = np.flatnonzero(~pd.isna(unit))
-    _, first_row = np.unique(a_code[with_unit], return_index=True)
-    units = {a_names[a_code[i]]: unit[i] for i in with_unit[first_row].tolist()}
+    a_rows = analyte_all[rows]
+    _, first_row = np.unique(a_rows[with_unit], return_index=True)
+    units = {analyte_names[a_rows[i]]: unit[i] for i in with_unit[first_row].tolist()}
+    present = {analyte_names[i] for i in np.unique(a_rows).tolist()}
     empty = (np.array([], dtype=float), np.array([], dtype=object))
-    present = set(a_names)
     for a in [x for x in LAB_LABELS if x in present]:
         values, groups = firsts.get(a, empty)
         samples = {g: values[groups == g] for g in ctx.groups}
