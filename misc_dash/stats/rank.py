@@ -18,6 +18,11 @@ Where scipy and R differ, R is the reference:
   differences with R's CI (exact Walsh-average order statistics, or normal inversion on the non-zero
   differences, as R does).
 * **Kruskal–Wallis** = ``scipy.stats.kruskal`` = R ``kruskal.test`` (tie-corrected χ², k − 1 df).
+* **Large samples**: the asymptotic Hodges–Lehmann root searches bisect on the distinct pairwise differences
+  (Walsh averages). Up to ``_MATERIALISE_MAX`` (10⁶) pairs these are materialised; beyond, they are never
+  stored: counts, neighbours and order statistics of the pairs come from per-row searches on the sorted samples
+  (:class:`_PairValues`), and the root is located from a guess of its rank (the normal approximation) checked
+  with g at the same midpoints, so the result is the same whenever g changes sign once along the candidates.
 """
 
 from __future__ import annotations
