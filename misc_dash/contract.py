@@ -300,6 +300,14 @@ def data_dictionary_markdown() -> str:
         "= the calendar day of admission. No dates, names or record numbers. Booleans accept 0/1, true/false, yes/no. "
         'An optional `metadata.json` (`{"name": …, "synthetic": true|false, "description": …}`) names the cohort.',
         "",
+        "A cohort may also come as Parquet files (`<table>.parquet`; every column is read as text and checked like a "
+        "CSV's) or as one `.zip` of the folder (the files at its top or in one subfolder; read in memory, never "
+        'unpacked to disk). `metadata.json` may list the tables with their row counts (`"tables": '
+        '{"patients": 46, "labs": 3240}`, as the dashboard\'s exports and `python -m misc_dash synth` write it): '
+        "a listed table that is missing or has another number of rows is an error. The browser refuses an uploaded "
+        "file over the upload limit on its own while the other files go through, so upload a large cohort as one "
+        "`.zip` or as Parquet files.",
+        "",
         "Empty template: `data/template/` (CSV headers) and `data/template.xlsx`.",
         "",
         "## Derived quantities",

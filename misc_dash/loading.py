@@ -353,7 +353,7 @@ def _read_csv(src: Path | bytes | memoryview, name: str) -> pa.Table:
             return pcsv.read_csv(
                 stream,
                 read_options=pcsv.ReadOptions(block_size=8 << 20),
-                parse_options=pcsv.ParseOptions(newlines_in_values=b'"' in head or not isinstance(src, Path)),
+                parse_options=pcsv.ParseOptions(newlines_in_values=b'"' in head),
                 convert_options=pcsv.ConvertOptions(
                     column_types={n: pa.string() for n in names},
                     null_values=[""],
@@ -622,7 +622,7 @@ def _read_source(path, filename: str | None = None, progress: Progress | None = 
             Problem(
                 str(p),
                 "no such file or folder",
-                "give the path of a cohort folder of CSVs, an .xlsx workbook or a .zip",
+                "give the path of a cohort folder of CSVs or an .xlsx workbook",
             )
         )
         return out
@@ -635,9 +635,7 @@ def _read_source(path, filename: str | None = None, progress: Progress | None = 
             out.kind = "zip"
             _read_zip(p, p.name, out, progress)
         else:
-            out.problems.append(
-                Problem(p.name, "not a cohort", "give a folder of CSV or Parquet files, an .xlsx workbook or a .zip")
-            )
+            out.problems.append(Problem(p.name, "not a cohort", "give a folder of CSV files or an .xlsx workbook"))
         return out
     members = {f.name: f for f in sorted(p.iterdir()) if f.is_file()}
     members = {n: f for n, f in members.items() if Path(n).suffix.lower() in TABLE_SUFFIXES or n == C.METADATA_FILE}

@@ -1,10 +1,13 @@
 """Data & fidelity: the data dictionary, loading a hospital's own cohort, the fidelity report, downloads."""
 
+import os
+
 import pandas as pd
 import streamlit as st
 
 from misc_dash import ui
 from misc_dash.loading import (
+    ENV_COHORT,
     REPO_ROOT,
     Problem,
     cohort_xlsx,
@@ -60,7 +63,8 @@ if c1.button("Validate and load", disabled=not files, type="primary"):
         status.update(label="Upload refused" if failed else "Upload validated", state="error" if failed else "complete")
     if not failed:
         st.rerun()
-if c2.button("Back to the reconstructed default cohort", disabled=st.session_state.get(ui.K_UPLOAD_COHORT) is None):
+back = "Back to the server's cohort" if os.environ.get(ENV_COHORT) else "Back to the reconstructed default cohort"
+if c2.button(back, disabled=st.session_state.get(ui.K_UPLOAD_COHORT) is None):
     ui.use_default_cohort()
     st.rerun()
 problems = st.session_state.get(ui.K_UPLOAD_PROBLEMS)

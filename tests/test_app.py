@@ -283,6 +283,82 @@ def test_good_upload_replaces_cohort(tmp_path):
     assert f"n = {len(lines) - 1}" in markdown_text(at)
 
 
+def _upload_and_load(at: AppTest, files) -> AppTest:
+    at.file_uploader(key="upload_files").set_value(files).run()
+    at.button[[b.label for b in at.button].index("Validate and load")].click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def _zip_of(folder: Path, subfolder: str = "") -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for f in sorted(folder.iterdir()):
+            zf.write(f, f"{subfolder}{f.name}")
+    return buf.getvalue()
+
+
+def test_data_page_says_the_upload_limit_and_loads_one_zip():
+    """Issue 15: the per-file limit and the advice (one .zip or Parquet) next to the uploader; a .zip of the
+    cohort folder (in a subfolder, with metadata.json) loads as the cohort it names."""
+    from misc_dash.loading import DEFAULT_COHORT_DIR
+
+    at = start("pages/data.py")
+    assert any("200 MB" in c.value and ".zip" in c.value and "Parquet" in c.value for c in at.caption)
+    _upload_and_load(at, [("cohort.zip", _zip_of(DEFAULT_COHORT_DIR, "default_cohort/"), "application/zip")])
+    assert not at.error
+    assert "All patients — n = 46" in markdown_text(at)
+    assert any("SYNTHETIC COHORT" in w.value for w in at.warning)  # metadata.json came with the zip
+
+
+def test_upload_missing_a_listed_table_is_refused_with_a_message(tmp_path):
+    """The browser refuses files over the per-file limit one by one: an upload whose metadata.json lists labs
+    and temperatures that did not arrive is refused as a whole, naming them and suggesting a .zip."""
+    import json
+
+    from misc_dash.loading import DEFAULT_COHORT_DIR, cohort_manifest, load_cohort
+
+    c = load_cohort(DEFAULT_COHORT_DIR)
+    meta = {"name": "Big", "synthetic": True, "tables": cohort_manifest(c.tables)}
+    files = [(p.name, p.read_bytes(), "text/csv") for p in sorted(DEFAULT_COHORT_DIR.glob("*.csv"))]
+    files = [f for f in files if f[0] not in ("labs.csv", "temperatures.csv")]
+    files.append(("metadata.json", json.dumps(meta).encode(), "application/json"))
+    at = _upload_and_load(start("pages/data.py"), files)
+    assert any("was not loaded: 2 problem(s)" in e.value for e in at.error)
+    shown = at.dataframe[0].value
+    assert set(shown["file"]) >= {"labs.csv", "temperatures.csv"}
+    assert shown["fix"].str.contains(".zip", regex=False).all()
+    # without metadata.json: loaded, with a visible warning naming the missing tables
+    at = _upload_and_load(start("pages/data.py"), files[:-1])
+    assert any("Tables may be missing" in w.value and "temperatures, labs" in w.value for w in at.warning)
+
+
+def test_filtered_cohort_downloads_beyond_xlsx_offer_a_zip(monkeypatch):
+    """The .xlsx download is offered while the selection fits a workbook; beyond it (here: a lowered cell
+    limit) the page says why and offers the .zip downloads (always there), which load back."""
+    import io
+    import zipfile
+
+    from misc_dash import loading
+
+    at = start("pages/data.py")
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Download 46 patients (.xlsx, same data contract)" in labels
+    assert "Download 46 patients (.zip of CSVs)" in labels and "Download 46 patients (.zip of Parquet)" in labels
+    monkeypatch.setattr(loading, "XLSX_MAX_CELLS", 1000)
+    at.run()
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert not any(".xlsx, same" in x for x in labels) and "Download 46 patients (.zip of CSVs)" in labels
+    assert any("No .xlsx for this selection" in i.value and "cells" in i.value for i in at.info)
+    data = loading.cohort_zip(
+        loading.load_cohort(loading.DEFAULT_COHORT_DIR).tables, {"name": "x", "tables": {"patients": 46}}
+    )
+    assert "metadata.json" in zipfile.ZipFile(io.BytesIO(data)).namelist()
+
+
 def test_charts_are_drawn_in_place_with_the_installed_plotly_js():
     """ui.plot sends the figure to the in-place chart component with the URL of plotly.js under static/ (a copy of
     the installed plotly package's bundle, served by Streamlit's static file serving)."""

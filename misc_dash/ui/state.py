@@ -14,6 +14,7 @@ option values are frozen dataclasses whose repr lists every field, which serves 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import os
@@ -125,9 +126,9 @@ def _figure_bytes(fig) -> int:
                 v = None
             if v is not None and not isinstance(v, str):
                 try:
-                    points += int(np.size(v)) if isinstance(v, np.ndarray) else sum(np.size(x) for x in v)
-                except TypeError:
-                    points += 1
+                    points += int(np.size(v))
+                except (TypeError, ValueError):  # ragged nested lists
+                    points += len(v) if hasattr(v, "__len__") else 1
     return 64 * 1024 + 16 * points
 
 
@@ -169,7 +170,9 @@ class BudgetCache:
         budget = cache_budget_bytes()
         for entry in self._entries.values():
             if entry[2]:
-                entry[1] = approx_bytes(entry[0])
+                # (RuntimeError: its subset is filtering a table in another session right now)
+                with contextlib.suppress(RuntimeError):
+                    entry[1] = approx_bytes(entry[0])
         total = sum(e[1] for e in self._entries.values())
         for key in list(self._entries):
             if total <= budget:
