@@ -302,8 +302,8 @@ def echo_pairs(cohort, measure: str = "lvef_pct", followup: str | int = "last", 
         has_fu[r_code_s[head]] = True  # codes are 0..k-1, one per patient, in the order of ``starts``
         label = f"nearest day {target}"
     base_pos = base_pos[has_fu]
-    order = {p: i for i, p in enumerate(ids)}
-    by_ids = np.argsort(np.array([order[p] for p in pid[base_pos]], dtype=np.int64), kind="stable")
+    id_index = pd.Index(ids)
+    by_ids = np.argsort(id_index.get_indexer(pid[base_pos]), kind="stable")
     base_pos, fu_pos = base_pos[by_ids], fu_pos[by_ids]
     b_day, f_day = e["day"].array.take(base_pos), e["day"].array.take(fu_pos)
     b_val, f_val = val[base_pos], val[fu_pos]
@@ -318,15 +318,21 @@ def echo_pairs(cohort, measure: str = "lvef_pct", followup: str | int = "last", 
             "interval_days": f_day - b_day,
         }
     )
-    n = dict(zip(uniq, counts.tolist()))
-    paired = set(pairs["patient_id"])
-    unp = []
-    for p in ids:
-        if p in paired:
-            continue
-        k = int(n.get(p, 0))
-        unp.append((p, k, "no echo with this measure" if k == 0 else "only one echo with this measure"))
-    unpaired = pd.DataFrame(unp, columns=["patient_id", "n_studies", "reason"])
+    ids_arr = np.asarray(ids, dtype=object)
+    n_studies = np.zeros(len(ids_arr), np.int64)
+    at = id_index.get_indexer(uniq)
+    n_studies[at[at >= 0]] = counts[at >= 0]
+    paired = np.zeros(len(ids_arr), bool)
+    paired[id_index.get_indexer(pairs["patient_id"].to_numpy(object))] = True
+    unpaired = pd.DataFrame(
+        {
+            "patient_id": ids_arr[~paired],
+            "n_studies": n_studies[~paired],
+            "reason": np.where(
+                n_studies[~paired] == 0, "no echo with this measure", "only one echo with this measure"
+            ).astype(object),
+        }
+    )
     return EchoPairs(pairs, unpaired, measure, label)
 
 

@@ -48,7 +48,8 @@ def _reference(cohort, measure="lvef_pct", followup="last", patient_ids=None):
         if pid not in paired:
             k = int(n.get(pid, 0))
             unp.append((pid, k, "no echo with this measure" if k == 0 else "only one echo with this measure"))
-    return pairs, pd.DataFrame(unp, columns=["patient_id", "n_studies", "reason"])
+    unpaired = pd.DataFrame(unp, columns=["patient_id", "n_studies", "reason"])
+    return pairs, unpaired.astype({"n_studies": "int64"})  # int64 also when every patient is paired
 
 
 @pytest.fixture(scope="module")
