@@ -8,9 +8,10 @@ blocks including the first and last), and the code version (this module, :mod:`m
 
 Location: ``$MISC_DASH_CACHE`` (a folder), default ``$XDG_CACHE_HOME/misc_dash`` or ``~/.cache/misc_dash``;
 ``MISC_DASH_CACHE=off`` disables it. Sources smaller than :data:`MIN_BYTES` are not cached (reading them is as
-fast as reading the cache). Entries are written atomically (a temporary folder renamed into place), readable
-only by their owner, and the oldest are removed beyond :data:`MAX_ENTRIES`. A cache entry that cannot be read
-is ignored (the caller falls back to the source) and removed.
+fast as reading the cache). Entries are written in a background thread (:func:`write_async`; :func:`flush`
+waits for it), atomically (a temporary folder renamed into place), in a folder only its owner can read; the
+least recently used are removed beyond :data:`MAX_ENTRIES`. An entry that cannot be read is ignored (the caller
+falls back to the source) and removed. Uploads are never cached: they stay in the session's memory.
 
 This module knows tables and a JSON-able metadata dict, not cohorts: :mod:`misc_dash.loading` turns them into
 a :class:`~misc_dash.loading.Cohort`.
@@ -32,7 +33,7 @@ import pandas as pd
 
 ENV_DIR = "MISC_DASH_CACHE"
 OFF_VALUES = ("off", "0", "false", "no", "none", "")
-MIN_BYTES = 1 << 20  # sources smaller than this are read directly
+MIN_BYTES = 8 << 20  # sources smaller than this are read directly (about 2,000 patients of CSV)
 MAX_ENTRIES = 8
 FULL_HASH_BYTES = 8 << 20
 SAMPLES = 16
