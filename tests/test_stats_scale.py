@@ -467,3 +467,97 @@ def test_ambiguous_search_as_shipped_and_by_order_statistics(monkeypatch):
     monkeypatch.setattr(R, "_MATERIALISE_MAX", 0)
     r = S.wilcoxon_paired(b, f, conf_level=0.99)
     _equal_or_ambiguous((r.estimate, r.ci_low, r.ci_high), ref[:3], searches, "ambiguous example")
+
+
+# ---------------------------------------------------------------------------------------------
+# contingency tables
+# ---------------------------------------------------------------------------------------------
+def test_conditional_odds_ratio_numpy_equals_scipy():
+    """The numpy conditional MLE and exact CI (used beyond EXACT_MAX_N patients) = scipy's odds_ratio
+    (used up to it), on random 2 × 2 tables of 4–1,500 patients, zero cells included: rel 1e-9."""
+    from scipy.stats.contingency import odds_ratio
+
+    from misc_dash.stats import categorical as C
+
+    rng = np.random.default_rng(5)
+    checked = 0
+    while checked < 120:
+        t = rng.multinomial(int(rng.integers(4, 1500)), rng.dirichlet([0.6] * 4)).reshape(2, 2)
+        if 0 in t.sum(0) or 0 in t.sum(1):
+            continue
+        res = odds_ratio(t, kind="conditional")
+        ci = res.confidence_interval(confidence_level=0.9 if checked % 2 else 0.95)
+        got = C._conditional_odds_ratio_numpy(t, 0.9 if checked % 2 else 0.95)
+        assert got == pytest.approx((res.statistic, ci.low, ci.high), rel=1e-9), t.tolist()
+        checked += 1
+
+
+def test_fisher_2x2_at_100000_vs_r():
+    """R: f <- fisher.test(matrix(c(20000, 25000, 13333, 41667), 2)); p 0 (underflow), estimate
+    2.5000599189238861, CI 2.4334062337927165 2.5687072035654692 (uniroot, tol ≈ 1e-4: rel 1e-4). scipy's
+    odds_ratio gives 2.500058690967502, 2.4333899939503643, 2.568608109782931 in 23 s (rel 1e-9)."""
+    r = S.fisher_2x2([[20000, 13333], [25000, 41667]])
+    assert r.p_value == pytest.approx(0.0, abs=1e-300)
+    assert (r.estimate, r.ci_low, r.ci_high) == pytest.approx(
+        (2.5000599189238861, 2.4334062337927165, 2.5687072035654692), rel=1e-4
+    )
+    assert (r.estimate, r.ci_low, r.ci_high) == pytest.approx(
+        (2.500058690967502, 2.4333899939503643, 2.568608109782931), rel=1e-9
+    )
+    r = S.fisher_2x2([[3, 49997], [0, 50000]])  # a zero cell: CI open above
+    assert r.estimate == math.inf and r.ci_high == math.inf and 0 < r.ci_low < 1
+
+
+def test_fisher_rxc_pearson_chi2_when_large_vs_r():
+    """n > EXACT_MAX_N, every expected count ≥ 5: Pearson's χ² = R chisq.test(x, correct = FALSE) with
+    x <- matrix(c(3000, 1500, 900, 2000, 1600, 1000), 3): X-squared 145.41965010703478, p 2.6456001047832871e-32
+    (rel 1e-9). R's fisher.test(x) itself stops here ("FEXACT error 501").)"""
+    r = S.fisher_rxc([[3000, 2000], [1500, 1600], [900, 1000]], groups=("a", "b", "c"))
+    assert r.test == "Pearson's χ² test (3×2)" and r.statistic_name == "chi-square" and r.df == 2
+    assert r.method.startswith("asymptotic (Pearson's χ²")
+    assert r.statistic == pytest.approx(145.41965010703478, rel=1e-9)
+    assert r.p_value == pytest.approx(2.6456001047832871e-32, rel=1e-9)
+    assert any("n = 10,000: too many tables for the exact test" in n for n in r.notes)
+    assert r.statistic_text() == "χ² = 145.42, df = 2"
+
+
+def test_fisher_rxc_monte_carlo_when_large_and_sparse():
+    """n > EXACT_MAX_N with an expected count < 5: R fisher.test(simulate.p.value = TRUE)'s p from SIM_TABLES
+    random tables with the margins (fixed seed: reproducible), (1 + k) / (B + 1); near the exact p."""
+    from misc_dash.stats import categorical as C
+
+    table = [[250, 200, 3], [150, 160, 1], [90, 100, 0]]
+    r = S.fisher_rxc(table, exact_max_n=0)
+    assert r.method == f"Monte Carlo ({C.SIM_TABLES} resamples, seed {C.SIM_SEED})"
+    assert r.test == "Fisher–Freeman–Halton test (3×3, Monte-Carlo p)"
+    assert any("Monte-Carlo p-value from 10,000 random tables" in n for n in r.notes)
+    assert r.p_value == S.fisher_rxc(table, exact_max_n=0).p_value
+    k = r.p_value * (C.SIM_TABLES + 1) - 1
+    assert k == pytest.approx(round(k), abs=1e-6)
+    exact = S.fisher_rxc(table)
+    assert exact.method == "exact (enumeration)"
+    assert r.p_value == pytest.approx(exact.p_value, abs=4 * math.sqrt(exact.p_value / C.SIM_TABLES))
+
+
+def test_fisher_rxc_rule_keeps_small_tables_exact():
+    """Up to EXACT_MAX_N patients the exact test, as before (the default cohort's tables)."""
+    from misc_dash.stats import categorical as C
+
+    r = S.fisher_rxc([[8, 6], [2, 9], [4, 17]])
+    assert r.method == "exact (enumeration)" and r.test == "Fisher–Freeman–Halton exact test (3×2)"
+    assert r.p_value == pytest.approx(0.0462512831037171, rel=1e-6)
+    big = [[C.EXACT_MAX_N // 2 - 10, 10], [C.EXACT_MAX_N // 2 - 20, 10], [5, 5]]  # n = EXACT_MAX_N: still exact
+    assert sum(map(sum, big)) == C.EXACT_MAX_N and S.fisher_rxc(big).method == "exact (enumeration)"
+    big[2][1] += 1
+    assert S.fisher_rxc(big).method != "exact (enumeration)"
+
+
+def test_table_tests_at_100000_are_fast():
+    """2 × 2 Fisher with the odds ratio and the r × c switch on 100,000 patients (run, not timed)."""
+    rng = np.random.default_rng(2)
+    for _ in range(5):
+        t = rng.multinomial(100_000, rng.dirichlet([1, 1, 1, 1])).reshape(2, 2)
+        r = S.fisher_2x2(t)
+        assert r.ci_low <= r.estimate <= r.ci_high
+    r = S.fisher_rxc(rng.multinomial(100_000, rng.dirichlet([1] * 6)).reshape(3, 2))
+    assert r.test.startswith("Pearson's χ²")

@@ -2,18 +2,22 @@
 
 Where scipy and R differ, R is the reference:
 
-* **Fisher 2×2**: p-value from ``scipy.stats.fisher_exact`` (two-sided, = R ``fisher.test``).
+* **Fisher 2×2**: p-value from ``scipy.stats.fisher_exact`` (two-sided, = R ``fisher.test``), at any n.
   The odds ratio reported is the **conditional MLE** with its exact (Cornfield) confidence interval, as
   R ``fisher.test`` does, via ``scipy.stats.contingency.odds_ratio(kind="conditional")`` (noncentral
-  hypergeometric). scipy's ``fisher_exact`` statistic is the *sample* odds ratio ad/bc, which is **not**
-  what we report. R solves for the MLE/CI with ``uniroot(tol ≈ 1.2e-4)``, scipy more tightly, so the
-  two agree to ~1e-4 relative. The sample odds ratio with a Woolf (logit) CI is available separately
-  through :func:`odds_ratio_2x2` (``kind="sample"``).
+  hypergeometric) up to ``EXACT_MAX_N`` patients, and beyond by the same equations solved the same way on the
+  distribution evaluated in numpy (scipy's sums take seconds at 10,000 patients; the two agree to ~1e-11).
+  scipy's ``fisher_exact`` statistic is the *sample* odds ratio ad/bc, which is **not** what we report. R
+  solves for the MLE/CI with ``uniroot(tol ≈ 1.2e-4)``, scipy more tightly, so the two agree to ~1e-4
+  relative. The sample odds ratio with a Woolf (logit) CI is available separately through
+  :func:`odds_ratio_2x2` (``kind="sample"``).
 * **Fisher r×c** (Freeman–Halton): scipy 1.17's ``fisher_exact`` handles r×c tables only with a
-  Monte-Carlo/permutation ``method`` (its default for r×c is Monte Carlo, not exact). We sum exactly over
-  every table with the observed margins, like R ``fisher.test`` (tables with probability ≤ p_obs·(1 + 1e-7)
-  count as "as extreme"), by a vectorised meet-in-the-middle enumeration. When a half-enumeration would exceed
-  ``max_tables`` partial tables we fall back to a seeded Monte-Carlo estimate, with a note.
+  Monte-Carlo/permutation ``method`` (its default for r×c is Monte Carlo, not exact). Up to ``EXACT_MAX_N``
+  patients we sum exactly over every table with the observed margins, like R ``fisher.test`` (tables with
+  probability ≤ p_obs·(1 + 1e-7) count as "as extreme"), by a vectorised meet-in-the-middle enumeration (while
+  a half-enumeration needs at most ``max_tables`` partial tables). Otherwise: Pearson's χ² (R
+  ``chisq.test(correct = FALSE)``) when every expected count is ≥ 5, else R's ``fisher.test(simulate.p.value =
+  TRUE)`` Monte-Carlo p (``SIM_TABLES`` tables, seed ``SIM_SEED``); the test's name, method and a note say so.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Any
 
 import numpy as np
 from scipy import stats as _sps
+from scipy.optimize import brentq as _brentq
 from scipy.special import gammaln
 
 from ._common import _empty_notes, _small_group_notes
@@ -31,6 +36,13 @@ from .descriptive import wilson_interval
 from .results import Effect, TestResult
 
 _R_REL_ERR = 1 + 1e-7  # R fisher.test: d <= d_obs * (1 + 1e-7) counts as "as extreme"
+_R_ALMOST_1 = 1 + 64 * np.finfo(float).eps  # R fisher.test(simulate.p.value = TRUE): STATISTIC / almost.1
+
+#: at most this many patients: r × c tables exact (enumeration), odds ratio CIs by scipy; beyond, see fisher_rxc
+EXACT_MAX_N = 1_000
+#: Monte-Carlo p-values of r × c tables: random tables and seed
+SIM_TABLES = 10_000
+SIM_SEED = 20240101
 
 
 def _as_table(table: Any) -> np.ndarray:
@@ -73,19 +85,83 @@ def fisher_2x2(
         )
         return TestResult(statistic=None, p_value=1.0, notes=tuple(notes), **base)
     p = float(_sps.fisher_exact(t, alternative="two-sided").pvalue)
-    from scipy.stats.contingency import odds_ratio as _odds_ratio
-
-    res = _odds_ratio(t, kind="conditional")
-    ci = res.confidence_interval(confidence_level=conf_level)
-    est = float(res.statistic)
+    est, ci_low, ci_high = _conditional_odds_ratio(t, conf_level)
     if est == 0 or math.isinf(est):
         notes.append(
             f"A cell is zero: the conditional MLE odds ratio is {'0' if est == 0 else '∞'} "
             "and its CI is open on one side."
         )
     return TestResult(
-        statistic=est, p_value=p, estimate=est, ci_low=float(ci.low), ci_high=float(ci.high), notes=tuple(notes), **base
+        statistic=est, p_value=p, estimate=est, ci_low=ci_low, ci_high=ci_high, notes=tuple(notes), **base
     )
+
+
+def _conditional_odds_ratio(t: np.ndarray, conf_level: float) -> tuple[float, float, float]:
+    """Conditional MLE of the odds ratio of a 2×2 table (no empty row or column) and its exact CI, as R
+    ``fisher.test``: scipy's ``odds_ratio(kind="conditional")`` up to ``EXACT_MAX_N`` patients, beyond that
+    :func:`_conditional_odds_ratio_numpy` (the same equations; scipy sums the noncentral hypergeometric
+    probabilities one Python call each, which takes seconds at 10,000 patients)."""
+    if int(t.sum()) > EXACT_MAX_N:
+        return _conditional_odds_ratio_numpy(t, conf_level)
+    from scipy.stats.contingency import odds_ratio as _odds_ratio
+
+    res = _odds_ratio(t, kind="conditional")
+    ci = res.confidence_interval(confidence_level=conf_level)
+    return float(res.statistic), float(ci.low), float(ci.high)
+
+
+def _solve_increasing(func) -> float:
+    """Root of an increasing function of the noncentrality parameter, as scipy's ``_odds_ratio._solve``: from
+    1, halve or double until bracketed, then ``brentq(xtol = 1e-13)``."""
+    nc = 1.0
+    value = func(nc)
+    if value == 0:
+        return nc
+    if value > 0:
+        nc /= 2
+        while func(nc) > 0:
+            nc /= 2
+        lo, hi = nc, 2 * nc
+    else:
+        nc *= 2
+        while func(nc) < 0:
+            nc *= 2
+        lo, hi = nc / 2, nc
+    return float(_brentq(func, lo, hi, xtol=1e-13))
+
+
+def _conditional_odds_ratio_numpy(t: np.ndarray, conf_level: float) -> tuple[float, float, float]:
+    """scipy's conditional odds ratio and CI (Fisher's noncentral hypergeometric: the MLE has mean = the
+    observed a; the CI ends solve P(X ≥ a) = α/2 and P(X ≤ a) = α/2), with the distribution evaluated on its
+    whole support at once in numpy (log scale, normalised by the maximum); equal to scipy to ~1e-10."""
+    x, total = int(t[0, 0]), int(t.sum())
+    row, col = int(t[0].sum()), int(t[:, 0].sum())
+    lo, hi = max(0, col - (total - row)), min(row, col)
+    s = np.arange(lo, hi + 1, dtype=float)
+    logc = -(gammaln(s + 1) + gammaln(row - s + 1) + gammaln(col - s + 1) + gammaln(total - row - col + s + 1))
+    k = x - lo
+
+    def pmf(nc: float) -> np.ndarray:
+        w = logc + s * math.log(nc)
+        w = np.exp(w - w.max())
+        return w / w.sum()
+
+    if x == lo:
+        est = 0.0
+    elif x == hi:
+        est = math.inf
+    else:
+        est = _solve_increasing(lambda nc: float(pmf(nc) @ s) - x)
+    alpha = (1 - conf_level) / 2
+    (a, b), (c, d) = t
+    # the CI is open on the side of a zero cell (scipy: the sample odds ratio ad/bc is 0 or ∞)
+    low = 0.0 if b > 0 and c > 0 and a * d == 0 else _solve_increasing(lambda nc: float(pmf(nc)[k:].sum()) - alpha)
+    high = (
+        math.inf
+        if (b == 0 or c == 0) and a > 0 and d > 0
+        else _solve_increasing(lambda nc: alpha - float(pmf(nc)[: k + 1].sum()))
+    )
+    return est, low, high
 
 
 def _expand_columns(R: np.ndarray, L: np.ndarray, origin: np.ndarray, col_totals: Sequence[int], max_tables: int):
@@ -185,14 +261,21 @@ def fisher_rxc(
     groups: Sequence[str] | None = None,
     *,
     max_tables: int = 2_000_000,
-    n_resamples: int = 100_000,
-    seed: int = 20240101,
+    n_resamples: int = SIM_TABLES,
+    seed: int = SIM_SEED,
+    exact_max_n: int = EXACT_MAX_N,
 ) -> TestResult:
     """Fisher–Freeman–Halton exact test for an r×c table (rows = groups) = R ``fisher.test``.
 
-    2×2 tables are delegated to :func:`fisher_2x2`. Exact by enumeration; when more than ``max_tables``
-    tables share the margins, a Monte-Carlo p-value (``n_resamples`` tables, fixed ``seed``, scipy
-    ``MonteCarloMethod``) is reported with a note.
+    2×2 tables are delegated to :func:`fisher_2x2`. The test used, said in ``test``, ``method`` and a note:
+
+    * at most ``exact_max_n`` patients: exact, by enumeration of the tables with the observed margins, when a
+      half-enumeration needs at most ``max_tables`` partial tables;
+    * otherwise, when every expected count is ≥ 5: Pearson's χ² without continuity correction
+      (R ``chisq.test(correct = FALSE)``);
+    * otherwise: the Monte-Carlo p-value of R ``fisher.test(simulate.p.value = TRUE, B = n_resamples)``:
+      ``n_resamples`` random tables with the observed margins (Patefield's algorithm, fixed ``seed``),
+      p = (1 + #{tables at most as probable as the observed one}) / (B + 1), R's tolerance 64 ε.
     """
     t = _as_table(table)
     groups = tuple(str(g) for g in (groups if groups is not None else [f"row {i + 1}" for i in range(t.shape[0])]))
@@ -203,7 +286,8 @@ def fisher_rxc(
     ns = tuple(int(s) for s in t.sum(axis=1))
     notes = _small_group_notes(groups, ns)
     empty = [g for g, n in zip(groups, ns) if n == 0]
-    name = f"Fisher–Freeman–Halton exact test ({t.shape[0]}×{t.shape[1]})"
+    shape = f"{t.shape[0]}×{t.shape[1]}"
+    name = f"Fisher–Freeman–Halton exact test ({shape})"
     base = dict(test=name, statistic_name="table probability", groups=groups, n=ns)
     if empty:
         notes.append(f"No patients in: {', '.join(empty)} — left out of the test.")
@@ -216,12 +300,12 @@ def fisher_rxc(
         notes.append("Every patient falls in the same category: p = 1.")
         return TestResult(statistic=None, p_value=1.0, method="exact", notes=tuple(notes), **base)
     tt = t[t.sum(axis=1) > 0][:, t.sum(axis=0) > 0]
-    stat = float(
-        np.exp(
-            gammaln(tt.sum(1) + 1).sum() + gammaln(tt.sum(0) + 1).sum() - gammaln(tt.sum() + 1) - gammaln(tt + 1).sum()
-        )
+    n_total = int(tt.sum())
+    log_prob = (
+        gammaln(tt.sum(1) + 1).sum() + gammaln(tt.sum(0) + 1).sum() - gammaln(n_total + 1) - gammaln(tt + 1).sum()
     )
-    exact = _freeman_halton_exact(tt, max_tables)
+    stat = float(np.exp(log_prob))
+    exact = _freeman_halton_exact(tt, max_tables) if n_total <= exact_max_n else None
     if exact is not None:
         p, ntab = exact
         return TestResult(
@@ -232,19 +316,52 @@ def fisher_rxc(
             extras=(("tables enumerated", float(ntab)),),
             **base,
         )
-    mc = _sps.MonteCarloMethod(n_resamples=n_resamples, rng=np.random.default_rng(seed))
-    p = float(_sps.fisher_exact(tt, method=mc).pvalue)
+    why = (
+        f"n = {n_total:,}: too many tables for the exact test"
+        if n_total > exact_max_n
+        else f"more than {max_tables:,} tables to enumerate for the exact test"
+    )
+    expected = np.outer(tt.sum(1), tt.sum(0)) / n_total
+    if expected.min() >= 5:
+        chi2 = float(((tt - expected) ** 2 / expected).sum())
+        df = (tt.shape[0] - 1) * (tt.shape[1] - 1)
+        notes.append(f"Pearson's χ² test instead of Fisher's exact test ({why}; every expected count is at least 5).")
+        return TestResult(
+            test=f"Pearson's χ² test ({shape})",
+            statistic=chi2,
+            statistic_name="chi-square",
+            p_value=float(_sps.chi2.sf(chi2, df)),
+            df=df,
+            method="asymptotic (Pearson's χ², no continuity correction)",
+            notes=tuple(notes),
+            groups=groups,
+            n=ns,
+        )
+    p = _fisher_simulated_p(tt, n_resamples, seed)
     notes.append(
-        f"Too many tables for exact enumeration: Monte-Carlo p-value from {n_resamples:,} simulated "
-        f"tables (seed {seed}); it can differ slightly from the exact value."
+        f"Monte-Carlo p-value from {n_resamples:,} random tables with the observed margins (seed {seed}; R "
+        f"fisher.test(simulate.p.value = TRUE)) instead of the exact test ({why}; an expected count below 5 "
+        "rules out χ²); it can differ slightly from the exact value."
     )
     return TestResult(
         statistic=stat,
         p_value=p,
         method=f"Monte Carlo ({n_resamples} resamples, seed {seed})",
         notes=tuple(notes),
-        **base,
+        **{**base, "test": f"Fisher–Freeman–Halton test ({shape}, Monte-Carlo p)"},
     )
+
+
+def _fisher_simulated_p(t: np.ndarray, n_resamples: int, seed: int) -> float:
+    """R ``fisher.test(simulate.p.value = TRUE, B = n_resamples)``: random tables with the margins of ``t``
+    (Patefield, as R's ``r2dtable``; numpy's generator with ``seed``, so not R's stream), statistic
+    −Σ log(cell!), p = (1 + #{simulated ≤ observed / (1 + 64 ε)}) / (B + 1)."""
+    tables = _sps.random_table(t.sum(axis=1), t.sum(axis=0)).rvs(
+        size=n_resamples, method="patefield", random_state=np.random.default_rng(seed)
+    )
+    sim = -gammaln(tables + 1.0).sum(axis=(1, 2))
+    observed = -float(gammaln(t + 1.0).sum())
+    return float((1 + int((sim <= observed / _R_ALMOST_1).sum())) / (n_resamples + 1))
 
 
 def fisher_counts(
