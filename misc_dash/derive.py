@@ -134,10 +134,21 @@ def patient_frame(cohort) -> pd.DataFrame:
     return p
 
 
-def patient_codes(ids: np.ndarray, patient_id: pd.Series) -> np.ndarray:
-    """For each row of a table's ``patient_id`` column, the position of its patient in ``ids`` (-1 if absent):
-    the rest of a per-patient derivation then runs on integers."""
-    return pd.Index(ids).get_indexer(patient_id.to_numpy(object))
+def patient_codes(cohort, table: str, ids: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """For each row of ``cohort[table]`` (or the rows ``rows`` of it), the position of its patient in ``ids``
+    (-1 if absent): a per-patient derivation then runs on integers. Built from the cohort's cached row → patient
+    positions, so no patient id string of the table is hashed again."""
+    r = cohort.patient_rows(table)
+    if rows is not None:
+        r = r[rows]
+    patients = cohort.patients["patient_id"].to_numpy(object)
+    ids = np.asarray(ids, dtype=object)
+    if len(ids) == len(patients) and (ids == patients).all():
+        return r
+    pos = pd.Index(patients).get_indexer(ids)
+    remap = np.full(len(patients) + 1, -1, dtype=np.int64)  # the last entry serves rows of no patient (-1)
+    remap[pos[pos >= 0]] = np.flatnonzero(pos >= 0)
+    return remap[r]
 
 
 def origin_hours(pf: pd.DataFrame, origin: str) -> pd.Series:
@@ -187,10 +198,11 @@ def defervescence(
     ids = pf["patient_id"].to_numpy(object)
     org = origin_hours(pf, origin).to_numpy(dtype=float, na_value=np.nan)
     t = cohort["temperatures"]
-    if sites:
-        t = t[t["site"].isin(list(sites))]
+    at_site = np.flatnonzero(t["site"].isin(list(sites)).to_numpy()) if sites else None
     # readings as arrays, one integer code per patient (its row in ``pf``; -1 for patients not in ``pf``)
-    code = patient_codes(ids, t["patient_id"])
+    code = patient_codes(cohort, "temperatures", ids, at_site)
+    if sites:
+        t = t.iloc[at_site]
     hour = t["hour"].to_numpy(dtype=float, na_value=np.nan)
     temp = t["temp_c"].to_numpy(dtype=float, na_value=np.nan)
     keep = code >= 0

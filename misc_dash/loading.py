@@ -159,9 +159,26 @@ class Cohort:
     warnings: tuple[Problem, ...] = ()
     fingerprint: str = ""
     metadata: Mapping = field(default_factory=lambda: MappingProxyType({}))  # metadata.json as read
+    _rows: dict = field(default_factory=dict, repr=False, compare=False)  # patient_rows per table, on first use
 
     def __getitem__(self, table: str) -> pd.DataFrame:
         return self.tables[table]
+
+    def patient_rows(self, table: str) -> np.ndarray:
+        """For each row of ``table``, the position of its patient in :attr:`patients` (-1 if not there).
+
+        Computed once per table (a subset derives it from its parent's without reading a patient id): per-patient
+        derivations then work on integers instead of hashing millions of id strings on every filter change."""
+        rows = self._rows.get(table)
+        if rows is None:
+            if isinstance(self.tables, _SubsetTables):
+                rows = self.tables.patient_rows(table)
+            else:
+                ids = pd.Index(self.patients["patient_id"].to_numpy(object))
+                rows = ids.get_indexer(self.tables[table]["patient_id"].to_numpy(object))
+            rows.setflags(write=False)
+            self._rows[table] = rows
+        return rows
 
     @property
     def patients(self) -> pd.DataFrame:
@@ -191,7 +208,10 @@ class Cohort:
     def own_bytes(self) -> int:
         """Approximate memory of the tables this cohort holds itself: all of them for a loaded cohort; for a
         subset, only the tables filtered so far (the parent's are shared)."""
-        tables = self.tables._done if isinstance(self.tables, _SubsetTables) else self.tables
+        if isinstance(self.tables, _SubsetTables):
+            tables = {k: v for k, v in self.tables._done.items() if k not in self.tables._shared}
+        else:
+            tables = self.tables
         return int(sum(df.memory_usage(index=True, deep=False).sum() for df in list(tables.values())))
 
     @property
@@ -200,12 +220,16 @@ class Cohort:
 
     def subset(self, patient_ids: Iterable[str], name: str | None = None) -> Cohort:
         """The same cohort restricted to some patients (every table filtered)."""
-        ids = pd.Index(list(patient_ids))
-        tables = _SubsetTables(self.tables, ids)
-        # the subset is determined by this cohort's content and the kept ids: derive its fingerprint from those
+        pos = pd.Index(self.patients["patient_id"].to_numpy(object)).get_indexer(
+            np.asarray(list(patient_ids), dtype=object)
+        )
+        keep = np.zeros(self.n_patients, bool)
+        keep[pos[pos >= 0]] = True  # ids that are not patients of this cohort select nothing
+        tables = _SubsetTables(self, keep)
+        # the subset is determined by this cohort's content and the kept patients: derive its fingerprint from those
         # instead of hashing every table again on each filter change
-        h = hashlib.sha256(f"{self.fingerprint}|subset|".encode())
-        h.update("\x1f".join(sorted(map(str, ids.unique()))).encode())
+        h = hashlib.sha256(f"{self.fingerprint}|subset|{self.n_patients}|".encode())
+        h.update(np.packbits(keep).tobytes())
         return Cohort(
             tables=tables,
             name=name or self.name,
@@ -224,15 +248,31 @@ class _SubsetTables(abc.Mapping):
     A filter change makes a subset, and most analyses read only two or three of its ten tables: a table is
     filtered when it is first read, so the tables no analysis reads are never filtered."""
 
-    def __init__(self, parent: Mapping[str, pd.DataFrame], ids: pd.Index):
-        self._parent, self._ids, self._done = parent, ids, {}
+    def __init__(self, parent: Cohort, keep: np.ndarray):
+        self._cohort, self._parent, self._keep = parent, parent.tables, keep  # keep: per parent patient
+        self._all = bool(keep.all())
+        self._done: dict[str, pd.DataFrame] = {}
+        self._shared: set[str] = set()  # tables that are the parent's own frame (every patient kept)
+        # position of each parent patient in the subset (-1: not kept); the last entry serves parent rows of -1
+        self._new_pos = np.r_[np.where(keep, np.cumsum(keep) - 1, -1), -1]
+
+    def _row_mask(self, table: str) -> np.ndarray:
+        return np.r_[self._keep, False][self._cohort.patient_rows(table)]
 
     def __getitem__(self, table: str) -> pd.DataFrame:
         df = self._done.get(table)
         if df is None:
             src = self._parent[table]
-            df = self._done[table] = src[src["patient_id"].isin(self._ids)].reset_index(drop=True)
+            if self._all and not (self._cohort.patient_rows(table) < 0).any():
+                df, _ = src, self._shared.add(table)  # read-only: every row is kept, share the parent's frame
+            else:
+                df = src.iloc[np.flatnonzero(self._row_mask(table))].reset_index(drop=True)
+            self._done[table] = df
         return df
+
+    def patient_rows(self, table: str) -> np.ndarray:
+        parent_rows = self._cohort.patient_rows(table)
+        return self._new_pos[parent_rows[self._row_mask(table)]]
 
     def __iter__(self):
         return iter(self._parent)

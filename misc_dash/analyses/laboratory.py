@@ -24,7 +24,7 @@ def labs(ctx: Context) -> LabsResult:
     labs_table = ctx.cohort["labs"]
     ids = ctx.pf["patient_id"].to_numpy(object)
     group = ctx.pf["group"].to_numpy(object)
-    code = derive.patient_codes(ids, labs_table["patient_id"])  # the patient's row in ctx.pf, -1 if absent
+    code = derive.patient_codes(ctx.cohort, "labs", ids)  # the patient's row in ctx.pf, -1 if absent
     has_group = np.zeros(len(ids) + 1, bool)  # the extra last entry stands for code -1
     has_group[:-1] = ~pd.isna(group)
     rows = np.flatnonzero(has_group[code])

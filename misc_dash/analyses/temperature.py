@@ -47,7 +47,7 @@ def daily_max_temperature(ctx: Context, opts: AnalysisOptions = AnalysisOptions(
     rank = np.empty(len(ids), np.int64)
     rank[np.argsort(ids.astype(str), kind="stable")] = np.arange(len(ids))  # patients in id order, as before
     t = ctx.cohort["temperatures"]
-    code = derive.patient_codes(ids, t["patient_id"])  # -1: not grouped
+    code = derive.patient_codes(ctx.cohort, "temperatures", ids)  # -1: not grouped
     hour = t["hour"].to_numpy(dtype=float, na_value=np.nan)
     temp = t["temp_c"].to_numpy(dtype=float, na_value=np.nan)
     org_v = org.to_numpy(dtype=float, na_value=np.nan)
