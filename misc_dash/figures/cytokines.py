@@ -14,6 +14,7 @@ from .bands import QUANTILE_RULE, esc_data, n_text, set_summary, sorted_quantile
 from .style import (
     BASE_FONT,
     DIVERGING,
+    GroupRows,
     _colors,
     _esc,
     _fmt_num,
@@ -43,16 +44,17 @@ def build_cytokine_figure(
     d = d[d["fold_difference"] > 0]
     if d.empty:
         return empty_figure("No positive cytokine values to draw for this selection.", title)
-    groups = _order_present(order, d["group"].astype(str))
+    rows = GroupRows(d["group"])
+    groups = _order_present(order, rows.names)
     cmap = _colors(order or groups, colors)
     cyto_order = list(pd.unique(values["cytokine"].dropna().astype(str)))
-    cyto_order = [c for c in cyto_order if c in set(d["cytokine"].astype(str))]
+    drawn = set(GroupRows(d["cytokine"]).names)
+    cyto_order = [c for c in cyto_order if c in drawn]
     n_all = int(d["patient_id"].nunique())
     banded = use_bands(n_all)
     fig = FigureSpec()
-    gcol = d["group"].astype(str)
     for g in groups:
-        sub = d[gcol == g]
+        sub = d[rows.mask(g)]
         col = cmap[g]
         if banded:
             fig.add_trace(_summary_box(sub, g, col, cyto_order))

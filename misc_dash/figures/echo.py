@@ -40,6 +40,7 @@ from .style import (
     BASE_FONT,
     GREY,
     X_TITLES,
+    GroupRows,
     _colors,
     _esc,
     _order_present,
@@ -89,7 +90,8 @@ def build_echo_trajectories(
     d = traj.dropna(subset=["group", x, "value"])
     if d.empty:
         return empty_figure(f"No {what} measurements for this selection.", title)
-    groups = _order_present(order, d["group"].astype(str))
+    rows = GroupRows(d["group"])
+    groups = _order_present(order, rows.names)
     cmap = _colors(order or groups, colors)
     xlabel = X_TITLES.get(x, x)
     day_word = "day since treatment" if x == "day_since_treatment" else "day"
@@ -118,7 +120,7 @@ def build_echo_trajectories(
         note = _band_note(n_total, n_sample)
     else:
         for g in groups:
-            sub = d[d["group"].astype(str) == g]
+            sub = d[rows.mask(g)]
             xs, ys, cd = _patient_lines(sub, x, "value", _with_day(sub, x))
             col = cmap[g]
             fig.add_trace(
@@ -171,13 +173,14 @@ def build_paired_slope(
     d = pairs.dropna(subset=["group", "baseline", "followup"]).copy()
     if d.empty:
         return empty_figure(f"No patient with two {what} measurements in this selection.", title)
-    groups = _order_present(order, d["group"].astype(str))
+    rows = GroupRows(d["group"])
+    groups = _order_present(order, rows.names)
     cmap = _colors(order or groups, colors)
     tests = tests or {}
     ncol = len(groups)
     titles = []
     for g in groups:
-        n = int((d["group"].astype(str) == g).sum())
+        n = int(rows.mask(g).sum())
         t = tests.get(g)
         line2 = f"{n} pair{'s' if n != 1 else ''}"
         line3 = ""
@@ -196,7 +199,7 @@ def build_paired_slope(
     banded = use_bands(n_all)
     n_sample = 0
     for k, g in enumerate(groups, start=1):
-        sub = d[d["group"].astype(str) == g].sort_values("patient_id")
+        sub = d[rows.mask(g)].sort_values("patient_id")
         col = cmap[g]
         m = len(sub)
         shown = sub

@@ -24,6 +24,7 @@ from .style import (
     BASE_FONT,
     GREY,
     X_TITLES,
+    GroupRows,
     _colors,
     _esc,
     _log_ticks,
@@ -64,7 +65,8 @@ def build_labs_figure(
     if "unit" in d.columns:
         u = d["unit"].dropna().astype(str)
         unit = u.mode().iloc[0] if len(u) else ""
-    groups = _order_present(order, d["group"].astype(str))
+    rows = GroupRows(d["group"])
+    groups = _order_present(order, rows.names)
     cmap = _colors(order or groups, colors)
     xlabel = X_TITLES.get(x, x)
     day_word = "day since treatment" if x == "day_since_treatment" else "day"
@@ -95,7 +97,7 @@ def build_labs_figure(
         note = _band_note(n_total, n_sample)
     else:
         for g in groups:
-            sub = d[d["group"].astype(str) == g]
+            sub = d[rows.mask(g)]
             col = cmap[g]
             xs, ys, cd = _patient_lines(sub, x, "value", _with_day(sub, x))
             fig.add_trace(

@@ -25,7 +25,7 @@ from .bands import (
     sample_ids,
     sorted_quantiles,
 )
-from .style import BASE_FONT, MIN_MEDIAN_N, _esc, legend_name, rgba
+from .style import BASE_FONT, MIN_MEDIAN_N, GroupRows, _esc, legend_name, rgba
 
 
 # ------------------------------------------------------------------------------------------------ per-patient lines
@@ -246,9 +246,9 @@ def _banded_trajectories(
     ``unit`` are plotly-safe text. Returns the traces, the number of patients and the largest sample of a group."""
     lines_, bands_, medians = [], [], []
     n_total, n_sample = 0, 0
-    gcol = d["group"].astype(str)
+    rows = GroupRows(d["group"])
     for g in groups:
-        sub = d[gcol == g]
+        sub = d[rows.mask(g)]
         col = cmap[g]
         n = int(sub["patient_id"].nunique())
         n_total += n

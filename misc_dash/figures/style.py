@@ -131,6 +131,19 @@ def _order_present(order: Sequence[str] | None, present: Sequence[Any]) -> list[
     return [g for g in order if g in present_s] + sorted(g for g in present_s if g not in order)
 
 
+class GroupRows:
+    """Which rows of a frame belong to which group, from one hash pass over the column (not one string
+    comparison per group: this runs on every rerun of a large cohort's chart). ``names`` are the distinct values as
+    text in order of appearance (what :func:`_order_present` takes); ``mask(g)`` equals ``column.astype(str) == g``."""
+
+    def __init__(self, column: pd.Series):
+        self.codes, uniq = pd.factorize(column)
+        self.names = np.array([str(u) for u in uniq], dtype=object)
+
+    def mask(self, g: str) -> np.ndarray:
+        return np.isin(self.codes, np.flatnonzero(self.names == g))
+
+
 LEGEND_WIDTH_PX = 700  # width assumed when estimating how many rows a top legend needs
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..plotspec import FigureSpec, scatter
-from .bands import QUANTILE_RULE, esc_data, set_summary
+from .bands import QUANTILE_RULE, esc_data, in_sample, sample_ids, set_summary
 from .lines import _patient_lines, _threshold_line
 from .style import MIN_MEDIAN_N, X_TITLES, _colors, _esc, _order_present, _style, empty_figure, legend_name, rgba
 
@@ -24,10 +24,7 @@ SAMPLE_SEED = 14  # the sample is the same for the same patients on every rerun
 
 def _sample_ids(ids: np.ndarray, size: int = SAMPLE_SIZE, seed: int = SAMPLE_SEED) -> np.ndarray:
     """A reproducible random sample of ``size`` patient ids (of the sorted unique ids: same patients → same sample)."""
-    uniq = np.unique(ids.astype(str))
-    if uniq.size <= size:
-        return uniq
-    return np.sort(np.random.default_rng(seed).choice(uniq, size, replace=False))
+    return sample_ids(ids, size, seed)
 
 
 def _gapped(day: np.ndarray, *cols: np.ndarray) -> list[np.ndarray]:
@@ -76,7 +73,7 @@ def build_temperature_figure(
     n_total = int(n_patients.sum())
     shown = daily
     if n_total > SAMPLE_ABOVE:
-        shown = daily[daily["patient_id"].astype(str).isin(_sample_ids(daily["patient_id"].to_numpy(object)))]
+        shown = daily[in_sample(daily["patient_id"], _sample_ids(daily["patient_id"].to_numpy(object)))]
     origin_word = "treatment start" if origin == "treatment" else "admission"
     xlabel = X_TITLES["day_since_treatment" if origin == "treatment" else "day"]
     summary = result.summary

@@ -27,6 +27,7 @@ from .style import (
     BASE_FONT,
     MIN_MEDIAN_N,
     X_TITLES,
+    GroupRows,
     _colors,
     _esc,
     _order_present,
@@ -59,7 +60,8 @@ def build_dosing_figure(
     if "route" not in d.columns:
         d["route"] = ""
     d["route"] = d["route"].fillna("").astype(str)
-    groups = _order_present(("− CV shock", "+ CV shock"), d["shock"].astype(str))
+    rows = GroupRows(d["shock"])
+    groups = _order_present(("− CV shock", "+ CV shock"), rows.names)
     cmap = _colors(groups, colors)
     fig = FigureSpec()
     xlabel = X_TITLES.get(x, x)
@@ -69,7 +71,7 @@ def build_dosing_figure(
     layers: tuple[list, list, list] = ([], [], [])  # patient traces, bands, medians (banded: medians on top)
     n_sample = 0
     for g in groups:
-        sub = d[d["shock"].astype(str) == g]
+        sub = d[rows.mask(g)]
         col = cmap[g]
         n = int(sub["patient_id"].nunique())
         if not banded:
