@@ -331,6 +331,16 @@ def test_budget_cache_evicts_by_size_and_keeps_the_newest(monkeypatch):
     assert not [k for k in state.STORE.keys() if k[0].endswith("f")]  # noqa: SIM118
 
 
+def test_the_same_upload_is_one_copy_for_every_session(no_cache):
+    from misc_dash.ui import state
+    from tests.test_loading import FILES
+
+    files = [(f"{k}.csv", v.encode()) for k, v in FILES.items()]
+    a, _ = validate_files(files)
+    b, _ = validate_files(files)
+    assert a is not b and state.shared_upload(a) is a and state.shared_upload(b) is a
+
+
 def test_approx_bytes_counts_a_subset_not_its_parent(base):
     from misc_dash.ui.state import approx_bytes
 

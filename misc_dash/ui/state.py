@@ -3,7 +3,8 @@
 Caching: the dashboard's cohort (the reconstructed default, or the folder/file named by ``$MISC_DASH_COHORT``) is
 loaded once and shared by all sessions (``st.cache_resource``; never mutated); while it loads the first time,
 each session waiting for it shows the progress. A ``$MISC_DASH_COHORT`` that cannot be opened is said plainly on
-every page and the reconstructed cohort is shown instead.
+every page and the reconstructed cohort is shown instead. An uploaded cohort belongs to its session; sessions
+that upload the same data share one copy (:func:`shared_upload`).
 
 The patient frames, contexts, analyses and cards are cached per cohort fingerprint, filter, grouping and options,
 shared by all sessions, in one least-recently-used store bounded by an approximate memory budget
@@ -21,6 +22,7 @@ import os
 import sys
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
@@ -457,6 +459,22 @@ def current_cohort() -> Cohort:
     return up if up is not None else default_cohort()
 
 
+_UPLOADS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+_UPLOADS_LOCK = threading.Lock()
+
+
+def shared_upload(cohort: Cohort) -> Cohort:
+    """One copy of an uploaded cohort for every session that uploaded the same data (same fingerprint, name and
+    label): the first session's copy, while any session still holds it."""
+    key = (cohort.fingerprint, cohort.name, cohort.synthetic, cohort.description, cohort.source)
+    with _UPLOADS_LOCK:
+        have = _UPLOADS.get(key)
+        if have is not None and have.warnings == cohort.warnings:
+            return have
+        _UPLOADS[key] = cohort
+        return cohort
+
+
 def load_upload(files, progress=None) -> None:
     """Validate uploaded files (one .xlsx, one .zip, or several CSV/Parquet files named after the tables, with
     metadata.json) in memory. On any problem the current cohort stays loaded and the problems are kept for
@@ -472,7 +490,7 @@ def load_upload(files, progress=None) -> None:
     if cohort is None:
         st.session_state[K_UPLOAD_PROBLEMS] = problems
     else:
-        st.session_state[K_UPLOAD_COHORT] = cohort
+        st.session_state[K_UPLOAD_COHORT] = shared_upload(cohort)
         st.session_state[K_UPLOAD_PROBLEMS] = list(problems)
         reset_filters()
 
