@@ -164,6 +164,21 @@ class Cohort:
     def __getitem__(self, table: str) -> pd.DataFrame:
         return self.tables[table]
 
+    def codes(self, table: str, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """``pd.factorize(column, sort=True)`` of a text column (codes, -1 for missing; sorted distinct values),
+        computed once per cohort: a subset takes its parent's codes of the rows it keeps."""
+        key = (table, column)
+        got = self._rows.get(key)
+        if got is None:
+            if isinstance(self.tables, _SubsetTables):
+                got = self.tables.codes(table, column)
+            else:
+                codes, uniques = pd.factorize(self.tables[table][column].to_numpy(object), sort=True)
+                codes.setflags(write=False)
+                got = (codes, np.asarray(uniques, dtype=object))
+            self._rows[key] = got
+        return got
+
     def patient_rows(self, table: str) -> np.ndarray:
         """For each row of ``table``, the position of its patient in :attr:`patients` (-1 if not there).
 
@@ -269,6 +284,12 @@ class _SubsetTables(abc.Mapping):
                 df = src.iloc[np.flatnonzero(self._row_mask(table))].reset_index(drop=True)
             self._done[table] = df
         return df
+
+    def codes(self, table: str, column: str) -> tuple[np.ndarray, np.ndarray]:
+        codes, uniques = self._cohort.codes(table, column)
+        if table in self._shared:
+            return codes, uniques
+        return codes[self._row_mask(table)], uniques
 
     def patient_rows(self, table: str) -> np.ndarray:
         parent_rows = self._cohort.patient_rows(table)
@@ -390,7 +411,7 @@ def _read_csv(src: Path | bytes | memoryview, name: str) -> pa.Table:
     if names:
         try:
             stream = src if isinstance(src, Path) else pa.BufferReader(pa.py_buffer(src))
-            return pcsv.read_csv(
+            table = pcsv.read_csv(
                 stream,
                 read_options=pcsv.ReadOptions(block_size=8 << 20),
                 parse_options=pcsv.ParseOptions(newlines_in_values=b'"' in head),
@@ -401,6 +422,8 @@ def _read_csv(src: Path | bytes | memoryview, name: str) -> pa.Table:
                     quoted_strings_can_be_null=True,
                 ),
             )
+            if all(pa.types.is_string(t) for t in table.schema.types):  # else it read the header otherwise
+                return table
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             pass  # pandas decides (and names the error the way it always has)
     data = src if isinstance(src, Path) else io.BytesIO(bytes(src))

@@ -36,7 +36,7 @@ def labs(ctx: Context) -> LabsResult:
     # first (earliest-day) value per analyte and patient (derive.first_lab for all analytes in one sort), patients
     # in id order within an analyte; every filtered patient counts, grouped or not (the group may be None)
     value = labs_table["value"].to_numpy(dtype=float, na_value=np.nan)
-    analyte_all, analyte_names = pd.factorize(labs_table["analyte"].to_numpy(object), sort=True)
+    analyte_all, analyte_names = ctx.cohort.codes("labs", "analyte")
     ok = np.flatnonzero((code >= 0) & ~np.isnan(value))
     rank = np.empty(len(ids), np.int64)
     rank[np.argsort(ids.astype(str), kind="stable")] = np.arange(len(ids))
@@ -54,11 +54,11 @@ def labs(ctx: Context) -> LabsResult:
         for i, name in enumerate(analyte_names)
     }
     # each analyte's first recorded unit (table order) among the grouped patients' rows
-    unit = lab["unit"].to_numpy(object)
-    with_unit = np.flatnonzero(~pd.isna(unit))
-    a_rows = analyte_all[rows]
+    unit_code, unit_names = ctx.cohort.codes("labs", "unit")
+    a_rows, u_rows = analyte_all[rows], unit_code[rows]
+    with_unit = np.flatnonzero(u_rows >= 0)
     _, first_row = np.unique(a_rows[with_unit], return_index=True)
-    units = {analyte_names[a_rows[i]]: unit[i] for i in with_unit[first_row].tolist()}
+    units = {analyte_names[a_rows[i]]: unit_names[u_rows[i]] for i in with_unit[first_row].tolist()}
     present = {analyte_names[i] for i in np.unique(a_rows).tolist()}
     empty = (np.array([], dtype=float), np.array([], dtype=object))
     for a in [x for x in LAB_LABELS if x in present]:
