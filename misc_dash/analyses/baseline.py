@@ -108,18 +108,28 @@ def _binary_row(rec, vals, by, order, effects: bool):
 
 def _categorical(rec, values: pd.Series, gcol, order):
     """Levels × groups counts and one Fisher–Freeman–Halton test on the whole table (R fisher.test)."""
-    v = values.astype(object).to_numpy()
-    ok = ~pd.isna(v)
-    levels = sorted({str(x) for x in v[ok]}, key=lambda x: (x in ("Other", "Unknown"), x))
-    counts = {g: {lv: int(((gcol == g) & ok & (v == lv)).sum()) for lv in levels} for g in order}
+    # one pass: level codes (as text) and group codes, then a levels × groups count table
+    codes, uniques = pd.factorize(values.astype(object), sort=False)
+    ok = codes >= 0
+    levels = sorted({str(x) for x in uniques}, key=lambda x: (x in ("Other", "Unknown"), x))
+    level_pos = np.array([levels.index(str(x)) for x in uniques], dtype=np.int64)
+    gcode = np.asarray(pd.Categorical(gcol, categories=list(order)).codes, dtype=np.int64)
+    in_group = gcode >= 0
+    both = ok & in_group
+    grid = np.zeros((len(order), len(levels)), dtype=np.int64)
+    np.add.at(grid, (gcode[both], level_pos[codes[both]]), 1)
+    missing_by_group = np.bincount(gcode[~ok & in_group], minlength=len(order))
+    overall = np.bincount(level_pos[codes[ok]], minlength=len(levels))
+    counts = {g: {lv: int(grid[i, j]) for j, lv in enumerate(levels)} for i, g in enumerate(order)}
     rec["levels"] = levels
     rec["overall"] = {
         "n": int(ok.sum()),
         "missing": int((~ok).sum()),
-        "counts": {lv: int((v[ok] == lv).sum()) for lv in levels},
+        "counts": {lv: int(overall[j]) for j, lv in enumerate(levels)},
     }
     rec["groups"] = {
-        g: {"n": sum(counts[g].values()), "missing": int(((gcol == g) & ~ok).sum()), "counts": counts[g]} for g in order
+        g: {"n": sum(counts[g].values()), "missing": int(missing_by_group[i]), "counts": counts[g]}
+        for i, g in enumerate(order)
     }
     present = [g for g in order if rec["groups"][g]["n"] > 0]
     if len(present) < 2 or len(levels) < 2:
