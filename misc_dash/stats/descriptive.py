@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy import special as _special
 
 from ._common import _clean, _is_missing
@@ -32,15 +33,17 @@ def describe_categorical(values: Any, levels: Sequence[Any] | None = None) -> Ca
     Levels are compared and labelled as ``str`` (so booleans give "True"/"False").
     """
     vals = list(values) if values is not None else []
-    present = [str(v) for v in vals if not _is_missing(v)]
-    missing = len(vals) - len(present)
+    # the text of each value (1, 1.0 and True are equal as Python values but not as text), counted at once
+    codes, uniques = pd.factorize(np.array([str(v) for v in vals if not _is_missing(v)], dtype=object))
+    per_text = dict(zip((str(u) for u in uniques), (int(n) for n in np.bincount(codes, minlength=len(uniques)))))
+    present = int(codes.size)
     if levels is None:
-        labels = tuple(sorted(set(present)))
+        labels = tuple(sorted(per_text))
     else:
         labels = tuple(str(lv) for lv in levels)
-    counts = tuple(sum(1 for v in present if v == lv) for lv in labels)
-    other = len(present) - sum(counts)
-    return CategoricalSummary(labels, counts, len(present), missing, other)
+    counts = tuple(per_text.get(lv, 0) for lv in labels)
+    other = present - sum(counts)
+    return CategoricalSummary(labels, counts, present, len(vals) - present, other)
 
 
 def share_normal(values: Any, threshold: float, direction: str = ">=") -> ProportionSummary:
