@@ -224,3 +224,34 @@ def test_data_text_is_escaped_in_hover_legend_and_ticks():
     )
     assert "<p1>" not in text and "IL<6>" not in text and "x&y" not in text
     assert "&lt;p1&gt;" in text and "IL&lt;6&gt;" in text and "x&amp;y (n = 3)" in text
+
+
+def test_presentation_keeps_the_sampled_lines_under_the_medians(big):
+    from misc_dash.figures.present import MIN_LINE_WIDTH, SAMPLE_LINE_WIDTH
+
+    for name in ("cardiac", "labs", "anakinra"):
+        fig = F.for_presentation(views.build_cards(name, big)[0].figure)
+        roles = [(t.meta or {}).get("role") if isinstance(t.meta, dict) else None for t in fig.data]
+        samples = [t for t, r in zip(fig.data, roles) if r == "sample" and t.line is not None and t.line.width]
+        medians = [t for t in fig.data if t.showlegend is not False and t.name and "(n = " in t.name]
+        assert samples and medians, name
+        assert all(SAMPLE_LINE_WIDTH <= t.line.width < MIN_LINE_WIDTH for t in samples)
+        assert all(t.line.width >= MIN_LINE_WIDTH for t in medians)
+        assert all(t.line.width == 0 for t in fig.data if t.fill)  # band edges stay invisible
+
+
+def test_dosing_bands_are_steps_with_an_end_per_run():
+    rows = []
+    for i in range(400):
+        days = (0, 1, 2, 3) if i % 4 < 2 else (0, 1, 6, 7)  # days 4-5: nobody on anakinra
+        rows += [(f"A{i:04d}", "+ CV shock" if i % 2 else "− CV shock", d, d, 10.0 - d, "IV") for d in days]
+    daily = pd.DataFrame(rows, columns=["patient_id", "shock", "day", "day_since_start", "dose_mg_kg_day", "route"])
+    fig = F.build_dosing_figure(daily)
+    go.Figure(fig.to_dict())
+    iqr = [t for t in fig.data if t.fill and t.name.endswith("IQR")]
+    assert [tuple(t.x) for t in iqr if t.legendgroup == "+ CV shock"] == [(0, 1, 2, 3, 4), (6, 7, 8)]
+    assert all(t.line.shape == "hv" for t in iqr)
+    med = next(t for t in fig.data if t.legendgroup == "+ CV shock" and t.showlegend is not False)
+    assert np.asarray(med.y, float)[:5].tolist() == [10.0, 9.0, 8.0, 7.0, 7.0]  # the last day holds until d + 1
+    assert med.name == "+ CV shock (n = 200)" and med.line.shape == "hv"
+    assert "50 random patients per group (of 400)" in fig.layout.title.subtitle.text

@@ -31,6 +31,7 @@ SAMPLE_PER_GROUP = 50  # patients drawn individually per group in band mode
 SAMPLE_SEED = 15  # fixed: the same patients give the same sample
 BAND_QUANTILES = (0.10, 0.25, 0.50, 0.75, 0.90)
 QUANTILE_RULE = "quantiles: R type 6"
+SAMPLE_ROLE = "sample"  # trace meta role of the sampled patients' lines and markers
 IQR_ALPHA = 0.28
 OUTER_ALPHA = 0.14
 

@@ -18,6 +18,7 @@ from .bands import (
     IQR_ALPHA,
     OUTER_ALPHA,
     QUANTILE_RULE,
+    SAMPLE_ROLE,
     band_traces,
     esc_data,
     in_sample,
@@ -218,10 +219,12 @@ BAND_RULE = (
 
 
 def sample_style(col: str, markers: bool = True) -> dict[str, Any]:
-    """The sampled patients' lines in a banded chart: lighter than the every-patient lines, so the bands show."""
+    """The sampled patients' lines in a banded chart: lighter than the every-patient lines, so the bands show
+    (``meta.role`` "sample": presentation mode keeps them thinner than the medians, :data:`~.bands.SAMPLE_ROLE`)."""
     out: dict[str, Any] = {
         "mode": "lines+markers" if markers else "lines",
         "line": {"color": rgba(col, 0.3), "width": 1},
+        "meta": {"role": SAMPLE_ROLE},
     }
     if markers:
         out["marker"] = {"size": 3, "color": rgba(col, 0.4)}

@@ -24,6 +24,9 @@ PRESENTATION_FONT = 22
 MIN_FONT = 20
 MIN_LINE_WIDTH = 4  # px, every drawn trace line (invisible CI band edges, width 0, stay invisible)
 MIN_MARKER_SIZE = 10  # px
+# a large cohort's sampled patient lines (trace meta role "sample") stay thinner than its medians and bands
+SAMPLE_LINE_WIDTH = 2
+SAMPLE_MARKER_SIZE = 5
 CAPTION_FONT = 13  # caption size in exported (non-presentation) images
 DEFAULT_WIDTH = 1200  # px: the width captions are wrapped to when the figure has none (= the image export's)
 CAPTION_NAME = "misc-dash-caption"  # the caption annotation's ``name``
@@ -277,6 +280,8 @@ def _marker_size(size: Any) -> Any:
 
 
 def _thicken(tr: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(tr.get("meta"), dict) and tr["meta"].get("role") == "sample":
+        return _thicken_sample(tr)
     mode = str(tr.get("mode") or "")
     typ = tr.get("type", "scatter")
     line = tr.get("line")
@@ -295,6 +300,17 @@ def _thicken(tr: dict[str, Any]) -> dict[str, Any]:
     return tr
 
 
+def _thicken_sample(tr: dict[str, Any]) -> dict[str, Any]:
+    """A sampled patient's line in a banded chart: thicker for a projector, but well under the median's width, so
+    50 lines per group do not hide the bands."""
+    if isinstance(tr.get("line"), dict) and (tr["line"].get("width") or 0) > 0:
+        tr["line"] = {**tr["line"], "width": max(SAMPLE_LINE_WIDTH, round(float(tr["line"]["width"]) * 1.4, 1))}
+    marker = tr.get("marker")
+    if isinstance(marker, dict) and isinstance(marker.get("size"), int | float):
+        tr["marker"] = {**marker, "size": max(SAMPLE_MARKER_SIZE, round(float(marker["size"]) * 1.4, 1))}
+    return tr
+
+
 def _legend_rows(names: list[str], font: float, width: float) -> int:
     rows, cur = 1, 0.0
     for nm in names:
@@ -309,7 +325,8 @@ def for_presentation(fig: go.Figure, caption: str | None = None, width: int | No
     """A copy of ``fig`` for a projector: every font at least :data:`MIN_FONT` px (the layout font
     :data:`PRESENTATION_FONT`; titles, axis titles and ticks, legend, annotations, hover labels and trace text
     scaled up by :data:`FONT_SCALE`), drawn lines at least :data:`MIN_LINE_WIDTH` px and markers at least
-    :data:`MIN_MARKER_SIZE` px, group colours mapped to :data:`PRESENTATION_PALETTE` by
+    :data:`MIN_MARKER_SIZE` px (a large cohort's sampled patients: :data:`SAMPLE_LINE_WIDTH` /
+    :data:`SAMPLE_MARKER_SIZE`, under the medians), group colours mapped to :data:`PRESENTATION_PALETTE` by
     :func:`presentation_colors` (by colour, so a group keeps one colour across its lines, CI bands with their
     transparency, and markers), margins and height grown so the plot area keeps its size (a heatmap's grows with
     its cell text), and ``caption`` burned

@@ -13,6 +13,7 @@ from .bands import (
     IQR_ALPHA,
     OUTER_ALPHA,
     QUANTILE_RULE,
+    SAMPLE_ROLE,
     band_traces,
     esc_data,
     grouped_quantiles,
@@ -80,7 +81,8 @@ def build_dosing_figure(
         shown = sub[in_sample(sub["patient_id"], sample_ids(sub["patient_id"].to_numpy(object)))]
         n_sample = max(n_sample, int(shown["patient_id"].nunique()))
         bands, medians = _dose_bands(sub, x, g, col, legend_name(g, n), day_word)
-        layers[0].extend(_dose_traces(shown, x, g, col, legend_name(g, n), day_word, light=True, legend=not medians))
+        sample = _dose_traces(shown, x, g, col, legend_name(g, n), day_word, light=True, legend=not medians)
+        layers[0].extend({**tr, "meta": {"role": SAMPLE_ROLE}} for tr in sample)
         layers[1].extend(bands)
         layers[2].extend(medians)
     for tr in (*layers[0], *layers[1], *layers[2]):
