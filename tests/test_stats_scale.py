@@ -517,7 +517,7 @@ def test_fisher_rxc_pearson_chi2_when_large_vs_r():
     assert r.method.startswith("asymptotic (Pearson's χ²")
     assert r.statistic == pytest.approx(145.41965010703478, rel=1e-9)
     assert r.p_value == pytest.approx(2.6456001047832871e-32, rel=1e-9)
-    assert any("n = 10,000: too many tables for the exact test" in n for n in r.notes)
+    assert any("more than 1,000 patients: too many tables for the exact test" in n for n in r.notes)
     assert r.statistic_text() == "χ² = 145.42, df = 2"
 
 

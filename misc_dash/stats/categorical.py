@@ -316,8 +316,9 @@ def fisher_rxc(
             extras=(("tables enumerated", float(ntab)),),
             **base,
         )
+    # the same words for every table of a cohort (the screen lists each distinct note once)
     why = (
-        f"n = {n_total:,}: too many tables for the exact test"
+        f"more than {exact_max_n:,} patients: too many tables for the exact test"
         if n_total > exact_max_n
         else f"more than {max_tables:,} tables to enumerate for the exact test"
     )
