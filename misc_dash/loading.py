@@ -1745,7 +1745,7 @@ def load_default_cohort() -> Cohort:
 
 
 # --------------------------------------------------------------------------------------------- writing
-XLSX_MAX_CELLS = 1_000_000  # above this, a workbook takes minutes to write: offer a .zip instead
+XLSX_MAX_CELLS = 500_000  # beyond this many cells a workbook takes too long to write (openpyxl): offer a .zip
 
 
 def export_metadata(cohort: Cohort, tables: Mapping[str, pd.DataFrame], name: str, description: str) -> dict:
@@ -1769,7 +1769,7 @@ def xlsx_refusal(tables: Mapping[str, pd.DataFrame | tuple[int, int]]) -> str | 
         return f"an .xlsx sheet holds at most {EXCEL_MAX_ROWS:,} rows, and {names} would not fit"
     cells = sum(r * c for r, c in shapes.values())
     if cells > XLSX_MAX_CELLS:
-        return f"{cells:,} cells would take minutes to write as .xlsx (more than {XLSX_MAX_CELLS:,})"
+        return f"{cells:,} cells would take too long to write as .xlsx (more than {XLSX_MAX_CELLS:,})"
     return None
 
 
