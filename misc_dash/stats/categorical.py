@@ -132,35 +132,82 @@ def _solve_increasing(func) -> float:
 
 def _conditional_odds_ratio_numpy(t: np.ndarray, conf_level: float) -> tuple[float, float, float]:
     """scipy's conditional odds ratio and CI (Fisher's noncentral hypergeometric: the MLE has mean = the
-    observed a; the CI ends solve P(X ≥ a) = α/2 and P(X ≤ a) = α/2), with the distribution evaluated on its
-    whole support at once in numpy (log scale, normalised by the maximum); equal to scipy to ~1e-10."""
+    observed a; the CI ends solve P(X ≥ a) = α/2 and P(X ≤ a) = α/2), with the distribution evaluated in
+    numpy on log scale, normalised by its maximum; equal to scipy to ~1e-10.
+
+    The log-probabilities are concave in the cell count, so each evaluation keeps only the window within 800 of
+    the mode (found by bisection): the terms outside underflow to 0 in any case."""
     x, total = int(t[0, 0]), int(t.sum())
     row, col = int(t[0].sum()), int(t[:, 0].sum())
     lo, hi = max(0, col - (total - row)), min(row, col)
     s = np.arange(lo, hi + 1, dtype=float)
     logc = -(gammaln(s + 1) + gammaln(row - s + 1) + gammaln(col - s + 1) + gammaln(total - row - col + s + 1))
+    steps = np.diff(logc).tolist()  # decreasing (log-concave)
+    logc_list = logc.tolist()
     k = x - lo
 
-    def pmf(nc: float) -> np.ndarray:
-        w = logc + s * math.log(nc)
+    def window(lognc: float) -> tuple[int, int]:
+        a, b = 0, len(steps)  # the mode: the first increment below 0
+        while a < b:
+            m = (a + b) // 2
+            if steps[m] + lognc < 0:
+                b = m
+            else:
+                a = m + 1
+        mode = a
+        floor = logc_list[mode] + mode * lognc - 800.0
+
+        def above(i: int) -> bool:
+            return logc_list[i] + i * lognc >= floor
+
+        a, b = 0, mode  # first index at or above the floor (increasing up to the mode)
+        while a < b:
+            m = (a + b) // 2
+            if above(m):
+                b = m
+            else:
+                a = m + 1
+        first = a
+        a, b = mode, len(logc_list) - 1  # last index at or above the floor
+        while a < b:
+            m = (a + b + 1) // 2
+            if above(m):
+                a = m
+            else:
+                b = m - 1
+        return first, a + 1
+
+    def pmf(nc: float) -> tuple[np.ndarray, int]:
+        """The probabilities on the window [first, last) and first."""
+        lognc = math.log(nc)
+        first, last = window(lognc)
+        w = logc[first:last] + s[first:last] * lognc
         w = np.exp(w - w.max())
-        return w / w.sum()
+        return w / w.sum(), first
+
+    def mean(nc: float) -> float:
+        p, first = pmf(nc)
+        return float((p * s[first : first + p.size]).sum())
+
+    def upper_tail(nc: float) -> float:  # P(X ≥ x)
+        p, first = pmf(nc)
+        return float(p[max(k - first, 0) :].sum()) if k < first + p.size else 0.0
+
+    def lower_tail(nc: float) -> float:  # P(X ≤ x)
+        p, first = pmf(nc)
+        return float(p[: k - first + 1].sum()) if k >= first else 0.0
 
     if x == lo:
         est = 0.0
     elif x == hi:
         est = math.inf
     else:
-        est = _solve_increasing(lambda nc: float(pmf(nc) @ s) - x)
+        est = _solve_increasing(lambda nc: mean(nc) - x)
     alpha = (1 - conf_level) / 2
     (a, b), (c, d) = t
     # the CI is open on the side of a zero cell (scipy: the sample odds ratio ad/bc is 0 or ∞)
-    low = 0.0 if b > 0 and c > 0 and a * d == 0 else _solve_increasing(lambda nc: float(pmf(nc)[k:].sum()) - alpha)
-    high = (
-        math.inf
-        if (b == 0 or c == 0) and a > 0 and d > 0
-        else _solve_increasing(lambda nc: alpha - float(pmf(nc)[: k + 1].sum()))
-    )
+    low = 0.0 if b > 0 and c > 0 and a * d == 0 else _solve_increasing(lambda nc: upper_tail(nc) - alpha)
+    high = math.inf if (b == 0 or c == 0) and a > 0 and d > 0 else _solve_increasing(lambda nc: alpha - lower_tail(nc))
     return est, low, high
 
 
