@@ -1287,7 +1287,9 @@ def _check_table(name: str, raw, file_label: str, progress: Progress = _no_progr
             out[c.name] = pd.arrays.IntegerArray(np.where(missing, 0, values), missing)
         else:
             out[c.name] = values
-    typed = pd.DataFrame(out, columns=[c.name for c in present])
+    typed = pd.DataFrame(out, columns=[c.name for c in present])  # consolidated: a copy; free the columns
+    out.clear()
+    a = t = values = numeric = missing = bad = col_values = enc = None  # the last column's arrays
     typed.index = pd.RangeIndex(n)
     # duplicate keys (every row of a duplicate group), when every key column is present
     unique = [u for u in spec.unique if u in typed.columns]
