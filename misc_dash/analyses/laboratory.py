@@ -28,10 +28,22 @@ def labs(ctx: Context) -> LabsResult:
     has_group = np.zeros(len(ids) + 1, bool)  # the extra last entry stands for code -1
     has_group[:-1] = ~pd.isna(group)
     rows = np.flatnonzero(has_group[code])
-    lab = labs_table.iloc[rows].reset_index(drop=True)
     start_day = np.floor(ctx.pf["treatment_start_hour"].to_numpy(dtype=float, na_value=np.nan) / 24.0)
-    lab.insert(1, "group", group[code[rows]])
-    lab["day_since_treatment"] = lab["day"].to_numpy(dtype=float, na_value=np.nan) - start_day[code[rows]]
+    # every row usually has a group (the subset already holds only the filtered patients): then the trajectories
+    # share the table's columns instead of copying millions of rows
+    kept = labs_table if rows.size == len(labs_table) else labs_table.take(rows).reset_index(drop=True)
+    traj = pd.DataFrame(
+        {
+            "patient_id": kept["patient_id"],
+            "group": group[code[rows]],
+            "analyte": kept["analyte"],
+            "day": kept["day"],
+            "day_since_treatment": kept["day"].to_numpy(dtype=float, na_value=np.nan) - start_day[code[rows]],
+            "value": kept["value"],
+            "unit": kept["unit"],
+        },
+        copy=False,
+    )
     records = []
     # first (earliest-day) value per analyte and patient (derive.first_lab for all analytes in one sort), patients
     # in id order within an analyte; every filtered patient counts, grouped or not (the group may be None)
@@ -79,7 +91,6 @@ def labs(ctx: Context) -> LabsResult:
     q = stats.benjamini_hochberg([r["p_value"] for r in records]) if records else ()
     for rec, qv in zip(records, q):
         rec["q_value"] = None if qv is None or not np.isfinite(qv) else float(qv)
-    traj = lab[["patient_id", "group", "analyte", "day", "day_since_treatment", "value", "unit"]]
     return LabsResult(traj, tuple(records))
 
 
