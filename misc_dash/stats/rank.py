@@ -166,7 +166,7 @@ def _ranks_and_ties(a: np.ndarray) -> tuple[np.ndarray, float]:
 # order statistics of pairwise differences / Walsh averages, without materialising the pairs
 # ---------------------------------------------------------------------------------------------
 _MATERIALISE_MAX = 1_000_000  # up to this many pairs the Hodges–Lehmann candidates are materialised
-_SELECT_DIRECT = 1 << 20  # at most this many candidate pairs left: materialise them and partition
+_SELECT_DIRECT = 1 << 18  # at most this many candidate pairs left: materialise them and partition
 _SELECT_SAMPLE = 1 << 14  # pairs sampled per narrowing step of the selection
 
 
