@@ -176,14 +176,13 @@ def write(key: str, tables: dict[str, pd.DataFrame], data: dict) -> bool:
         return False
     tmp = None
     try:
-        import pyarrow as pa
         import pyarrow.parquet as pq
 
         root.mkdir(parents=True, exist_ok=True, mode=0o700)
         tmp = Path(tempfile.mkdtemp(prefix=f".{key[:12]}-", dir=root))
         spec = {}
         for name, df in tables.items():
-            pq.write_table(pa.Table.from_pandas(df, preserve_index=False), tmp / f"{name}.parquet")
+            pq.write_table(_to_arrow(df), tmp / f"{name}.parquet")
             spec[name] = {"columns": list(df.columns), "dtypes": [str(t) for t in df.dtypes], "rows": len(df)}
         meta = {"format": FORMAT, "key": key, "written": time.time(), "tables": spec, "data": data}
         (tmp / _META).write_text(json.dumps(meta), encoding="utf-8")
@@ -199,6 +198,21 @@ def write(key: str, tables: dict[str, pd.DataFrame], data: dict) -> bool:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
         return False
+
+
+def _to_arrow(df: pd.DataFrame, tries: int = 3):
+    """A shared (never mutated) frame as a pyarrow table, from a shallow copy with its own column cache: other
+    sessions' threads read the same frame meanwhile, and pandas fills a frame's column cache as it is read."""
+    import pyarrow as pa
+
+    for attempt in range(tries):
+        try:
+            return pa.Table.from_pandas(df.copy(deep=False), preserve_index=False)
+        except RuntimeError:  # a cache changed size while it was read: read again
+            if attempt == tries - 1:
+                raise
+            time.sleep(0.05)
+    raise AssertionError("unreachable")
 
 
 _pending: list[threading.Thread] = []
