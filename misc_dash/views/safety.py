@@ -14,9 +14,9 @@ from .effects import difference_text, odds_ratio_text
 METHODS = (
     "n (% of the group's patients). A patient without a row for an event did not have it (the adverse-event table "
     "lists events that occurred, CTCAE v5.0). Test: Fisher's exact test (2 groups) or Freeman–Halton exact test "
-    "(3+ groups); N/A when no group had the event. Two groups: risk difference (first − second group, percentage "
-    "points, Newcombe hybrid score 95% CI) and odds ratio (first vs second; R fisher.test's conditional MLE with its "
-    "exact 95% CI)."
+    "(3+ groups; above 1,000 patients Pearson's χ² or a seeded Monte Carlo p, named on each row); N/A when no "
+    "group had the event. Two groups: risk difference (first − second group, percentage points, Newcombe hybrid "
+    "score 95% CI) and odds ratio (first vs second; R fisher.test's conditional MLE with its exact 95% CI)."
 )
 
 

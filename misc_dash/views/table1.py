@@ -13,10 +13,12 @@ from .effects import difference_text, odds_ratio_text, smd_text
 
 METHODS = (
     "Continuous: median [Q1, Q3] (quantiles as R type 6 / GraphPad Prism); categorical: n (% of patients with a "
-    "recorded value). Tests: Fisher's exact test (2 groups) or its exact r×c extension (Freeman–Halton, 3+ groups) "
-    "for categories; Mann–Whitney U (2 groups; exact without ties, else normal approximation with continuity "
-    "correction) or Kruskal–Wallis (3+ groups) for continuous variables. q = Benjamini–Hochberg adjusted across "
-    "the rows (exploratory; the index study reported unadjusted p). Missing values are counted, never imputed."
+    "recorded value). Tests: Fisher's exact test (2 groups) or its exact r×c extension (Freeman–Halton, 3+ "
+    "groups) for categories (r×c tables of more than 1,000 patients: Pearson's χ² when every expected count is ≥ "
+    "5, else a seeded Monte Carlo p as R fisher.test(simulate.p.value = TRUE); the Test column says which); "
+    "Mann–Whitney U (2 groups; exact without ties, else normal approximation with continuity correction) or "
+    "Kruskal–Wallis (3+ groups) for continuous variables. q = Benjamini–Hochberg adjusted across the rows "
+    "(exploratory; the index study reported unadjusted p). Missing values are counted, never imputed."
 )
 
 
