@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import contract as C
-from .loading import Cohort, load_default_cohort
+from .loading import DEFAULT_COHORT_DIR, Cohort, load_cohort
 
 
 def _take_rows(df: pd.DataFrame, base_ids: np.ndarray, sample: np.ndarray, new_ids: np.ndarray) -> pd.DataFrame:
@@ -36,7 +36,7 @@ def _take_rows(df: pd.DataFrame, base_ids: np.ndarray, sample: np.ndarray, new_i
 
 
 def synthesize(n_patients: int, seed: int = 0, base: Cohort | None = None) -> dict[str, pd.DataFrame]:
-    base = base or load_default_cohort()
+    base = base or load_cohort(DEFAULT_COHORT_DIR)  # the reconstruction, never $MISC_DASH_COHORT
     rng = np.random.default_rng(seed)
     base_ids = base.patients["patient_id"].to_numpy()
     sample = rng.integers(0, len(base_ids), size=n_patients)

@@ -154,7 +154,9 @@ def report_pptx(cards: Sequence[Card], title: str, state: dict | None = None) ->
     sources = list(dict.fromkeys(c.source for c in cards if c.source))
     lines = [f"Cohort: {c}" for c in cohorts] + sources
     if any(c.synthetic for c in cards):
-        lines.append("SYNTHETIC DATA — reconstructed patients, not real patients")
+        resampled = any("resampled" in (c.source or "") for c in cards if c.synthetic)
+        kind = "patients resampled from the reconstructed cohort" if resampled else "reconstructed patients"
+        lines.append(f"SYNTHETIC DATA — {kind}, not real patients")
     lines.append(f"{dt.date.today().isoformat()} · MIS-C Cohort Explorer {app_version()}")
     sub = s0.placeholders[1]
     sub.text = _text("\n".join(lines))

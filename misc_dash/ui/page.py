@@ -56,7 +56,7 @@ def page_header(
     if view.ctx is None:
         st.title(spec.title)
         if view.cohort.synthetic:
-            st.warning(views.SYNTHETIC_BANNER.format(n=view.cohort.n_patients), icon=":material/warning:")
+            st.warning(views.synthetic_banner(view.cohort, view.cohort.n_patients), icon=":material/warning:")
         st.warning(
             f"**No patients match the current filters.** {md_escape(view.error or '')}  \n"
             "Relax a filter in the sidebar (or press *Reset all filters*).",

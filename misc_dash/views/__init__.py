@@ -15,7 +15,15 @@ from types import MappingProxyType
 from .anakinra import AnakinraOptions, build_anakinra_cards
 from .cardiac import CHARTS as CARDIAC_CHARTS
 from .cardiac import CardiacOptions, build_cardiac_cards
-from .common import SYNTHETIC_BANNER, PageHeader, ViewContext, build_header, reproduce_command, source_text
+from .common import (
+    SYNTHETIC_BANNER,
+    PageHeader,
+    ViewContext,
+    build_header,
+    reproduce_command,
+    source_text,
+    synthetic_banner,
+)
 from .cytokines import CHARTS as CYTOKINE_CHARTS
 from .cytokines import CytokineOptions, build_cytokine_cards
 from .fever import CHARTS as FEVER_CHARTS
@@ -128,4 +136,5 @@ __all__ = [
     "build_table1_cards",
     "reproduce_command",
     "source_text",
+    "synthetic_banner",
 ]
