@@ -207,7 +207,8 @@ def _to_arrow(df: pd.DataFrame, tries: int = 3):
 
     for attempt in range(tries):
         try:
-            return pa.Table.from_pandas(df.copy(deep=False), preserve_index=False)
+            # one thread: a command-line run writes while the interpreter shuts down, when no thread pool can start
+            return pa.Table.from_pandas(df.copy(deep=False), preserve_index=False, nthreads=1)
         except RuntimeError:  # a cache changed size while it was read: read again
             if attempt == tries - 1:
                 raise

@@ -397,3 +397,22 @@ def test_bad_server_cohort_says_so_and_falls_back(tmp_path, monkeypatch, no_cach
     monkeypatch.setenv("MISC_DASH_COHORT", str(tmp_path / "nowhere"))
     at = _app()
     assert any("could not be opened" in e.value for e in at.error)
+
+
+def test_a_command_line_run_writes_the_cache_before_it_exits(synth_dir, cache_dir):
+    """`python -m misc_dash analyze` loads, prints and exits: the background write still lands (it runs while the
+    interpreter shuts down, when pyarrow can no longer start its thread pool)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import misc_dash.cache as c; c.MIN_BYTES = 0\n"
+        "from misc_dash.loading import load_cohort\n"
+        f"load_cohort({str(synth_dir)!r})\n"
+    )
+    env = {**__import__("os").environ, "MISC_DASH_CACHE": str(cache_dir), "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "not written" not in out.stderr
+    entries = [p for p in cache_dir.iterdir() if not p.name.startswith(".")]
+    assert len(entries) == 1 and any(entries[0].glob("*.parquet"))
