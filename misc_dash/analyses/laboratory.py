@@ -15,7 +15,7 @@ from .jsonable import effect_dict, test_fields
 
 @dataclass(frozen=True)
 class LabsResult:
-    trajectories: pd.DataFrame  # patient_id, group, analyte, day, day_since_treatment, value, unit
+    trajectories: pd.DataFrame  # patient_id, group, analyte (categorical), day, day_since_treatment, value, unit
     records: tuple[dict, ...]
 
 
@@ -28,6 +28,7 @@ def labs(ctx: Context) -> LabsResult:
     has_group = np.zeros(len(ids) + 1, bool)  # the extra last entry stands for code -1
     has_group[:-1] = ~pd.isna(group)
     rows = np.flatnonzero(has_group[code])
+    analyte_all, analyte_names = ctx.cohort.codes("labs", "analyte")
     start_day = np.floor(ctx.pf["treatment_start_hour"].to_numpy(dtype=float, na_value=np.nan) / 24.0)
     # every row usually has a group (the subset already holds only the filtered patients): then the trajectories
     # share the table's columns instead of copying millions of rows
@@ -36,7 +37,8 @@ def labs(ctx: Context) -> LabsResult:
         {
             "patient_id": kept["patient_id"],
             "group": group[code[rows]],
-            "analyte": kept["analyte"],
+            # categorical (the cohort's cached codes): picking one analyte compares integers, not millions of strings
+            "analyte": pd.Categorical.from_codes(analyte_all[rows], categories=analyte_names),
             "day": kept["day"],
             "day_since_treatment": kept["day"].to_numpy(dtype=float, na_value=np.nan) - start_day[code[rows]],
             "value": kept["value"],
@@ -48,7 +50,6 @@ def labs(ctx: Context) -> LabsResult:
     # first (earliest-day) value per analyte and patient (derive.first_lab for all analytes in one sort), patients
     # in id order within an analyte; every filtered patient counts, grouped or not (the group may be None)
     value = labs_table["value"].to_numpy(dtype=float, na_value=np.nan)
-    analyte_all, analyte_names = ctx.cohort.codes("labs", "analyte")
     ok = np.flatnonzero((code >= 0) & ~np.isnan(value))
     rank = np.empty(len(ids), np.int64)
     rank[np.argsort(ids.astype(str), kind="stable")] = np.arange(len(ids))
