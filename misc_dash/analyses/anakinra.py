@@ -82,9 +82,14 @@ def dosing(ctx: Context) -> DosingResult:
             }
         )
     overall = {col: stats.describe_continuous(pf[col]) for _, col, _ in TABLE2_CONTINUOUS}
-    d = ctx.cohort["anakinra_doses"].merge(
-        pf[["patient_id", "group", "shock", "start_day", "weight_kg"]], on="patient_id"
-    )
+    # the dose rows of these patients with their group, shock, start day and weight (as an inner merge on
+    # patient_id, in the dose table's order), from the cohort's row → patient positions
+    doses = ctx.cohort["anakinra_doses"]
+    code = derive.patient_codes(ctx.cohort, "anakinra_doses", pf["patient_id"].to_numpy(object))
+    rows = np.flatnonzero(code >= 0)
+    d = doses.take(rows).reset_index(drop=True)
+    for col in ("group", "shock", "start_day", "weight_kg"):
+        d[col] = pf[col].take(code[rows]).reset_index(drop=True)
     d = d.assign(
         day_since_start=d["day"] - d["start_day"], mg_per_dose=d["dose_mg_kg_day"] * d["weight_kg"] / d["doses_per_day"]
     )
