@@ -69,10 +69,11 @@ def labs(ctx: Context) -> LabsResult:
     # each analyte's first recorded unit (table order) among the grouped patients' rows
     unit_code, unit_names = ctx.cohort.codes("labs", "unit")
     a_rows, u_rows = analyte_all[rows], unit_code[rows]
-    with_unit = np.flatnonzero(u_rows >= 0)
-    _, first_row = np.unique(a_rows[with_unit], return_index=True)
-    units = {analyte_names[a_rows[i]]: unit_names[u_rows[i]] for i in with_unit[first_row].tolist()}
-    present = {analyte_names[i] for i in np.unique(a_rows).tolist()}
+    with_unit = np.flatnonzero((u_rows >= 0) & (a_rows >= 0))
+    first_row = np.full(len(analyte_names), np.iinfo(np.int64).max)
+    np.minimum.at(first_row, a_rows[with_unit], with_unit)  # per analyte, its first row with a unit (no sort)
+    units = {analyte_names[a]: unit_names[u_rows[i]] for a, i in enumerate(first_row.tolist()) if i < len(u_rows)}
+    present = {analyte_names[i] for i in np.flatnonzero(np.bincount(a_rows[a_rows >= 0], minlength=len(analyte_names)))}
     empty = (np.array([], dtype=float), np.array([], dtype=object))
     for a in [x for x in LAB_LABELS if x in present]:
         values, groups = firsts.get(a, empty)
