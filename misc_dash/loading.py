@@ -947,10 +947,10 @@ def _odd_cells(a: pa.ChunkedArray, simple: pa.ChunkedArray) -> np.ndarray:
 
 
 def _parse_float(a: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
-    """(values, bad): ``float()`` of each cell (NaN where missing or bad). A column of plain numbers is
-    converted in one vector cast (its non-finite results re-read by ``float()``); a column with anything else
-    (spaces inside, '1_000', unicode digits, garbage) casts its plain decimal numbers and reads the rest one by
-    one with ``float()``."""
+    """(values, bad): ``float()`` of each cell (NaN where missing or bad; an infinite number is bad). A column
+    of plain numbers is converted in one vector cast (its non-finite results re-read by ``float()``); a column
+    with anything else (spaces inside, '1_000', unicode digits, garbage) casts its plain decimal numbers and reads
+    the rest one by one with ``float()``."""
     t = pc.ascii_trim_whitespace(a)
     bad = np.zeros(len(a), dtype=bool)
     try:
@@ -967,6 +967,10 @@ def _parse_float(a: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
                 values[i] = float(s)
             except (TypeError, ValueError):
                 values[i], bad[i] = np.nan, True
+    infinite = np.isinf(values)  # 'inf', 'Infinity', '1e309': no measurement is infinite
+    if infinite.any():
+        values = values.copy()
+        values[infinite], bad[infinite] = np.nan, True
     return values, bad
 
 

@@ -259,3 +259,16 @@ def test_anakinra_duration_is_the_sum_of_doses_given_over_doses_per_day(tmp_path
     courses = derive.anakinra_courses(cohort["anakinra_doses"], cohort["patients"])
     assert courses.loc["A", "duration_days"] == 2.5
     assert courses.loc["A", "days_on_drug"] == 3
+
+
+@pytest.mark.parametrize("cell", ["inf", "-Infinity", "1e309", " INF "])
+def test_infinite_numbers_are_refused(tmp_path, cell):
+    """Issue 16 (hostile input): float() reads these, but no measurement is infinite — the cell is refused with
+    the file, row and column, like any other non-number."""
+    cohort, problems = problems_for(
+        tmp_path, temperatures=f"patient_id,hour,temp_c,site\nA,0,39.1,oral\nA,{cell},37.5,oral\n"
+    )
+    assert cohort is None
+    assert [(p.file, p.row, p.column, p.message) for p in problems] == [
+        ("temperatures.csv", 3, "hour", "not a valid float")
+    ]
