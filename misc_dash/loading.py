@@ -507,13 +507,15 @@ def _read_members(members: Mapping[str, Path | bytes | memoryview], out: _Source
     """Read a cohort's files (a folder's, a zip's or an upload's): ``<table>.csv`` / ``<table>.parquet`` and
     ``metadata.json``; anything else is reported and ignored."""
     by_table: dict[str, list[str]] = {}
+    meta_name = next((f for f in members if PurePosixPath(f).name.lower() == C.METADATA_FILE), None)
     for fname in members:
         p = PurePosixPath(fname)
-        if fname == C.METADATA_FILE:
+        if fname == meta_name:
             continue
         if p.suffix.lower() not in TABLE_SUFFIXES:
             continue
-        if p.stem not in C.TABLES_BY_NAME:
+        table = p.stem.strip().lower()  # Patients.CSV is patients.csv
+        if table not in C.TABLES_BY_NAME:
             out.problems.append(
                 Problem(
                     fname,
@@ -523,7 +525,7 @@ def _read_members(members: Mapping[str, Path | bytes | memoryview], out: _Source
                 )
             )
             continue
-        by_table.setdefault(p.stem, []).append(fname)
+        by_table.setdefault(table, []).append(fname)
     total = sum(_size(members[f]) for fs in by_table.values() for f in fs) or 1
     done = 0
     for name in C.TABLES_BY_NAME:
@@ -554,8 +556,8 @@ def _read_members(members: Mapping[str, Path | bytes | memoryview], out: _Source
                     )
                 )
         done += _size(src)
-    if C.METADATA_FILE in members:
-        src = members[C.METADATA_FILE]
+    if meta_name is not None:
+        src = members[meta_name]
         try:
             text = src.read_text(encoding="utf-8") if isinstance(src, Path) else bytes(src).decode("utf-8-sig")
         except Exception:
@@ -598,7 +600,7 @@ def _read_zip(src: Path | bytes, label: str, out: _Source, progress: Progress) -
                 )
                 continue
             p = PurePosixPath(n)
-            if p.suffix.lower() in TABLE_SUFFIXES or p.name == C.METADATA_FILE:
+            if p.suffix.lower() in TABLE_SUFFIXES or p.name.lower() == C.METADATA_FILE:
                 wanted.setdefault(str(p.parent), []).append(info)
         folders = [d for d, infos in wanted.items() if any(PurePosixPath(i.filename).suffix for i in infos)]
         with_tables = [
@@ -701,7 +703,9 @@ def _read_source(path, filename: str | None = None, progress: Progress | None = 
             out.problems.append(Problem(p.name, "not a cohort", "give a folder of CSV files or an .xlsx workbook"))
         return out
     members = {f.name: f for f in sorted(p.iterdir()) if f.is_file()}
-    members = {n: f for n, f in members.items() if Path(n).suffix.lower() in TABLE_SUFFIXES or n == C.METADATA_FILE}
+    members = {
+        n: f for n, f in members.items() if Path(n).suffix.lower() in TABLE_SUFFIXES or n.lower() == C.METADATA_FILE
+    }
     _read_members(members, out, progress)
     if not out.tables and not any(pr.severity == "error" for pr in out.problems):
         out.problems.append(
@@ -1682,7 +1686,7 @@ def validate_files(
     src = _Source(label="upload", kind="files")
     members = {}
     for n, data in items:
-        if PurePosixPath(n).suffix.lower() in TABLE_SUFFIXES or n == C.METADATA_FILE:
+        if PurePosixPath(n).suffix.lower() in TABLE_SUFFIXES or PurePosixPath(n).name.lower() == C.METADATA_FILE:
             members[n] = memoryview(bytes(data))
         else:
             src.problems.append(

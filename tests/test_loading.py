@@ -272,3 +272,18 @@ def test_infinite_numbers_are_refused(tmp_path, cell):
     assert [(p.file, p.row, p.column, p.message) for p in problems] == [
         ("temperatures.csv", 3, "hour", "not a valid float")
     ]
+
+
+def test_file_names_match_tables_whatever_their_case(tmp_path):
+    """Issue 16 (careless input): `Patients.CSV`, ` ECHO.csv` and `Metadata.JSON` are the patients and echo tables
+    and the metadata; messages name the user's own file."""
+    d = write(tmp_path)
+    (d / "patients.csv").rename(d / "Patients.CSV")
+    (d / "echo.csv").rename(d / "ECHO.csv")
+    (d / "Metadata.JSON").write_text('{"name": "Ward 5"}', encoding="utf-8")
+    cohort, problems = validate(d)
+    assert cohort is not None, [p.text() for p in problems]
+    assert cohort.name == "Ward 5" and cohort.n_patients == 3 and len(cohort["echo"]) == 3
+    (d / "ECHO.csv").write_text("patient_id,day,lvef_pct,strain_ap4_pct\nA,zero,45,\n", encoding="utf-8")
+    _, problems = validate(d)
+    assert [p.file for p in problems if p.severity == "error"] == ["ECHO.csv"]
