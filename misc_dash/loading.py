@@ -1473,6 +1473,21 @@ def _check_consistency(tables: dict[str, pd.DataFrame], labels: dict[str, str]) 
     )
 
 
+def _check_has_patients(tables: Mapping[str, pd.DataFrame], labels: Mapping[str, str]) -> list[Problem]:
+    """A cohort needs at least one patient: an empty template is not a cohort (every page would be empty)."""
+    pts = tables.get("patients")
+    if pts is None or len(pts):
+        return []
+    return [
+        Problem(
+            labels["patients"],
+            "has no patients (no row below the header)",
+            "add one row per patient (patient_id and the other columns; see docs/DATA_DICTIONARY.md)",
+            row=2,
+        )
+    ]
+
+
 def validate_tables(
     raw: Mapping[str, pd.DataFrame | pa.Table],
     labels: Mapping[str, str] | None = None,
@@ -1526,6 +1541,7 @@ def _validate_tables(
         problems += _check_time_order(name, df, labels[name], keys.get(name))
     problems += _check_doses_given(typed, labels)
     problems += _check_consistency(typed, labels)
+    problems += _check_has_patients(typed, labels)
     order = {lab: i for i, lab in enumerate(labels.values())}
     problems.sort(key=lambda p: (order.get(p.file, len(order)), p.row or 0))
     # every contract table present (empty if absent) with every column, so downstream code never guesses

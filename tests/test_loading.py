@@ -246,7 +246,12 @@ def test_template_and_dictionary_match_contract():
     assert (ROOT / "docs" / "DATA_DICTIONARY.md").read_text(
         encoding="utf-8"
     ).strip() == C.data_dictionary_markdown().strip()
-    assert load_cohort(ROOT / "data" / "template.xlsx").n_patients == 0
+    # the empty template is well formed, but it is not a cohort (issue 16: a 0-patient cohort is refused)
+    cohort, problems = validate(ROOT / "data" / "template.xlsx")
+    errors = [p for p in problems if p.severity == "error"]
+    assert cohort is None and [(p.file, p.message) for p in errors] == [
+        ("template.xlsx[patients]", "has no patients (no row below the header)")
+    ]
 
 
 def test_anakinra_duration_is_the_sum_of_doses_given_over_doses_per_day(tmp_path):
