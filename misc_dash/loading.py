@@ -1019,6 +1019,9 @@ def _parse_bool(a: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return true, ~(true | false), bad
 
 
+_HIDDEN_CHARS = "[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u00ad]"
+
+
 def _normalise_str(a: pa.ChunkedArray) -> pa.ChunkedArray:
     """Text with the spaces around it removed; a cell left empty is missing."""
     t = pc.utf8_trim_whitespace(a)
@@ -1194,8 +1197,28 @@ def _check_table(name: str, raw, file_label: str, progress: Progress = _no_progr
         if c.dtype == "str":
             t = _normalise_str(a)
             missing = ~_valid(t)
-            bad = np.zeros(n, dtype=bool)
             values = t
+            # invisible and bidirectional control characters: two ids that look equal are not, and reordered
+            # text shows something other than what is stored ("Trojan Source")
+            bad = np.zeros(n, dtype=bool)
+            hidden = np.zeros(n, dtype=bool)
+            if not pc.all(pc.fill_null(pc.string_is_ascii(t), True)).as_py():  # the characters are all non-ASCII
+                hidden = _np(pc.fill_null(pc.match_substring_regex(t, _HIDDEN_CHARS), False), bool)
+            if hidden.any():
+                rows = np.flatnonzero(hidden)
+                msg = "contains an invisible or text-direction control character"
+                fix = "delete it (zero-width spaces, direction marks and overrides are not shown but change the value)"
+                shown = {int(r): v for r, v in zip(rows, t.take(pa.array(rows[:MAX_PROBLEMS_PER_RULE])).to_pylist())}
+                problems += _capped(
+                    rows,
+                    lambda i, c=c, msg=msg, fix=fix, shown=shown: Problem(
+                        file_label, msg, fix, row=i + 2, column=c.name, value=ascii(shown[i])
+                    ),
+                    msg,
+                    file_label,
+                    fix,
+                    c.name,
+                )
         elif c.dtype == "bool":
             values, missing, bad = _parse_bool(a)
         elif c.dtype == "int":

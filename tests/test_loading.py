@@ -292,3 +292,17 @@ def test_file_names_match_tables_whatever_their_case(tmp_path):
     (d / "ECHO.csv").write_text("patient_id,day,lvef_pct,strain_ap4_pct\nA,zero,45,\n", encoding="utf-8")
     _, problems = validate(d)
     assert [p.file for p in problems if p.severity == "error"] == ["ECHO.csv"]
+
+
+@pytest.mark.parametrize(
+    "patient_id", ["A\u200b", "\u202eA", "A\u2066x\u2069", "\ufeffB"], ids=["zero-width", "RLO", "isolate", "BOM"]
+)
+def test_invisible_and_bidi_characters_are_flagged(tmp_path, patient_id):
+    """Issue 16 (hostile input): ids that differ only by invisible characters, and text with bidirectional control
+    characters, are refused with the file, row, column and the value spelled out (escaped)."""
+    rows = PATIENTS.splitlines()
+    rows[3] = rows[3].replace("C,", f"{patient_id},", 1)
+    cohort, problems = problems_for(tmp_path, patients="\n".join(rows) + "\n")
+    hidden = [p for p in problems if "control character" in p.message]
+    assert cohort is None and [(p.file, p.row, p.column) for p in hidden] == [("patients.csv", 4, "patient_id")]
+    assert "\\u" in hidden[0].value or "\\ufeff" in hidden[0].value
