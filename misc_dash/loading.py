@@ -397,6 +397,39 @@ def _csv_header(head: bytes) -> list[str] | None:
     return row if row else None
 
 
+class CsvFormatError(ValueError):
+    """A CSV in a shape the reader does not guess at (another encoding, another separator): what it looks like and
+    how to save it instead."""
+
+    def __init__(self, message: str, fix: str):
+        super().__init__(message)
+        self.message, self.fix = message, fix
+
+
+def _check_csv_format(head: bytes, whole: bool = True) -> None:
+    """Name the two usual mistakes instead of reading them wrongly: a file that is not UTF-8 (Excel's "CSV" on
+    Windows writes Windows-1252 / Latin-1) and a file separated by semicolons or tabs (Excel in many European
+    locales)."""
+    text = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
+    try:
+        text.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if whole or exc.start < len(text) - 3:  # not a multibyte character cut at the end of the sample
+            raise CsvFormatError(
+                "is not UTF-8 text (it looks like Windows-1252 / Latin-1, e.g. 'é' or '°' saved by Excel's plain "
+                '"CSV")',
+                'save it as "CSV UTF-8 (comma delimited)" (Excel: File → Save As), or re-encode it as UTF-8',
+            ) from None
+    first = text.split(b"\n", 1)[0]
+    if b"," not in first:
+        for sep, what in ((b";", "semicolons"), (b"\t", "tabs")):
+            if sep in first:
+                raise CsvFormatError(
+                    f"is separated by {what}, not commas",
+                    'save it as CSV with commas between the columns (Excel: "CSV UTF-8 (comma delimited)")',
+                )
+
+
 def _read_csv(src: Path | bytes | memoryview, name: str) -> pa.Table:
     """A CSV as a table of strings: every column text, an empty cell missing, a UTF-8 BOM skipped. pyarrow's
     parser; pandas' when pyarrow refuses the file (e.g. rows with fewer cells than the header)."""
@@ -407,6 +440,7 @@ def _read_csv(src: Path | bytes | memoryview, name: str) -> pa.Table:
             head = fh.read(1 << 20)
     else:
         head = bytes(src[: 1 << 20])
+    _check_csv_format(head, whole=len(head) < 1 << 20)
     names = _csv_header(head)
     if names:
         try:
@@ -544,6 +578,8 @@ def _read_members(members: Mapping[str, Path | bytes | memoryview], out: _Source
         try:
             out.tables[name] = _read_parquet(src, fname) if parquet else _read_csv(src, fname)
             out.files[name] = fname
+        except CsvFormatError as exc:
+            out.problems.append(Problem(fname, exc.message, exc.fix))
         except Exception as exc:  # unreadable file: report, don't crash
             if parquet:
                 out.problems.append(

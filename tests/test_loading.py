@@ -306,3 +306,18 @@ def test_invisible_and_bidi_characters_are_flagged(tmp_path, patient_id):
     hidden = [p for p in problems if "control character" in p.message]
     assert cohort is None and [(p.file, p.row, p.column) for p in hidden] == [("patients.csv", 4, "patient_id")]
     assert "\\u" in hidden[0].value or "\\ufeff" in hidden[0].value
+
+
+def test_latin1_and_semicolon_files_are_named_as_such(tmp_path):
+    """Issue 16 (careless input): a Windows-1252 file and a semicolon- or tab-separated file each get one problem
+    saying what the file is and how to save it, instead of a parse error or columns read wrongly."""
+    d = write(tmp_path)
+    (d / "echo.csv").write_bytes("patient_id,day,lvef_pct,strain_ap4_pct\nA,0,45,\nA,1,50,\n# café\n".encode("cp1252"))
+    (d / "labs.csv").write_text("patient_id;day;analyte;value;unit\nA;0;crp;180;mg/L\n", encoding="utf-8")
+    (d / "cytokines.csv").write_text("patient_id\tcytokine\tfold_difference\nA\tIL-6\t22.1\n", encoding="utf-8")
+    cohort, problems = validate(d)
+    got = {p.file: p.message for p in problems if p.severity == "error"}
+    assert cohort is None
+    assert got["echo.csv"].startswith("is not UTF-8 text")
+    assert got["labs.csv"] == "is separated by semicolons, not commas"
+    assert got["cytokines.csv"] == "is separated by tabs, not commas"
