@@ -54,11 +54,19 @@ st.caption(
 files = st.file_uploader(
     "Cohort files", type=["xlsx", "csv", "json", "zip", "parquet"], accept_multiple_files=True, key="upload_files"
 )
+made_up = st.checkbox(
+    "These are synthetic patients",
+    key="upload_synthetic",
+    help="Tick only for made-up or resampled patients. The app decides the label from this answer, never from a "
+    "file's metadata: an upload is real patient data unless you say otherwise.",
+)
 c1, c2 = st.columns(2)
 if c1.button("Validate and load", disabled=not files, type="primary"):
     with st.status("Validating the upload …", expanded=True) as status:
         bar = st.progress(0.0, text="Reading the files")
-        ui_state.load_upload(files, progress=lambda f, m: bar.progress(min(max(float(f), 0.0), 1.0), text=m))
+        ui_state.load_upload(
+            files, progress=lambda f, m: bar.progress(min(max(float(f), 0.0), 1.0), text=m), synthetic=made_up
+        )
         failed = ui.upload_failed()
         status.update(label="Upload refused" if failed else "Upload validated", state="error" if failed else "complete")
     if not failed:

@@ -311,7 +311,26 @@ def test_data_page_says_the_upload_limit_and_loads_one_zip():
     _upload_and_load(at, [("cohort.zip", _zip_of(DEFAULT_COHORT_DIR, "default_cohort/"), "application/zip")])
     assert not at.error
     assert "All patients — n = 46" in markdown_text(at)
-    assert any("SYNTHETIC COHORT" in w.value for w in at.warning)  # metadata.json came with the zip
+    # issue 16: metadata.json says synthetic, but only the uploader decides: not ticked → labelled real, with a notice
+    assert not any("SYNTHETIC COHORT" in w.value for w in at.warning)
+    from misc_dash.ui import K_UPLOAD_PROBLEMS
+
+    assert any("labelled as real patients" in str(p) for p in at.session_state[K_UPLOAD_PROBLEMS])
+
+
+def test_an_upload_is_synthetic_only_when_the_uploader_says_so():
+    """Issue 16 (honest labels): "synthetic" is the uploader's answer on the Data page, not the file's metadata."""
+    from misc_dash.loading import DEFAULT_COHORT_DIR
+
+    at = start("pages/data.py")
+    at.checkbox(key="upload_synthetic").check().run()
+    _upload_and_load(at, [("cohort.zip", _zip_of(DEFAULT_COHORT_DIR), "application/zip")])
+    assert any("SYNTHETIC COHORT" in w.value for w in at.warning)
+    files = [(p.name, p.read_bytes(), "text/csv") for p in sorted(DEFAULT_COHORT_DIR.glob("*.csv"))]
+    at = start("pages/data.py")
+    at.checkbox(key="upload_synthetic").check().run()
+    _upload_and_load(at, files)  # no metadata.json at all: still synthetic, because the uploader said so
+    assert any("SYNTHETIC COHORT" in w.value for w in at.warning)
 
 
 def test_upload_missing_a_listed_table_is_refused_with_a_message(tmp_path):

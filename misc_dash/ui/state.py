@@ -16,6 +16,7 @@ option values are frozen dataclasses whose repr lists every field, which serves 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import inspect
 import os
@@ -475,10 +476,13 @@ def shared_upload(cohort: Cohort) -> Cohort:
         return cohort
 
 
-def load_upload(files, progress=None) -> None:
+def load_upload(files, progress=None, synthetic: bool = False) -> None:
     """Validate uploaded files (one .xlsx, one .zip, or several CSV/Parquet files named after the tables, with
     metadata.json) in memory. On any problem the current cohort stays loaded and the problems are kept for
-    display. ``progress(fraction, message)`` is called as the validation advances."""
+    display. ``progress(fraction, message)`` is called as the validation advances.
+
+    Whether the patients are synthetic is the uploader's answer (``synthetic``), never the file's own metadata: a
+    real cohort must not be shown as made-up (nor a made-up one as real) because of a flag in a JSON file."""
     st.session_state[K_UPLOAD_PROBLEMS] = None
     if not files:
         return
@@ -487,6 +491,18 @@ def load_upload(files, progress=None) -> None:
         cohort, problems = validate_files([(f.name, f.getvalue()) for f in files], progress=progress)
     except Exception as exc:  # never a traceback for a bad upload
         cohort, problems = None, [f"The file could not be read ({type(exc).__name__})."]
+    if cohort is not None and cohort.synthetic != bool(synthetic):
+        if cohort.synthetic:
+            problems = [
+                *problems,
+                Problem(
+                    "metadata.json",
+                    "says the patients are synthetic; the upload is labelled as real patients",
+                    'tick "These are synthetic patients" before loading if they are made up',
+                    severity="warning",
+                ),
+            ]
+        cohort = dataclasses.replace(cohort, synthetic=bool(synthetic), _rows={})
     if cohort is None:
         st.session_state[K_UPLOAD_PROBLEMS] = problems
     else:
