@@ -24,6 +24,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
+from .figures.style import _esc  # cohort data text (patient ids, group names) is never markup in a hover
 from .plotspec import FigureSpec, bar, scatter
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -600,7 +601,7 @@ def _cohort_traces(cohort_traj: pd.DataFrame | None) -> list[dict]:
                 xs.append(float(x))
                 ys.append(float(y))
                 hover.append(
-                    f"patient {pid} — {group}<br>day {float(x):g} since anakinra start; LVEF {float(y):g}%"
+                    f"patient {_esc(pid)} — {_esc(group)}<br>day {float(x):g} since anakinra start; LVEF {float(y):g}%"
                     "<br>source: dashboard cohort data (individual patient)"
                 )
             xs.append(None)
@@ -612,7 +613,7 @@ def _cohort_traces(cohort_traj: pd.DataFrame | None) -> list[dict]:
                 x=xs,
                 y=ys,
                 mode="lines+markers",
-                name=f"Individual patients: cohort — {group} (n = {npat})",
+                name=f"Individual patients: cohort — {_esc(group)} (n = {npat})",
                 legendgroup="cohort",
                 legendgrouptitle={"text": "Individual patients (cohort)"},
                 line=dict(

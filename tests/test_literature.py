@@ -426,3 +426,23 @@ def test_case003_timeline(lit):
     assert any("4. 3" in h for h in lines["Procalcitonin (mcg/L)"].hovertext)
     assert fig.layout.yaxis3.type == "log"
     fig.to_json()
+
+
+def test_cohort_lines_escape_patient_ids_and_group_names():
+    """Issue 16 (data text is never markup): a patient id or group name with HTML stays literal text in the hover
+    and the legend of the literature LVEF chart."""
+    import pandas as pd
+
+    from misc_dash import literature
+
+    df = pd.DataFrame(
+        {
+            "patient_id": ['<a href="http://x">P1</a>', '<a href="http://x">P1</a>'],
+            "group": ["<b style='color:red'>G</b>", "<b style='color:red'>G</b>"],
+            "day_since_anakinra": [0.0, 3.0],
+            "lvef_pct": [40.0, 55.0],
+        }
+    )
+    (trace,) = literature._cohort_traces(df)
+    text = " ".join(h for h in trace["hovertext"] if h) + trace["name"]
+    assert "<a " not in text and "<b " not in text and "&lt;a href" in text and "&lt;b style" in text
