@@ -6,6 +6,7 @@ serving the chart falls back to ``st.plotly_chart``."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -69,22 +70,41 @@ def _ids_hidden() -> frozenset | None:
     return frozenset(map(str, view.pf_all["patient_id"]))
 
 
+_TOKEN = re.compile(r"[^\s,:()\[\]<>—–]+")  # a run of characters that can form a patient id
+
+
 def hide_patient_ids(fig, ids: frozenset):
-    """A copy of ``fig`` whose hover data show "a patient" instead of any patient id in ``ids``."""
+    """A copy of ``fig`` whose hover data, texts and trace names show "a patient" instead of any patient id in
+    ``ids`` — wherever the id sits in the label ("P01", "P01 (IV)", "P01, day 3", "patient P01 — group"), raw or
+    HTML-escaped as the figures write data text."""
+    import html
+
     import plotly.graph_objects as go
+
+    hidden = set(ids) | {html.escape(i, quote=False) for i in ids}
+
+    def scrub(v):
+        if not isinstance(v, str) or not _TOKEN.search(v):
+            return v
+        return _TOKEN.sub(lambda m: "a patient" if m.group(0) in hidden else m.group(0), v)
 
     out = go.Figure(fig)
     for tr in out.data:
-        cd = getattr(tr, "customdata", None)
-        if cd is None:
-            continue
-        arr = np.asarray(cd, dtype=object)
-        flat = arr.ravel()
-        mask = np.fromiter((isinstance(v, str) and v.split(" (")[0] in ids for v in flat), bool, flat.size)
-        if mask.any():
-            flat = flat.copy()
-            flat[mask] = "a patient"
-            tr.customdata = flat.reshape(arr.shape)
+        for attr in ("customdata", "hovertext", "text"):
+            val = getattr(tr, attr, None)
+            if val is None or isinstance(val, (int, float)):
+                continue
+            if isinstance(val, str):
+                setattr(tr, attr, scrub(val))
+                continue
+            arr = np.asarray(val, dtype=object)
+            flat = arr.ravel()
+            new = np.array([scrub(v) for v in flat], dtype=object)
+            if any(a is not b for a, b in zip(flat, new)):
+                setattr(tr, attr, new.reshape(arr.shape))
+        name = getattr(tr, "name", None)
+        if isinstance(name, str):
+            tr.name = scrub(name)
     return out
 
 
