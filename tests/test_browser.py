@@ -276,3 +276,14 @@ def test_cardiac_view_switch_draws_the_other_chart(page, server):
     assert "cardiac_chart=" in page.url
     assert page.locator('[data-testid="stException"]').count() == 0
     page.screenshot(path=str(SHOTS / "cardiac_before_after_view.png"), full_page=True)
+
+
+@pytest.mark.parametrize("value", ["abc", "3", "1~2~3", "5~abc"])
+def test_a_malformed_age_range_in_a_link_does_not_break_the_page(page, server, value):
+    """Issue 16 (hostile input): a hand-edited or truncated link (`?f_age=abc`, one value, three values) opens the
+    page on every patient instead of an error, and the page keeps working."""
+    page.goto(f"{server}/cardiac?f_age={value}")
+    wait_idle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert "— n = 46" in page.inner_text("body")
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
