@@ -75,3 +75,19 @@ def test_real_cohort_ids_hidden_on_every_chart():
     assert "SYN-0" not in json.dumps(plotly_specs(at))
     at.segmented_control(key="cardiac_chart").set_value("Before and after (paired)").run()
     assert not at.exception and "SYN-0" not in json.dumps(plotly_specs(at))
+
+
+def test_md_escape_keeps_data_text_from_becoming_links_colours_or_icons():
+    """Issue 16 (data text is never markup): URLs, www names and e-mail addresses are not auto-linked, Streamlit's
+    :red[…], :smile: and :material/…: codes are not applied (checked in Chromium: 0 links, text shown literally)."""
+    from misc_dash.ui.elements import md_escape
+
+    out = md_escape("http://evil.example www.evil.com a@b.com :red[x] :smile: :material/warning: <b>y</b>")
+    import re
+
+    for live in ("://", "www", "a@", ":material", "<b>"):
+        assert live not in out, live
+    assert not re.search(r"(?<!\\):", out)  # every colon escaped: no :red[…] or :smile:
+    assert out.replace("\u200b", "").replace("\\", "") == (
+        "http://evil.example www.evil.com a@b.com :red[x] :smile: :material/warning: &lt;b&gt;y&lt;/b&gt;"
+    )

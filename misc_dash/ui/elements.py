@@ -21,12 +21,24 @@ from ..stats import TestResult
 from ..views import PageHeader
 from .plot import plot
 
+_AUTOLINK = re.compile(r"(://)|(@)|(www)(?=\\?\.)", re.IGNORECASE)
+
 
 def md_escape(text: object) -> str:
-    """Escape markdown/HTML-significant characters in untrusted (cohort-derived) text."""
+    """Escape markdown/HTML-significant characters (and Streamlit's colour, emoji and icon codes) in untrusted
+    (cohort-derived) text, and keep URLs, "www." names and e-mail addresses in it from becoming live links
+    (GitHub-flavoured markdown links them even when escaped: a zero-width space breaks the pattern, the text reads
+    the same)."""
     s = str(text)
     s = s.replace("<", "&lt;").replace(">", "&gt;")
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~$])", r"\\\1", s)
+    s = re.sub(r"([\\`*_{}\[\]()#+\-.!|~$:])", r"\\\1", s)  # ':' too: Streamlit's :red[…] and :smile:
+    s = re.sub(r"(?i)(:)(material/)", "\\1\u200b\\2", s)  # :material/icon: is drawn even when escaped
+    return _AUTOLINK.sub(
+        lambda m: (
+            ":\u200b//" if m.group(1) else "\u200b@" if m.group(2) else m.group(3)[:2] + "\u200b" + m.group(3)[2:]
+        ),
+        s,
+    )
 
 
 # ------------------------------------------------------------------------------------------------ header
