@@ -1506,7 +1506,9 @@ def _check_consistency(tables: dict[str, pd.DataFrame], labels: dict[str, str]) 
     """Cross-table plausibility (warnings: they do not block loading)."""
     pts = tables.get("patients")
     doses = tables.get("anakinra_doses")
-    if pts is None or "anakinra_indication" not in pts or doses is None or "patient_id" not in doses:
+    if pts is None or doses is None or "patient_id" not in doses:
+        return []
+    if not {"patient_id", "anakinra_indication"} <= set(pts.columns):  # a missing column is reported already
         return []
     on_drug = pd.Index(doses["patient_id"].dropna().unique())
     ind = pts["anakinra_indication"]
