@@ -84,6 +84,10 @@ if problems:
         )
         rows = [p.to_dict() if isinstance(p, Problem) else {"message": str(p)} for p in problems]
         ui.table(pd.DataFrame(rows))
+    else:  # loaded: the notices about the upload itself (the cohort's own warnings are listed above)
+        for p in problems:
+            if isinstance(p, Problem) and p not in set(cohort.warnings):
+                st.caption(":material/info: " + ui.md_escape(p.text()))
 
 tpl = REPO_ROOT / "data" / "template.xlsx"
 if tpl.exists():

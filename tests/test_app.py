@@ -316,6 +316,7 @@ def test_data_page_says_the_upload_limit_and_loads_one_zip():
     from misc_dash.ui import K_UPLOAD_PROBLEMS
 
     assert any("labelled as real patients" in str(p) for p in at.session_state[K_UPLOAD_PROBLEMS])
+    assert any("labelled as real patients" in c.value for c in at.caption)  # and said on the page
 
 
 def test_an_upload_is_synthetic_only_when_the_uploader_says_so():
