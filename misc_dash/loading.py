@@ -1058,9 +1058,14 @@ def _parse_bool(a: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 _HIDDEN_CHARS = "[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u00ad]"
 
 
+_QUOTED_FORMULA = r"^'[=+\-@\t\r]"  # text a formula-safe export quote-prefixed (misc_dash.exports.tables.safe_text)
+
+
 def _normalise_str(a: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Text with the spaces around it removed; a cell left empty is missing."""
+    """Text with the spaces around it removed; a cell left empty is missing. The single quote a formula-safe
+    export put before text starting like a formula ("'=HYPERLINK…") is removed, so an export loads back as it was."""
     t = pc.utf8_trim_whitespace(a)
+    t = pc.if_else(pc.fill_null(pc.match_substring_regex(t, _QUOTED_FORMULA), False), pc.utf8_slice_codeunits(t, 1), t)
     return pc.if_else(pc.equal(pc.binary_length(t), 0), pa.scalar(None, pa.string()), t)
 
 

@@ -279,10 +279,21 @@ def test_zip_exports_round_trip_formula_safe(base, tmp_path, no_cache):
         c, problems = validate_files([("x.zip", data)])
         assert c is not None, [p.text() for p in problems]
         assert c.n_patients == 46 and c.name == "x (filtered)"
-        race = c["patients"].loc[0, "race"]
-        assert race == ("'=HYPERLINK(1)" if fmt == "csv" else "=HYPERLINK(1)")
+        # issue 16: written as text (a CSV quote-prefixes it), read back as it was
+        assert c["patients"].loc[0, "race"] == "=HYPERLINK(1)"
         for name in ("temperatures", "labs", "anakinra_doses"):
             pd.testing.assert_frame_equal(c[name], base[name])
+
+
+def test_xlsx_export_of_formula_like_text_loads_back_as_it_was(base, no_cache):
+    """Issue 16: a cohort whose text starts like a formula exports to .xlsx as text and re-imports unchanged."""
+    tables = {n: df.copy() for n, df in base.tables.items()}
+    tables["patients"].loc[0, "race"] = "=HYPERLINK(1)"
+    tables["patients"].loc[1, "race"] = "@SUM(A1)"
+    meta = L.export_metadata(base, tables, "x (filtered)", "All patients")
+    c, problems = validate_files([("x.xlsx", L.cohort_xlsx(tables, meta))])
+    assert c is not None, [p.text() for p in problems]
+    assert c["patients"]["race"].tolist()[:2] == ["=HYPERLINK(1)", "@SUM(A1)"]
 
 
 def test_xlsx_export_refused_beyond_a_sheet_and_formula_safe(base, tmp_path):
