@@ -1065,7 +1065,9 @@ def _normalise_str(a: pa.ChunkedArray) -> pa.ChunkedArray:
     """Text with the spaces around it removed; a cell left empty is missing. The single quote a formula-safe
     export put before text starting like a formula ("'=HYPERLINK…") is removed, so an export loads back as it was."""
     t = pc.utf8_trim_whitespace(a)
-    t = pc.if_else(pc.fill_null(pc.match_substring_regex(t, _QUOTED_FORMULA), False), pc.utf8_slice_codeunits(t, 1), t)
+    if pc.any(pc.starts_with(t, "'")).as_py():  # rare: only then look for quote-prefixed formulas
+        quoted = pc.fill_null(pc.match_substring_regex(t, _QUOTED_FORMULA), False)
+        t = pc.if_else(quoted, pc.utf8_slice_codeunits(t, 1), t)
     return pc.if_else(pc.equal(pc.binary_length(t), 0), pa.scalar(None, pa.string()), t)
 
 
