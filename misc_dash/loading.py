@@ -118,6 +118,23 @@ class CohortInvalid(Exception):
         return "\n".join(p.text() for p in self.problems)
 
 
+def _cell_problems(
+    rows: np.ndarray, cells, label: str, column: str, msg: str, fix: str, show: Callable = str
+) -> list[Problem]:
+    """One rule's problems for the failing cells ``rows`` of a column (``cells``: its arrow array), each showing
+    the cell's value (``show``); capped as :func:`_capped`."""
+    shown = cells.take(pa.array(rows[:MAX_PROBLEMS_PER_RULE])).to_pylist()
+    first = {int(r): v for r, v in zip(rows, shown)}
+    return _capped(
+        rows,
+        lambda i: Problem(label, msg, fix, row=i + 2, column=column, value=show(first[i])),
+        msg,
+        label,
+        fix,
+        column,
+    )
+
+
 def _capped(
     rows: np.ndarray,
     make: Callable[[int], Problem],
@@ -1248,20 +1265,9 @@ def _check_table(name: str, raw, file_label: str, progress: Progress = _no_progr
             if not pc.all(pc.fill_null(pc.string_is_ascii(t), True)).as_py():  # the characters are all non-ASCII
                 hidden = _np(pc.fill_null(pc.match_substring_regex(t, _HIDDEN_CHARS), False), bool)
             if hidden.any():
-                rows = np.flatnonzero(hidden)
                 msg = "contains an invisible or text-direction control character"
                 fix = "delete it (zero-width spaces, direction marks and overrides are not shown but change the value)"
-                shown = {int(r): v for r, v in zip(rows, t.take(pa.array(rows[:MAX_PROBLEMS_PER_RULE])).to_pylist())}
-                problems += _capped(
-                    rows,
-                    lambda i, c=c, msg=msg, fix=fix, shown=shown: Problem(
-                        file_label, msg, fix, row=i + 2, column=c.name, value=ascii(shown[i])
-                    ),
-                    msg,
-                    file_label,
-                    fix,
-                    c.name,
-                )
+                problems += _cell_problems(np.flatnonzero(hidden), t, file_label, c.name, msg, fix, show=ascii)
         elif c.dtype == "bool":
             values, missing, bad = _parse_bool(a)
         elif c.dtype == "int":
@@ -1274,20 +1280,8 @@ def _check_table(name: str, raw, file_label: str, progress: Progress = _no_progr
             numeric = values
             value_text = lambda i, v=values: str(float(v[i]))
         if bad.any():
-            rows = np.flatnonzero(bad)
-            orig = a.take(pa.array(rows[:MAX_PROBLEMS_PER_RULE])).to_pylist()
             msg, fix = _message_for(c, "coerce_dtype"), _fix_for(c, "coerce_dtype")
-            first = {int(r): v for r, v in zip(rows, orig)}
-            problems += _capped(
-                rows,
-                lambda i, c=c, msg=msg, fix=fix, first=first: Problem(
-                    file_label, msg, fix, row=i + 2, column=c.name, value=str(first[i])
-                ),
-                msg,
-                file_label,
-                fix,
-                c.name,
-            )
+            problems += _cell_problems(np.flatnonzero(bad), a, file_label, c.name, msg, fix)
         # values: empty cells, allowed values, ranges (cells that were not valid are not checked again)
         if not c.nullable:
             rows = np.flatnonzero(missing & ~bad)
@@ -1306,18 +1300,7 @@ def _check_table(name: str, raw, file_label: str, progress: Progress = _no_progr
             rows = np.flatnonzero(~ok)
             if len(rows):
                 msg, fix = _message_for(c, "isin"), _fix_for(c, "isin")
-                vals = values.take(pa.array(rows[:MAX_PROBLEMS_PER_RULE])).to_pylist()
-                first = {int(r): v for r, v in zip(rows, vals)}
-                problems += _capped(
-                    rows,
-                    lambda i, c=c, msg=msg, fix=fix, first=first: Problem(
-                        file_label, msg, fix, row=i + 2, column=c.name, value=str(first[i])
-                    ),
-                    msg,
-                    file_label,
-                    fix,
-                    c.name,
-                )
+                problems += _cell_problems(rows, values, file_label, c.name, msg, fix)
         if numeric is not None and (c.min is not None or c.max is not None):
             with np.errstate(invalid="ignore"):
                 fails = np.zeros(n, dtype=bool)
