@@ -29,11 +29,8 @@ from .lines import (
     MEDIAN_RULE,
     _band_note,
     _banded_trajectories,
-    _group_median,
-    _median_trace,
-    _patient_lines,
+    _patient_line_traces,
     _threshold_line,
-    _with_day,
     sample_style,
 )
 from .style import (
@@ -119,25 +116,8 @@ def build_echo_trajectories(
             fig.add_trace(tr)
         note = _band_note(n_total, n_sample)
     else:
-        for g in groups:
-            sub = d[rows.mask(g)]
-            xs, ys, cd = _patient_lines(sub, x, "value", _with_day(sub, x))
-            col = cmap[g]
-            fig.add_trace(
-                scatter(
-                    x=xs,
-                    y=ys,
-                    customdata=esc_data(cd),
-                    **line_style(col),
-                    name=legend_name(g, sub["patient_id"].nunique()),
-                    legendgroup=g,
-                    connectgaps=False,
-                    hovertemplate=patient_hover(g),
-                )
-            )
-            med = _group_median(sub, x, "value")
-            if len(med):
-                fig.add_trace(_median_trace(med, x, g, col, what, " %", day_word))
+        for tr in _patient_line_traces(d, groups, rows, cmap, x, line_style, patient_hover, what, " %", day_word):
+            fig.add_trace(tr)
     _threshold_line(fig, normal, _normal_text(measure, normal))
     fig.update_xaxes(title={"text": xlabel}, zeroline=False)
     if x == "day_since_treatment":

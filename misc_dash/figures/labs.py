@@ -7,18 +7,15 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
-from ..plotspec import FigureSpec, scatter
+from ..plotspec import FigureSpec
 from ..vocabulary import LAB_LABELS
-from .bands import esc_data, n_text, set_summary, use_bands
+from .bands import n_text, set_summary, use_bands
 from .lines import (
     BAND_RULE,
     MEDIAN_RULE,
     _band_note,
     _banded_trajectories,
-    _group_median,
-    _median_trace,
-    _patient_lines,
-    _with_day,
+    _patient_line_traces,
 )
 from .style import (
     BASE_FONT,
@@ -31,7 +28,6 @@ from .style import (
     _order_present,
     _style,
     empty_figure,
-    legend_name,
     rgba,
 )
 
@@ -96,25 +92,10 @@ def build_labs_figure(
             fig.add_trace(tr)
         note = _band_note(n_total, n_sample)
     else:
-        for g in groups:
-            sub = d[rows.mask(g)]
-            col = cmap[g]
-            xs, ys, cd = _patient_lines(sub, x, "value", _with_day(sub, x))
-            fig.add_trace(
-                scatter(
-                    x=xs,
-                    y=ys,
-                    customdata=esc_data(cd),
-                    **line_style(col),
-                    name=legend_name(g, sub["patient_id"].nunique()),
-                    legendgroup=g,
-                    connectgaps=False,
-                    hovertemplate=patient_hover(g),
-                )
-            )
-            med = _group_median(sub, x, "value")
-            if len(med):
-                fig.add_trace(_median_trace(med, x, g, col, _esc(label), f" {_esc(unit)}", day_word))
+        for tr in _patient_line_traces(
+            d, groups, rows, cmap, x, line_style, patient_hover, _esc(label), f" {_esc(unit)}", day_word
+        ):
+            fig.add_trace(tr)
     if x == "day_since_treatment":
         fig.add_vline(
             x=0,

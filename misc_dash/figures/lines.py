@@ -197,6 +197,43 @@ def _median_trace(med: pd.DataFrame, x: str, group: str, color: str, what: str, 
     )
 
 
+def _patient_line_traces(
+    d: pd.DataFrame,
+    groups: Sequence[str],
+    rows: GroupRows,
+    cmap: Mapping[str, str],
+    x: str,
+    line_style: Callable[[str], dict],
+    patient_hover: Callable[[str], str],
+    what: str,
+    unit: str,
+    day_word: str,
+) -> list[dict]:
+    """Below the band threshold, per group: one trace of every patient's line (``value`` against ``x``) and the
+    group's median trajectory (echo and labs figures)."""
+    traces = []
+    for g in groups:
+        sub = d[rows.mask(g)]
+        col = cmap[g]
+        xs, ys, cd = _patient_lines(sub, x, "value", _with_day(sub, x))
+        traces.append(
+            scatter(
+                x=xs,
+                y=ys,
+                customdata=esc_data(cd),
+                **line_style(col),
+                name=legend_name(g, sub["patient_id"].nunique()),
+                legendgroup=g,
+                connectgaps=False,
+                hovertemplate=patient_hover(g),
+            )
+        )
+        med = _group_median(sub, x, "value")
+        if len(med):
+            traces.append(_median_trace(med, x, g, col, what, unit, day_word))
+    return traces
+
+
 def _threshold_line(fig: FigureSpec, y: float, text: str, **kw) -> None:
     fig.add_hline(
         y=y,
