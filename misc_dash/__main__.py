@@ -1,4 +1,4 @@
-"""Command line: ``python -m misc_dash {validate,fidelity,synth,analyze,report,dictionary}``.
+"""Command line: ``python -m misc_dash {validate,propose-mapping,fidelity,synth,analyze,report,dictionary}``.
 
 Never prints a traceback for bad input: problems are reported as text and the exit code says what happened
 (0 ok, 1 invalid cohort / failed fidelity / analysis impossible, 2 usage error).
@@ -11,15 +11,47 @@ import json
 import sys
 
 
-def _cmd_validate(args) -> int:
-    from .loading import validate
-
-    cohort, problems = validate(args.path)
+def _print_problems(label: str, problems) -> None:
     errors = [p for p in problems if p.severity == "error"]
+    print(f"{label}: INVALID — {len(errors)} problem(s):")
+    for p in problems:
+        print("  " + p.text())
+
+
+def _validated(args):
+    """(cohort or None, problems, label) for ``validate``: a contract-shaped cohort, or an export and a mapping."""
+    if not args.mapping:
+        from .loading import validate
+
+        cohort, problems = validate(args.path)
+        return cohort, problems
+    from .mapping import load_mapping, read_sources, validate_mapped
+
+    mapping, problems = load_mapping(args.mapping)
+    if mapping is None:
+        return None, problems
+    sources, problems = read_sources(args.path)
+    if any(p.severity == "error" for p in problems):
+        return None, problems
+    cohort, more = validate_mapped(sources, mapping, source=str(args.path))
+    return cohort, problems + more
+
+
+def _write_folder(cohort, out) -> None:
+    from .loading import export_metadata, write_cohort_folder
+
+    tables = dict(cohort.tables)
+    meta = export_metadata(cohort, tables, cohort.name, cohort.description)
+    if cohort.metadata.get("mapping"):
+        meta["mapping"] = cohort.metadata["mapping"]
+    write_cohort_folder(tables, meta, out)
+    print(f"wrote the cohort in the data contract to {out}")
+
+
+def _cmd_validate(args) -> int:
+    cohort, problems = _validated(args)
     if cohort is None:
-        print(f"{args.path}: INVALID — {len(errors)} problem(s):")
-        for p in problems:
-            print("  " + p.text())
+        _print_problems(args.path, problems)
         return 1
     t = cohort.tables
     counts = ", ".join(f"{len(df)} {name}" for name, df in t.items() if name != "patients" and len(df))
@@ -27,6 +59,27 @@ def _cmd_validate(args) -> int:
     print(f"{args.path}: valid — {cohort.n_patients} patients" + (f", {counts}" if counts else "") + warn)
     for p in problems:
         print("  " + p.text())
+    if args.out:
+        _write_folder(cohort, args.out)
+    return 0
+
+
+def _cmd_propose_mapping(args) -> int:
+    from pathlib import Path
+
+    from .mapping import propose_mapping, read_sources
+
+    sources, problems = read_sources(args.path)
+    if not sources:
+        _print_problems(args.path, problems)
+        return 1
+    mapping = propose_mapping(sources)
+    Path(args.out).write_text(mapping.to_json(), encoding="utf-8")
+    for p in problems:
+        print("  " + p.text())
+    found = ", ".join(f"{t} ← {m.source} ({len(m.columns)} columns)" for t, m in mapping.tables.items())
+    print(f"wrote a proposed mapping to {args.out}: {found or 'nothing recognised'}")
+    print(f"check it, then: python -m misc_dash validate {args.path} --mapping {args.out}")
     return 0
 
 
@@ -284,7 +337,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="check a cohort folder (CSV) or .xlsx workbook against the data contract")
     v.add_argument("path")
+    v.add_argument("--mapping", help="a saved column mapping (*.mapping.json): PATH is then the hospital's own export")
+    v.add_argument("--out", help="if valid, write the cohort in the data contract to this folder (CSV files)")
     v.set_defaults(func=_cmd_validate)
+
+    pm = sub.add_parser(
+        "propose-mapping", help="propose a column mapping for an export (folder, .xlsx, .zip) to check and edit"
+    )
+    pm.add_argument("path")
+    pm.add_argument("--out", required=True, help="the mapping file to write (e.g. hospital.mapping.json)")
+    pm.set_defaults(func=_cmd_propose_mapping)
 
     f = sub.add_parser("fidelity", help="published vs reconstructed numbers for the default cohort")
     f.add_argument("--json", action="store_true", help="machine-readable output")

@@ -626,16 +626,48 @@ def _safe_member(name: str) -> bool:
     return ".." not in PurePosixPath(name).parts
 
 
-def _read_zip(src: Path | bytes, label: str, out: _Source, progress: Progress) -> None:
-    """A .zip of a cohort folder (at its top or in one subfolder), read in memory: no member is written to disk,
-    names with '..' or an absolute path are refused, and at most :data:`ZIP_MAX_BYTES` are decompressed."""
+def _cohort_folder(wanted: Mapping[str, list[zipfile.ZipInfo]], label: str, problems: list[Problem]):
+    """The members of the one folder of a .zip that holds cohort tables (None, with a problem, otherwise)."""
+    with_tables = [
+        d
+        for d, infos in wanted.items()
+        if any(PurePosixPath(i.filename).stem in C.TABLES_BY_NAME for i in infos if i.filename[-5:] != ".json")
+    ]
+    if len(with_tables) > 1:
+        problems.append(
+            Problem(
+                label,
+                f"holds cohort tables in several folders ({', '.join(sorted(with_tables))})",
+                "zip one cohort folder at a time",
+            )
+        )
+        return None
+    if not with_tables:
+        problems.append(
+            Problem(label, "contains no cohort table", "zip the cohort's CSV or Parquet files (e.g. patients.csv)")
+        )
+        return None
+    return wanted[with_tables[0]]
+
+
+def zip_members(
+    src: Path | bytes,
+    label: str,
+    problems: list[Problem],
+    progress: Progress = _no_progress,
+    choose: Callable[[Mapping[str, list[zipfile.ZipInfo]], str, list[Problem]], list | None] = _cohort_folder,
+) -> dict[str, memoryview] | None:
+    """The data files of a .zip (``.csv``, ``.parquet``, ``.xlsx``, ``.json``), read in memory: no member is
+    written to disk, names with '..' or an absolute path are refused, and at most :data:`ZIP_MAX_BYTES` are
+    decompressed. ``choose(members by folder, label, problems)`` picks the members to read (default: the one
+    folder holding cohort tables). Returns {file name: bytes}, or None with the problems appended."""
     try:
         zf = zipfile.ZipFile(src if isinstance(src, Path) else io.BytesIO(src))
     except Exception as exc:
-        out.problems.append(
+        problems.append(
             Problem(label, f"cannot be read as a .zip ({type(exc).__name__})", "make the .zip again (File → Compress)")
         )
-        return
+        return None
     with zf:
         wanted: dict[str, list[zipfile.ZipInfo]] = {}
         for info in zf.infolist():
@@ -643,7 +675,7 @@ def _read_zip(src: Path | bytes, label: str, out: _Source, progress: Progress) -
             if info.is_dir() or n.startswith("__MACOSX/") or PurePosixPath(n).name.startswith("."):
                 continue
             if not _safe_member(n):
-                out.problems.append(
+                problems.append(
                     Problem(
                         f"{label}:{n}",
                         "member with an unsafe path is ignored",
@@ -653,35 +685,17 @@ def _read_zip(src: Path | bytes, label: str, out: _Source, progress: Progress) -
                 )
                 continue
             p = PurePosixPath(n)
-            if p.suffix.lower() in TABLE_SUFFIXES or p.name.lower() == C.METADATA_FILE:
+            if p.suffix.lower() in (*TABLE_SUFFIXES, ".xlsx", ".json"):
                 wanted.setdefault(str(p.parent), []).append(info)
-        folders = [d for d, infos in wanted.items() if any(PurePosixPath(i.filename).suffix for i in infos)]
-        with_tables = [
-            d
-            for d in folders
-            if any(PurePosixPath(i.filename).stem in C.TABLES_BY_NAME for i in wanted[d] if i.filename[-5:] != ".json")
-        ]
-        if len(with_tables) > 1:
-            out.problems.append(
-                Problem(
-                    label,
-                    f"holds cohort tables in several folders ({', '.join(sorted(with_tables))})",
-                    "zip one cohort folder at a time",
-                )
-            )
-            return
-        if not with_tables:
-            out.problems.append(
-                Problem(label, "contains no cohort table", "zip the cohort's CSV or Parquet files (e.g. patients.csv)")
-            )
-            return
-        infos = wanted[with_tables[0]]
+        infos = choose(wanted, label, problems)
+        if infos is None:
+            return None
         if any(i.flag_bits & 0x1 for i in infos):
-            out.problems.append(Problem(label, "is password-protected", "make the .zip without a password"))
-            return
+            problems.append(Problem(label, "is password-protected", "make the .zip without a password"))
+            return None
         declared = sum(i.file_size for i in infos)
         if declared > ZIP_MAX_BYTES:
-            out.problems.append(
+            problems.append(
                 Problem(
                     label,
                     f"would unpack to {declared / 1e6:.0f} MB, more than the {ZIP_MAX_BYTES / 1e6:.0f} MB this "
@@ -689,11 +703,11 @@ def _read_zip(src: Path | bytes, label: str, out: _Source, progress: Progress) -
                     "send a smaller cohort, or Parquet files (smaller than CSV)",
                 )
             )
-            return
+            return None
         members: dict[str, memoryview] = {}
         read = 0
         for k, info in enumerate(infos):
-            progress(0.5 * k / len(infos), f"Unpacking {PurePosixPath(info.filename).name}")
+            progress(k / max(len(infos), 1), f"Unpacking {PurePosixPath(info.filename).name}")
             buf = bytearray()
             try:
                 with zf.open(info) as fh:
@@ -703,21 +717,29 @@ def _read_zip(src: Path | bytes, label: str, out: _Source, progress: Progress) -
                         if read > ZIP_MAX_BYTES or len(buf) > info.file_size:
                             raise ValueError("larger than declared")
             except ValueError:
-                out.problems.append(
+                problems.append(
                     Problem(label, "unpacks to more data than it declares", "make the .zip again from the CSV files")
                 )
-                return
+                return None
             except Exception as exc:
-                out.problems.append(
+                problems.append(
                     Problem(
                         f"{label}:{info.filename}",
                         f"cannot be unpacked ({type(exc).__name__})",
                         "make the .zip again from the CSV files",
                     )
                 )
-                return
+                return None
             members[PurePosixPath(info.filename).name] = memoryview(buf)
-    _read_members(members, out, _stage(progress, 0.5, 1.0))
+    return members
+
+
+def _read_zip(src: Path | bytes, label: str, out: _Source, progress: Progress) -> None:
+    """A .zip of a cohort folder (at its top or in one subfolder): see :func:`zip_members`."""
+    members = zip_members(src, label, out.problems, _stage(progress, 0.0, 0.5))
+    if members is not None:
+        members = {n: b for n, b in members.items() if not n.lower().endswith(".xlsx")}
+        _read_members(members, out, _stage(progress, 0.5, 1.0))
 
 
 def _read_source(path, filename: str | None = None, progress: Progress | None = None) -> _Source:
@@ -1883,10 +1905,29 @@ def _arrow_table(df: pd.DataFrame, formula_safe: bool) -> pa.Table:
     return pa.Table.from_arrays(arrays, names=names)
 
 
+def _csv_bytes(df: pd.DataFrame) -> bytes:
+    """A table as UTF-8 CSV with a BOM (Excel reads it as UTF-8), text that starts like a formula quote-prefixed."""
+    import pyarrow.csv as pcsv
+
+    out = pa.BufferOutputStream()
+    pcsv.write_csv(_arrow_table(df, formula_safe=True), out)
+    return b"\xef\xbb\xbf" + out.getvalue().to_pybytes()
+
+
+def write_cohort_folder(tables: Mapping[str, pd.DataFrame], meta: Mapping, out_dir: str | Path) -> Path:
+    """A cohort as a folder of ``<table>.csv`` files and metadata.json (with the table manifest), as
+    :func:`cohort_zip` writes them; loadable by :func:`validate`."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, df in tables.items():
+        (out / f"{name}.csv").write_bytes(_csv_bytes(df))
+    (out / C.METADATA_FILE).write_text(json.dumps(dict(meta), indent=2, ensure_ascii=False), encoding="utf-8")
+    return out
+
+
 def cohort_zip(tables: Mapping[str, pd.DataFrame], meta: Mapping, fmt: str = "csv") -> bytes:
     """A cohort as one .zip: ``<table>.csv`` (UTF-8 with BOM, formula-safe text) or ``<table>.parquet`` files
     and metadata.json (with the table manifest), loadable by :func:`validate` / the Data page."""
-    import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
 
     if fmt not in ("csv", "parquet"):
@@ -1895,10 +1936,7 @@ def cohort_zip(tables: Mapping[str, pd.DataFrame], meta: Mapping, fmt: str = "cs
     with zipfile.ZipFile(buf, "w") as zf:
         for name, df in tables.items():
             if fmt == "csv":
-                out = pa.BufferOutputStream()
-                pcsv.write_csv(_arrow_table(df, formula_safe=True), out)
-                data = b"\xef\xbb\xbf" + out.getvalue().to_pybytes()
-                zf.writestr(f"{name}.csv", data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
+                zf.writestr(f"{name}.csv", _csv_bytes(df), compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
             else:
                 out = pa.BufferOutputStream()
                 pq.write_table(pa.Table.from_pandas(df, preserve_index=False), out)
