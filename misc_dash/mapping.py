@@ -58,9 +58,11 @@ class ColumnMap:
     values: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     transform: str | None = None
     value: str | None = None
+    format: str | None = None  # the source's date format (strftime codes) for the date transforms; default ISO 8601
 
     def to_json(self):
-        if not self.values and not self.transform and self.value is None and self.column is not None:
+        plain = not self.values and not self.transform and self.value is None and self.format is None
+        if plain and self.column is not None:
             return self.column
         out: dict = {}
         if self.column is not None:
@@ -71,6 +73,8 @@ class ColumnMap:
             out["values"] = dict(self.values)
         if self.transform:
             out["transform"] = self.transform
+        if self.format:
+            out["format"] = self.format
         return out
 
 
@@ -201,7 +205,11 @@ def _column_map(c, where: str, label: str, problems: list[Problem]) -> ColumnMap
         problems.append(_problem(label, f"{where}: a source column name or an object", "see docs/MAPPING.md"))
         return None
     column, value, values, transform = c.get("column"), c.get("value"), c.get("values") or {}, c.get("transform")
+    fmt = c.get("format")
     ok = True
+    if fmt is not None and not isinstance(fmt, str):
+        problems.append(_problem(label, f"{where}.format: a date format", 'e.g. "%d/%m/%Y %H:%M"'))
+        ok = False
     if column is None and value is None:
         problems.append(_problem(label, f'{where}: needs "column" or "value"', "name the source column"))
         ok = False
@@ -217,7 +225,7 @@ def _column_map(c, where: str, label: str, problems: list[Problem]) -> ColumnMap
         ok = False
     if not ok:
         return None
-    return ColumnMap(column, MappingProxyType(dict(values)), transform, value)
+    return ColumnMap(column, MappingProxyType(dict(values)), transform, value, fmt)
 
 
 def load_mapping(path: str | Path) -> tuple[CohortMapping | None, list[Problem]]:
@@ -244,7 +252,7 @@ class Transform:
 @dataclass(frozen=True)
 class _TransformContext:
     admission: pd.Series | None  # each row's admission time (NaT when unknown), or None without an admission map
-    date_format: str | None = None
+    date_format: str | None = None  # the column's date format (None: ISO 8601)
 
 
 def _text_numbers(x: np.ndarray) -> pd.Series:
@@ -266,7 +274,7 @@ def _hours_to_days(s: pd.Series, ctx: _TransformContext):
 def _datetimes(s: pd.Series, fmt: str | None) -> pd.Series:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return pd.to_datetime(s, errors="coerce", format=fmt)
+        return pd.to_datetime(s, errors="coerce", format=fmt or "ISO8601")
 
 
 def _since_admission(unit: str):
@@ -458,8 +466,8 @@ def propose_mapping(sources: Mapping[str, pd.DataFrame]) -> CohortMapping:
             s += 100 if _table_of_source(name) == spec.name else 0
             if s > score:
                 best, score = name, s
-        if best is None or (spec.name != "patients" and score < 100):
-            continue  # a long table only from a source named after it; patients from the best match
+        if best is None or (spec.name != "patients" and score < 2):
+            continue  # a long table from a source named after it or sharing two of its columns
         df = sources[best]
         cols: dict[str, ColumnMap] = {}
         for c in spec.columns:
@@ -482,6 +490,20 @@ class Mapped:
     labels: Mapping[str, str]
     problems: tuple[Problem, ...]
     origin: Mapping[tuple[str, str], str]  # (label, contract column) → source column
+    flagged: frozenset[tuple[str, int, str]] = frozenset()  # (label, row, contract column) the mapping reported
+
+    def validate(self, progress: Progress | None = None) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+        """Validate the mapped tables like a contract-shaped cohort; every problem (the mapping's first), each told
+        on the source, none twice (a cell the mapping could not convert is not reported again as empty)."""
+        tables, probs, _ = _validate_tables(dict(self.tables), dict(self.labels), progress)
+        unbuilt = set(C.TABLES_BY_NAME) - set(self.tables)
+        kept = [
+            self.translate(p)
+            for p in probs
+            if (p.file, p.row, p.column) not in self.flagged
+            and not (p.message.startswith("required table") and unbuilt and self.problems)
+        ]
+        return tables, list(self.problems) + kept
 
     def translate(self, p: Problem) -> Problem:
         """A validation problem about a mapped table, told on the source: its file, row and column."""
@@ -529,6 +551,7 @@ def apply_mapping(sources: Mapping[str, pd.DataFrame], mapping: CohortMapping) -
     tables: dict[str, pd.DataFrame] = {}
     labels: dict[str, str] = {}
     origin: dict[tuple[str, str], str] = {}
+    flagged: set[tuple[str, int, str]] = set()
     for tname, tm in mapping.tables.items():
         spec = C.TABLES_BY_NAME[tname]
         df = sources.get(tm.source)
@@ -548,7 +571,6 @@ def apply_mapping(sources: Mapping[str, pd.DataFrame], mapping: CohortMapping) -
         if admission is not None and pid is not None and pid.column in df:
             keys = df[pid.column].astype(str).str.strip()
             row_admission = pd.Series(admission.reindex(keys.to_numpy()).to_numpy(), index=df.index)
-        ctx = _TransformContext(row_admission, mapping.admission.format if mapping.admission else None)
         for cname, cm in tm.columns.items():
             if cm.column is None:
                 out[cname] = pd.Series([cm.value] * len(df), dtype=object)
@@ -581,7 +603,8 @@ def apply_mapping(sources: Mapping[str, pd.DataFrame], mapping: CohortMapping) -
                         )
                     )
                     continue
-                s, bad, expected = tr.fn(s, ctx)
+                s, bad, expected = tr.fn(s, _TransformContext(row_admission, cm.format))
+                flagged.update((tm.source, int(i) + 2, cname) for i in np.flatnonzero(bad))
                 for i in np.flatnonzero(bad)[:20]:
                     problems.append(
                         Problem(
@@ -617,7 +640,9 @@ def apply_mapping(sources: Mapping[str, pd.DataFrame], mapping: CohortMapping) -
         labels[tname] = tm.source
     if "patients" not in mapping.tables:
         problems.append(Problem("mapping", "maps no source table to 'patients'", "choose the table of patients"))
-    return Mapped(MappingProxyType(tables), MappingProxyType(labels), tuple(problems), MappingProxyType(origin))
+    return Mapped(
+        MappingProxyType(tables), MappingProxyType(labels), tuple(problems), MappingProxyType(origin), frozenset(flagged)
+    )
 
 
 def preview(
@@ -627,10 +652,7 @@ def preview(
     anything is loaded."""
     mapped = apply_mapping(sources, mapping)
     heads = {name: df.head(rows) for name, df in mapped.tables.items()}
-    if mapped.problems:
-        return heads, list(mapped.problems)
-    _, probs, _ = _validate_tables(dict(mapped.tables), dict(mapped.labels), None)
-    return heads, [mapped.translate(p) for p in probs]
+    return heads, mapped.validate()[1]
 
 
 def validate_mapped(
@@ -645,11 +667,7 @@ def validate_mapped(
     patient data unless ``synthetic`` (the caller decides; a file never does)."""
     progress = progress or _no_progress
     mapped = apply_mapping(sources, mapping)
-    if any(p.severity == "error" for p in mapped.problems):
-        progress(1.0, "Refused")
-        return None, list(mapped.problems)
-    tables, probs, _ = _validate_tables(dict(mapped.tables), dict(mapped.labels), _stage(progress, 0.0, 0.95))
-    problems = list(mapped.problems) + [mapped.translate(p) for p in probs]
+    tables, problems = mapped.validate(_stage(progress, 0.0, 0.95))
     if any(p.severity == "error" for p in problems):
         progress(1.0, "Refused")
         return None, problems
