@@ -641,7 +641,11 @@ def apply_mapping(sources: Mapping[str, pd.DataFrame], mapping: CohortMapping) -
     if "patients" not in mapping.tables:
         problems.append(Problem("mapping", "maps no source table to 'patients'", "choose the table of patients"))
     return Mapped(
-        MappingProxyType(tables), MappingProxyType(labels), tuple(problems), MappingProxyType(origin), frozenset(flagged)
+        tables=MappingProxyType(tables),
+        labels=MappingProxyType(labels),
+        problems=tuple(problems),
+        origin=MappingProxyType(origin),
+        flagged=frozenset(flagged),
     )
 
 
