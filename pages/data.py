@@ -51,8 +51,25 @@ st.caption(
     "files, or as **Parquet** files (several times smaller than CSV). A `metadata.json` listing the tables (as the "
     "dashboard's own exports and `python -m misc_dash synth` write) makes an incomplete upload fail loudly."
 )
+UPLOAD_KINDS = {
+    "contract": "Files in the data contract",
+    "export": "Another export: map its columns",
+}
+kind = st.radio(
+    "What are you uploading?",
+    list(UPLOAD_KINDS),
+    format_func=UPLOAD_KINDS.get,
+    key="upload_kind",
+    horizontal=True,
+    help="Another export (a data warehouse's, a spreadsheet with other column names or codes): map each contract "
+    "column to one of its columns, preview, then load; save the mapping to reuse it here or with "
+    "python -m misc_dash validate PATH --mapping FILE.",
+)
 files = st.file_uploader(
-    "Cohort files", type=["xlsx", "csv", "json", "zip", "parquet"], accept_multiple_files=True, key="upload_files"
+    "Cohort files" if kind == "contract" else "Export files (CSV, Parquet, .xlsx or a .zip; and a saved mapping)",
+    type=["xlsx", "csv", "json", "zip", "parquet"],
+    accept_multiple_files=True,
+    key="upload_files",
 )
 made_up = st.checkbox(
     "These are synthetic patients",
@@ -60,8 +77,10 @@ made_up = st.checkbox(
     help="Tick only for made-up or resampled patients. The app decides the label from this answer, never from a "
     "file's metadata: an upload is real patient data unless you say otherwise.",
 )
+if kind == "export" and files:
+    ui.mapping_upload(files, synthetic=made_up)
 c1, c2 = st.columns(2)
-if c1.button("Validate and load", disabled=not files, type="primary"):
+if kind == "contract" and c1.button("Validate and load", disabled=not files, type="primary"):
     with st.status("Validating the upload …", expanded=True) as status:
         bar = st.progress(0.0, text="Reading the files")
         ui_state.load_upload(

@@ -176,3 +176,41 @@ def test_mapping_keeps_rows_one_to_one(sources):
     for name, tm in _mapping().tables.items():
         assert len(mapped.tables[name]) == len(sources[tm.source])
     assert np.all(mapped.tables["patients"]["patient_id"].to_numpy() == sources["demographics.csv"]["STUDY_ID"])
+
+
+# ------------------------------------------------------------------------------------------------ the Data page
+def _upload(at, files):
+    at.file_uploader(key="upload_files").set_value(files).run()
+    assert not at.exception, [e.message for e in at.exception]
+
+
+def test_data_page_maps_an_export_with_a_saved_mapping_and_loads_it():
+    from tests.test_app import start
+
+    at = start("pages/data.py")
+    at.radio(key="upload_kind").set_value("export").run()
+    files = [(n, b, "text/csv") for n, b in warehouse.export_files().items()]
+    files.append(("hospital.mapping.json", warehouse.mapping_text().encode(), "application/json"))
+    _upload(at, files)
+    assert any("saved mapping you uploaded" in c.value for c in at.caption)
+    at.button(key=next(b.key for b in at.button if b.label == "Preview and check")).click().run()
+    assert not at.exception
+    assert any("passes every check" in s.value for s in at.success)
+    at.button(key=next(b.key for b in at.button if b.label == "Load with this mapping")).click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    text = " ".join(m.value for m in at.markdown)
+    assert "Warehouse export" in text.replace("\\", "") and "as loaded" in text
+
+
+def test_data_page_proposes_a_mapping_and_names_what_is_left():
+    from tests.test_app import start
+
+    at = start("pages/data.py")
+    at.radio(key="upload_kind").set_value("export").run()
+    _upload(at, [(n, b, "text/csv") for n, b in warehouse.export_files().items()])
+    assert any("proposed from the column names" in c.value for c in at.caption)
+    # GENDER is 1/2: the page says it must be translated
+    assert any("sex: 1, 2" in c.value.replace("\\", "") for c in at.caption)
+    at.button(key=next(b.key for b in at.button if b.label == "Load with this mapping")).click().run()
+    assert not at.exception
+    assert any("not loaded" in e.value or "refused" in e.value.lower() for e in at.error)

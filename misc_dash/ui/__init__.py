@@ -19,6 +19,7 @@ from .elements import (
     test_line,
     view_switch,
 )
+from .mapping_editor import export_upload as mapping_upload
 from .page import bound_value, controls, get_view, page_failed, page_header, reproduce_panel, show_cards
 from .plot import PLOT_CONFIG, STATIC_DIR, plot, plotly_js_url
 from .report import basket, card_tools, presenting
@@ -61,6 +62,7 @@ __all__ = [
     "get_view",
     "literature",
     "load_upload",
+    "mapping_upload",
     "markdown_table",
     "md_escape",
     "page_failed",

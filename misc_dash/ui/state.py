@@ -491,6 +491,12 @@ def load_upload(files, progress=None, synthetic: bool = False) -> None:
         cohort, problems = validate_files([(f.name, f.getvalue()) for f in files], progress=progress)
     except Exception as exc:  # never a traceback for a bad upload
         cohort, problems = None, [f"The file could not be read ({type(exc).__name__})."]
+    accept_upload(cohort, problems, synthetic)
+
+
+def accept_upload(cohort, problems: list, synthetic: bool) -> None:
+    """Make a validated upload the session's cohort (labelled synthetic or real by the uploader's answer), or keep
+    the current cohort and the problems for display when it was refused (``cohort`` None)."""
     if cohort is not None and cohort.synthetic != bool(synthetic):
         if cohort.synthetic:
             problems = [
