@@ -45,6 +45,8 @@ FORMAT = "misc-dash-mapping"
 VERSION = 1
 #: the suffix a saved mapping's file name ends with (how the Data page recognises it among uploaded files)
 MAPPING_SUFFIX = ".mapping.json"
+#: the file named by a problem of the mapping itself (not of a source table)
+MAPPING_LABEL = "mapping"
 
 
 # --------------------------------------------------------------------------------------------- the mapping value
@@ -521,7 +523,7 @@ def _admission_times(sources, mapping: CohortMapping, problems: list[Problem]) -
     if df is None or adm.id not in df or adm.column not in df:
         problems.append(
             Problem(
-                adm.source,
+                MAPPING_LABEL,
                 f"admission date-times: no table '{adm.source}' with columns '{adm.id}' and '{adm.column}'",
                 "choose the table and columns that hold each patient's admission date-time",
             )
@@ -558,8 +560,8 @@ def apply_mapping(sources: Mapping[str, pd.DataFrame], mapping: CohortMapping) -
         if df is None:
             problems.append(
                 Problem(
-                    tm.source,
-                    f"table '{tm.source}' for '{tname}' is not in the upload",
+                    MAPPING_LABEL,
+                    f"the source table '{tm.source}' for '{tname}' is not in the export",
                     f"choose one of: {', '.join(sources) or 'no tables were read'}",
                 )
             )
@@ -639,7 +641,7 @@ def apply_mapping(sources: Mapping[str, pd.DataFrame], mapping: CohortMapping) -
         tables[tname] = pd.DataFrame({k: out[k] for k in spec.column_names if k in out}, dtype=object)
         labels[tname] = tm.source
     if "patients" not in mapping.tables:
-        problems.append(Problem("mapping", "maps no source table to 'patients'", "choose the table of patients"))
+        problems.append(Problem(MAPPING_LABEL, "maps no source table to 'patients'", "choose the table of patients"))
     return Mapped(
         tables=MappingProxyType(tables),
         labels=MappingProxyType(labels),

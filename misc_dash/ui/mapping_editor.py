@@ -74,7 +74,9 @@ def _base_rows(spec: C.TableSpec, tm: M.TableMap | None, df: pd.DataFrame | None
             {
                 "Contract column": col.name,
                 "Expects": _expects(col),
-                "Required": "yes" if col.required and not col.nullable else ("may be empty" if col.required else "optional"),
+                "Required": "yes"
+                if col.required and not col.nullable
+                else ("may be empty" if col.required else "optional"),
                 "Source column": (cm.column or NO_COLUMN) if cm else NO_COLUMN,
                 "Codes (source=contract)": _codes_text(cm.values) if cm else "",
                 "Transform": (cm.transform or "") if cm else "",
