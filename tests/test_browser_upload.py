@@ -27,8 +27,8 @@ def _mapping_bytes() -> bytes:
     return warehouse.mapping_text().encode()
 
 
-def _open_data(pg, server):
-    pg.goto(server + "/data")
+def _open_data(pg, url: str):
+    pg.goto(url + "/data")
     wait_idle(pg)
 
 
