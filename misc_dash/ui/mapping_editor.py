@@ -213,17 +213,26 @@ def _editor(spec: C.TableSpec, sources, base: M.CohortMapping, v: int, errors: l
     return _table_map(choice, edited, missing, errors)
 
 
+Load = Callable[[M.CohortMapping, Callable[[float, str], None]], tuple[object | None, list]]
+
+
 def mapping_section(
     sources: Mapping[str, pd.DataFrame],
     base: M.CohortMapping,
     reset: object,
     synthetic: bool,
     source_label: str,
-    translate: Callable[[Problem], Problem] | None = None,
+    load: Load | None = None,
 ) -> None:
     """Map ``sources`` onto the contract, starting from ``base``; preview, save, load (as ``synthetic`` or real).
-    ``reset`` identifies the upload: a new one starts the editors again. ``translate`` re-tells a problem on the
-    user's own file (REDCap: record and field)."""
+    ``reset`` identifies the upload: a new one starts the editors again. ``load(mapping, progress)`` maps and
+    validates (default :func:`misc_dash.mapping.validate_mapped`; REDCap's importer tells problems by record and
+    field); the preview shows its problems and the first rows of the mapped tables."""
+    if load is None:
+
+        def load(mapping, progress):
+            return M.validate_mapped(sources, mapping, source=source_label, progress=progress)
+
     v = _reset_key(reset)
     st.caption(
         f"{len(sources)} table(s) read: "
@@ -244,11 +253,14 @@ def mapping_section(
     mapping = M.CohortMapping(MappingProxyType(tables), admission, base.name)
     for e in errors:
         st.warning(md_escape(e), icon=":material/warning:")
-    translate = translate or (lambda p: p)
     b1, b2, b3 = st.columns(3)
     if b1.button("Preview and check", key=f"map_preview_{v}"):
-        heads, problems = M.preview(sources, mapping)
-        st.session_state[K_PREVIEW] = (mapping.to_json(), heads, [translate(p) for p in problems])
+        try:
+            heads = {name: df.head(5) for name, df in M.apply_mapping(sources, mapping).tables.items()}
+            _, problems = load(mapping, lambda f, m: None)
+        except Exception as exc:  # never a traceback for a bad export
+            heads, problems = {}, [Problem(source_label, f"could not be mapped ({type(exc).__name__})", "check it")]
+        st.session_state[K_PREVIEW] = (mapping.to_json(), heads, [p for p in problems if isinstance(p, Problem)])
     b2.download_button(
         "Save this mapping (.json)",
         mapping.to_json(),
@@ -261,15 +273,9 @@ def mapping_section(
         with st.status("Validating the mapped export …", expanded=True) as status:
             bar = st.progress(0.0, text="Mapping")
             try:
-                cohort, problems = M.validate_mapped(
-                    sources,
-                    mapping,
-                    source=source_label,
-                    progress=lambda f, m: bar.progress(min(max(float(f), 0.0), 1.0), text=m),
-                )
+                cohort, problems = load(mapping, lambda f, m: bar.progress(min(max(float(f), 0.0), 1.0), text=m))
             except Exception as exc:  # never a traceback for a bad export
                 cohort, problems = None, [f"The export could not be mapped ({type(exc).__name__})."]
-            problems = [translate(p) if isinstance(p, Problem) else p for p in problems]
             accept_upload(cohort, problems, synthetic)
             status.update(
                 label="Upload refused" if cohort is None else "Mapped and validated",
