@@ -83,6 +83,74 @@ def _cmd_propose_mapping(args) -> int:
     return 0
 
 
+def _cmd_import_redcap(args) -> int:
+    """A REDCap data dictionary and records export as a cohort folder in the data contract (or, with
+    ``--propose-mapping``, the mapping it would use, to edit)."""
+    from pathlib import Path
+
+    from .mapping import load_mapping
+    from .redcap import import_export, read_export, resolve_mapping
+
+    if bool(args.out) == bool(args.propose_mapping):
+        print(
+            "usage: import-redcap needs --out DIR (the cohort folder to write) or --propose-mapping FILE (the "
+            "mapping to write instead of importing), not both",
+            file=sys.stderr,
+        )
+        return 2
+    mapping = None
+    if args.mapping:
+        mapping, problems = load_mapping(args.mapping)
+        if mapping is None:
+            _print_problems(args.mapping, problems)
+            return 1
+    export, problems = read_export(args.dictionary, args.records)
+    if export is None:
+        _print_problems(args.records, problems)
+        return 1
+    print(export.summary())
+    if args.propose_mapping:
+        used = resolve_mapping(export, mapping)
+        try:
+            Path(args.propose_mapping).write_text(used.to_json(), encoding="utf-8")
+        except OSError as exc:
+            print(f"cannot write {args.propose_mapping}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+        found = ", ".join(f"{t} ← {m.source} ({len(m.columns)} columns)" for t, m in used.tables.items())
+        print(f"wrote the mapping to {args.propose_mapping}: {found or 'nothing recognised'}")
+        print(
+            f"check it, then: python -m misc_dash import-redcap {args.dictionary} {args.records} "
+            f"--mapping {args.propose_mapping} --out DIR"
+        )
+        return 0
+    cohort, problems, used = import_export(export, mapping, name=args.name or "", synthetic=args.synthetic)
+    if mapping is not None:
+        own = [t for t in used.tables if t in mapping.tables]
+        rest = [t for t in used.tables if t not in mapping.tables]
+        print(f"mapping: {args.mapping} for {', '.join(own) or 'no table'}; proposed for {', '.join(rest) or 'none'}")
+    if cohort is None:
+        _print_problems(args.records, problems)
+        return 1
+    counts = ", ".join(f"{len(df)} {n}" for n, df in cohort.tables.items() if n != "patients" and len(df))
+    warn = f"; {len(problems)} warning(s)" if problems else ""
+    print(f"{args.records}: valid — {cohort.n_patients} patients" + (f", {counts}" if counts else "") + warn)
+    for p in problems:
+        print("  " + p.text())
+    from .loading import export_metadata, write_cohort_folder
+
+    tables = dict(cohort.tables)
+    meta = export_metadata(cohort, tables, cohort.name, cohort.description)
+    meta["mapping"], meta["redcap"] = cohort.metadata["mapping"], cohort.metadata["redcap"]
+    try:
+        write_cohort_folder(tables, meta, args.out)
+    except OSError as exc:
+        print(f"cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    kind = "synthetic" if cohort.synthetic else "real"
+    print(f"wrote the cohort in the data contract to {args.out} ({kind} patients)")
+    return 0
+
+
 def _cmd_fidelity(args) -> int:
     from .fidelity import fidelity_report, format_report
 
@@ -347,6 +415,18 @@ def build_parser() -> argparse.ArgumentParser:
     pm.add_argument("path")
     pm.add_argument("--out", required=True, help="the mapping file to write (e.g. hospital.mapping.json)")
     pm.set_defaults(func=_cmd_propose_mapping)
+
+    rc = sub.add_parser(
+        "import-redcap", help="a REDCap data dictionary and records export (raw or labelled) as a cohort folder"
+    )
+    rc.add_argument("dictionary", help="the project's data dictionary CSV (Project Setup → Data Dictionary)")
+    rc.add_argument("records", help="the records export CSV (raw data or labels; variable names as headers)")
+    rc.add_argument("--out", help="the cohort folder to write (CSV files in the data contract)")
+    rc.add_argument("--mapping", help="a saved mapping (*.mapping.json) for the tables a non-contract project needs")
+    rc.add_argument("--propose-mapping", metavar="FILE", help="write the mapping it would use to FILE, to edit")
+    rc.add_argument("--name", help="the cohort's name (default: from the records file's name)")
+    rc.add_argument("--synthetic", action="store_true", help="the records are made-up patients, not real ones")
+    rc.set_defaults(func=_cmd_import_redcap)
 
     f = sub.add_parser("fidelity", help="published vs reconstructed numbers for the default cohort")
     f.add_argument("--json", action="store_true", help="machine-readable output")

@@ -440,6 +440,7 @@ def read_dictionary(src) -> tuple[DataDictionary | None, list[Problem]]:
         elif name in seen:
             problems.append(problem(i, "name", f"field '{name}' is defined twice"))
             ok = False
+        seen.add(name)
         if not _FORM_RE.match(form):
             problems.append(problem(i, "form", f"field '{name}': is not a REDCap form name"))
             ok = False
@@ -453,7 +454,6 @@ def read_dictionary(src) -> tuple[DataDictionary | None, list[Problem]]:
                 problems.append(problem(i, "choices", f"field '{name}': {err}"))
                 ok = False
         if ok:
-            seen.add(name)
             fields.append(
                 Field(
                     name,
@@ -1089,6 +1089,10 @@ def read_export(dictionary, records) -> tuple[RedcapExport | None, list[Problem]
 
 
 # --------------------------------------------------------------------------------------------- proposing
+#: a contract column no field holds, left empty (it may be)
+EMPTY = ColumnMap(value="")
+
+
 def _contract_table_of(form: str) -> str | None:
     """The contract's long table a form is named after (``labs``, ``lab``, ``adverse_event``…)."""
     n = _norm(form)
@@ -1130,6 +1134,8 @@ def propose_mapping(export: RedcapExport) -> CohortMapping:
         cols = {}
         for c in spec.columns:
             cm = _column_map(export, spec, c, source)
+            if cm is None and c.nullable:
+                cm = EMPTY  # a column that may be empty, and no field holds it
             if cm is not None:
                 cols[c.name] = cm
         tables[spec.name] = TableMap(source, MappingProxyType(cols))
@@ -1171,6 +1177,8 @@ def _translate(export: RedcapExport, mapping: CohortMapping, p: Problem, table: 
             var = f.checkbox_columns()[0][0]  # a single-choice checkbox read as its field
     target = f"{table}.{p.column}" if p.column else None
     fix = p.fix
+    if cm is not None and cm.column is None:  # a constant of the mapping: no field, no cell of the file
+        return replace(p, file=export.label, message=f"{target}, the mapping's constant {cm.value!r}: {p.message}")
     if p.message == _LINK_MESSAGE:
         fix = "the record has rows in this instrument but no row of the non-repeating forms: fix the record id"
     origin = export.origins.get(source)
@@ -1179,7 +1187,7 @@ def _translate(export: RedcapExport, mapping: CohortMapping, p: Problem, table: 
         where = export.where(source, p.row - 2, var)
         cell = export.raw_cell(var, where["row"] - 2) if var else None
         message = p.message
-        if p.value is not None and cell is not None and p.value != cell.strip():
+        if p.value is not None and cell is not None and not _same(p.value, cell.strip()):
             message += f" (read as {p.value!r})"
         value = cell if cell is not None else p.value
         return RedcapProblem(
@@ -1203,6 +1211,21 @@ def _translate(export: RedcapExport, mapping: CohortMapping, p: Problem, table: 
     )
 
 
+def _is_empty_constant(cm: ColumnMap) -> bool:
+    """A constant that is no value: an empty cell in every row (the mapper would pass "" on as text)."""
+    return cm.column is None and not (cm.value or "").strip()
+
+
+def _same(a: str, b: str) -> bool:
+    """The same cell value, as text or as a number ("140" and "140.0")."""
+    if a == b:
+        return True
+    try:
+        return float(a) == float(b)
+    except ValueError:
+        return False
+
+
 def _used_fields(export: RedcapExport, mapping: CohortMapping) -> set[str]:
     used = {export.dictionary.record_id}
     for tm in mapping.tables.values():
@@ -1214,9 +1237,21 @@ def _used_fields(export: RedcapExport, mapping: CohortMapping) -> set[str]:
     return used
 
 
-def _notes(export: RedcapExport, mapping: CohortMapping, used: set[str]) -> list[Problem]:
-    """Warnings: instruments and fields the mapping leaves out, identifiers it takes in."""
+def _notes(export: RedcapExport, mapping: CohortMapping, used: set[str], own: Mapping) -> list[Problem]:
+    """Warnings: instruments and fields the mapping leaves out, contract columns the proposal leaves empty,
+    identifiers it takes in (``own``: the tables a saved mapping maps)."""
     out: list[Problem] = []
+    for t, tm in mapping.tables.items():
+        empty = [c for c, cm in tm.columns.items() if cm == EMPTY and t not in own]
+        if empty:
+            out.append(
+                Problem(
+                    export.label,
+                    f"no field holds {', '.join(f'{t}.{c}' for c in empty)}: left empty (the contract allows it)",
+                    f"name a field after the column ({', '.join(empty[:3])}) or map it with --mapping FILE",
+                    severity="warning",
+                )
+            )
     sources = {tm.source for tm in mapping.tables.values()}
     for form in export.repeating:
         if form not in sources and len(export.sources[form]):
@@ -1277,8 +1312,13 @@ def import_export(
             p = replace(p, severity="warning", message=p.message + " — the field is not imported")
         problems.append(p)
         seen.add((p.row, p.column))
-    problems += _notes(export, used_map, used)
+    problems += _notes(export, used_map, used, mapping.tables if mapping is not None else {})
     mapped = apply_mapping(export.sources, used_map)
+    blank = {(t, c) for t, tm in used_map.tables.items() for c, cm in tm.columns.items() if _is_empty_constant(cm)}
+    mapped_tables = {
+        t: df.assign(**{c: None for c in df.columns if (t, c) in blank}) if any(k[0] == t for k in blank) else df
+        for t, df in mapped.tables.items()
+    }
     table_of_source = {tm.source: t for t, tm in used_map.tables.items()}
     for p in mapped.problems:
         t = table_of_source.get(p.file)
@@ -1287,7 +1327,7 @@ def import_export(
         return None, _sorted(export, problems), used_map
     labels = {t: f"{t} ← {tm.source}" for t, tm in used_map.tables.items()}
     back = {lab: (t, used_map.tables[t].source) for t, lab in labels.items()}
-    tables, probs = validate_tables(dict(mapped.tables), labels)
+    tables, probs = validate_tables(mapped_tables, labels)
     for p in probs:
         if p.file in back:
             t, source = back[p.file]
