@@ -3,7 +3,8 @@
 A :class:`Card` holds everything a renderer needs and nothing it must compute: the title, the figure, the tables
 (DataFrames with how to read each column), the test lines with their :class:`~misc_dash.stats.TestResult`, the
 metrics, the caveats, the caption (what is shown, for which patients, from which data, synthetic or not), a
-methods paragraph, and the exact ``python -m misc_dash analyze …`` command that reproduces its numbers.
+methods paragraph, the exact ``python -m misc_dash analyze …`` command that reproduces its numbers, and what the
+small-cell rule did (``privacy``: real patients' counts below the threshold are hidden, :mod:`misc_dash.privacy`).
 
 The page draws cards (:func:`misc_dash.ui.show`); a report, a slide deck, CSV/PNG/SVG exports and a
 presentation mode render the same values. Cards are built by the pure functions in :mod:`misc_dash.views`.
@@ -94,6 +95,7 @@ class Card:
     cohort: str = ""  # the cohort description ("CV shock, age 5–12 — n = 14")
     source: str = ""  # the data source ("Reconstructed synthetic cohort (46 patients) — not real patients")
     synthetic: bool = False
+    privacy: str = ""  # small-cell suppression: the rule applied (real patients) or the exemption (synthetic)
 
     @property
     def test_results(self) -> tuple[TestResult, ...]:

@@ -29,7 +29,7 @@ percentage). A percentage is shown only when its count and its denominator are s
 rounded counts); the rule still treats shown values as known exactly (conservative).
 
 Counts in free text (test notes, caveats: "3 patient(s) … left out") are never written out for a real cohort:
-each reads "< 5" or "≥ 5" (:func:`suppress_text`), and the models count them as hidden.
+each reads "< 5" or "≥ 5" (:func:`suppress_text`); the rule treats them as shown (as if the reader knew them).
 
 Pure: no streamlit. The UI reads the deployer's setting (:func:`misc_dash.ui.state.suppression_policy`) and passes
 the policy down; :func:`misc_dash.views.build_cards` applies it to every card of a cohort that is not synthetic.
@@ -37,6 +37,7 @@ the policy down; :func:`misc_dash.views.build_cards` applies it to every card of
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -190,6 +191,7 @@ class Shown:
     policy: SuppressionPolicy
     values: Mapping[Hashable, int] = field(default_factory=dict)
     states: Mapping[Hashable, str] = field(default_factory=dict)
+    derived: frozenset = frozenset()  # the counts no table shows (the reader could work them out)
 
     def state(self, key, value=None) -> str:
         if key in self.states:
@@ -225,32 +227,50 @@ class Shown:
             return f"n = {self.policy.value(self.value(key, value))}"
         return f"n {self.policy.label if s == LOW else self.policy.high_label}"
 
-    def percent(self, k_key, n_key, decimals: int = 0, also: Sequence[Hashable] = ()) -> str | None:
+    def percent(
+        self, k_key, n_key, decimals: int = 0, also: Sequence[Hashable] = (), n: int | None = None
+    ) -> str | None:
         """The percentage k / n (rounded counts when the policy rounds), or None when k, n or any of ``also``
-        (cells the percentage would give back) is hidden."""
-        if any(self.hidden(x) for x in (k_key, n_key, *also)):
+        (cells the percentage would give back) is hidden. ``n_key`` None: the denominator ``n`` is no cell (it is
+        k plus cells in ``also``)."""
+        keys = (k_key, *also) if n_key is None else (k_key, n_key, *also)
+        if any(self.hidden(x) for x in keys):
             return None
-        k, n = (self.policy.value(self.value(x)) for x in (k_key, n_key))
-        return fmt.percent(k, n, decimals) if n else None
+        k = self.policy.value(self.value(k_key))
+        d = self.policy.value(n if n_key is None else self.value(n_key))
+        return fmt.percent(k, d, decimals) if d else None
 
-    def count_percent(self, k_key, n_key, decimals: int = 0, also: Sequence[Hashable] = (), empty: str = fmt.NA):
-        """ "12 (26%)"; "12" when the percentage is hidden; "< 5" / "≥ 5" when the count is."""
-        if not self.value(n_key) and self.shown(n_key):
+    def count_percent(
+        self,
+        k_key,
+        n_key,
+        decimals: int = 0,
+        also: Sequence[Hashable] = (),
+        empty: str = fmt.NA,
+        n: int | None = None,
+    ) -> str:
+        """ "12 (26%)"; "12" when the percentage is hidden; "< 5" / "≥ 5" when the count is; ``empty`` when the
+        denominator is 0 (``n_key`` None: the denominator is ``n``, see :meth:`percent`)."""
+        if (self.value(n_key) if n_key is not None else n) == 0:
             return empty
         k = self.text(k_key)
         if self.hidden(k_key):
             return k
-        p = self.percent(k_key, n_key, decimals, also)
+        p = self.percent(k_key, n_key, decimals, also, n)
         return f"{k} ({p})" if p is not None else k
 
 
 class Counts:
     """Named counts and the sums they obey (the module docstring's rule); :meth:`protect` decides which are hidden.
 
-    ``add(key, value)``: a count the view shows (or that the reader can work out: mark what reveals it).
-    ``fixed=``: the state decided by another, wider protection (the group sizes every page shows); the rule never
-    changes it. ``text=True``: a count written in free text, always hidden. ``line(parts, total)``: the parts add
-    up to the total (every key added first)."""
+    ``add(key, value)``: a count the view shows. ``derived=True``: a count the view does not show but the reader
+    can work out (the patients without a characteristic, from a percentage); hiding it means hiding what reveals
+    it, and a hidden one tells the reader nothing (its range is 0 and up). ``primary=False``: a derived count the
+    rule does not protect for itself (patients without a measurement: data availability, not a characteristic),
+    only so that it gives no hidden count back. A count written in free text (which always reads "< 5" / "≥ 5")
+    is added as a shown one: the rule then assumes the reader knows it (conservative). ``fixed=``: the state
+    decided by another, wider protection (the group sizes every page shows); the rule never changes it.
+    ``line(parts, total)``: the parts add up to the total (every key added first)."""
 
     def __init__(self, policy: SuppressionPolicy):
         self.policy = policy
@@ -258,10 +278,18 @@ class Counts:
         self._index: dict[Hashable, int] = {}
         self._values: list[int] = []
         self._fixed: dict[int, str] = {}
-        self._text: set[int] = set()
+        self._derived: set[int] = set()
+        self._no_primary: set[int] = set()
         self._lines: list[tuple[tuple[int, ...], int]] = []
 
-    def add(self, key: Hashable, value, fixed: str | None = None, text: bool = False) -> Counts:
+    def add(
+        self,
+        key: Hashable,
+        value,
+        fixed: str | None = None,
+        derived: bool = False,
+        primary: bool = True,
+    ) -> Counts:
         v = int(value)
         if v < 0:
             raise ValueError(f"count {key!r} is negative ({v})")
@@ -276,12 +304,20 @@ class Counts:
             self._values.append(v)
         if fixed is not None:
             self._fixed[i] = fixed
-        if text:
-            self._text.add(i)
+        if derived:
+            self._derived.add(i)
+        if not primary:
+            self._no_primary.add(i)
         return self
+
+    def is_derived(self, key) -> bool:
+        return self._index[key] in self._derived
 
     def __contains__(self, key) -> bool:
         return key in self._index
+
+    def value(self, key) -> int:
+        return self._values[self._index[key]]
 
     def line(self, parts: Iterable[Hashable], total: Hashable) -> Counts:
         idx = tuple(self._index[p] for p in parts)
@@ -299,12 +335,11 @@ class Counts:
         for i, v in enumerate(self._values):
             if i in self._fixed:
                 state.append(self._fixed[i])
-            elif v == 0:
-                state.append(SHOWN)
-            elif pol.hides(v):
+            elif pol.hides(v) and i not in self._no_primary:
                 state.append(LOW)
             else:
-                state.append(HIGH if i in self._text else SHOWN)
+                state.append(SHOWN)
+        self._memo: dict = {}
         while True:
             self._complete(state)
             determined = self._determined(state, vals)
@@ -314,6 +349,7 @@ class Counts:
             pol,
             MappingProxyType(dict(zip(self._keys, self._values))),
             MappingProxyType(dict(zip(self._keys, state))),
+            frozenset(self._keys[i] for i in self._derived),
         )
 
     def _candidate(self, cells: Iterable[int], state: list[str]) -> int | None:
@@ -338,8 +374,9 @@ class Counts:
                         changed = True
 
     def _hide_near(self, determined: list[int], state: list[str]) -> bool:
-        """Hide one more cell next to the first determined hidden cell that has one (in one of its lines, else in
-        the lines connected to them); the audit then runs again. False when nothing can be hidden."""
+        """Hide one more cell next to the first determined hidden cell that has one: in one of its lines, else in
+        the lines its hidden neighbours share (never across a shown or fixed cell: hiding there changes nothing
+        about it); the audit then runs again. False when nothing can be hidden."""
         for d in determined:
             seen, frontier = {d}, [d]
             while frontier:
@@ -349,42 +386,73 @@ class Counts:
                 if c is not None:
                     state[c] = HIGH
                     return True
-                frontier = [c for c in near if c not in seen]
+                frontier = [c for c in near if c not in seen and state[c] != SHOWN and c not in self._fixed]
                 seen.update(frontier)
         return False
 
     def _determined(self, state: list[str], vals: np.ndarray) -> list[int]:
-        """Hidden cells whose value the lines and the shown values fix (at most one whole number is possible)."""
+        """Hidden cells whose value the lines and the shown values fix (at most one whole number is possible).
+
+        The hidden cells are split into the groups the lines connect; a fixed hidden cell (a group size every
+        row of a table sums to) is a variable of each group it touches, and its ranges from all of them are
+        intersected (given its value, those groups are independent, so this is exact when it is the only cell
+        they share)."""
         hidden = [i for i, s in enumerate(state) if s != SHOWN]
         if not hidden or not self._lines:
             return []
-        t = self.policy.threshold
+        big = 10.0 * float(max(vals.max(initial=0), self.policy.threshold)) + 10.0  # above any count
         hset = set(hidden)
+        shared = {i for i in hidden if i in self._fixed}
         out: list[int] = []
-        for comp in _components(hidden, self._lines):
-            lines = [(p, tot) for p, tot in self._lines if any(c in comp for c in (*p, tot))]
-            cols = {c: j for j, c in enumerate(sorted(comp))}
-            a = np.zeros((len(lines), len(cols)))
-            b = np.zeros(len(lines))
-            for r, (parts, total) in enumerate(lines):
-                for c, sign in [(p, 1.0) for p in parts] + [(total, -1.0)]:
-                    if c in hset:
-                        a[r, cols[c]] += sign
-                    else:
-                        b[r] -= sign * vals[c]
-            lo = np.array([1.0 if state[c] == LOW else float(t) for c in cols])
-            hi = np.array([float(t - 1) if state[c] == LOW else np.inf for c in cols])
-            for c, (mn, mx) in zip(cols, _ranges(a, b, lo, hi)):
+        shared_range: dict[int, list[float]] = {}
+        memo = self._memo
+        for group in _line_groups(hset, self._lines, shared):
+            lines = [self._lines[r] for r in group]
+            cells = sorted({c for p, tot in lines for c in (*p, tot) if c in hset})
+            memo_key = (tuple(group), tuple((c, state[c]) for c in cells))
+            if memo_key not in memo:
+                memo[memo_key] = self._group_ranges(lines, cells, hset, state, vals, shared, big)
+            for c, (mn, mx) in memo[memo_key]:
                 if mn is None:  # infeasible: the shown values contradict the lines (never for real counts)
                     continue
-                if np.floor(mx + 1e-9) - np.ceil(mn - 1e-9) < 1:
+                if c in shared:
+                    r = shared_range.setdefault(c, [mn, mx])
+                    r[0], r[1] = max(r[0], mn), min(r[1], mx)
+                elif _one_integer(mn, mx):
                     out.append(c)
+        out += [c for c, (mn, mx) in shared_range.items() if _one_integer(mn, mx)]
         return out
 
+    def _group_ranges(self, lines, cells, hset, state, vals, shared, big) -> list[tuple[int, tuple]]:
+        """(cell, (min, max)) of a group's hidden cells (:func:`_ranges`): the lines as equations in the hidden
+        cells, the shown ones moved to the right-hand side; "< 5" is 1..4, "≥ 5" is 5..``big``."""
+        t = self.policy.threshold
+        cols = {c: j for j, c in enumerate(cells)}
+        a = np.zeros((len(lines), len(cols)))
+        b = np.zeros(len(lines))
+        for r, (parts, total) in enumerate(lines):
+            for c, sign in [(p, 1.0) for p in parts] + [(total, -1.0)]:
+                if c in hset:
+                    a[r, cols[c]] += sign
+                else:
+                    b[r] -= sign * vals[c]
+        # what the reader knows of a hidden cell: "< 5" = 1..4, "≥ 5" = 5 and up; a derived one: nothing
+        lo = np.array([0.0 if c in self._derived else 1.0 if state[c] == LOW else float(t) for c in cells])
+        hi = np.array([big if c in self._derived else float(t - 1) if state[c] == LOW else big for c in cells])
+        exact = [cols[c] for c in cells if c in shared]
+        return list(zip(cells, _ranges(a, b, lo, hi, exact)))
 
-def _components(hidden: list[int], lines) -> list[set[int]]:
-    """Hidden cells connected through lines (two hidden cells in one line are connected)."""
-    parent = {h: h for h in hidden}
+
+def _one_integer(mn: float, mx: float) -> bool:
+    """At most one whole number in [mn, mx]: the value is certain."""
+    return np.floor(mx + 1e-9) - np.ceil(mn - 1e-9) < 1
+
+
+def _line_groups(hidden: set[int], lines, shared: set[int]) -> list[list[int]]:
+    """The lines with a hidden cell, in groups connected through their hidden cells (a cell in ``shared`` connects
+    nothing: each group that touches one gets it as its own variable)."""
+    with_hidden = [r for r, (p, t) in enumerate(lines) if any(c in hidden for c in (*p, t))]
+    parent = {r: r for r in with_hidden}
 
     def find(x):
         while parent[x] != x:
@@ -392,20 +460,31 @@ def _components(hidden: list[int], lines) -> list[set[int]]:
             x = parent[x]
         return x
 
-    for parts, total in lines:
-        hs = [c for c in (*parts, total) if c in parent]
-        for x in hs[1:]:
-            parent[find(x)] = find(hs[0])
-    comps: dict[int, set[int]] = {}
-    for h in hidden:
-        comps.setdefault(find(h), set()).add(h)
-    return list(comps.values())
+    first: dict[int, int] = {}
+    for r in with_hidden:
+        p, t = lines[r]
+        for c in (*p, t):
+            if c in hidden and c not in shared:
+                if c in first:
+                    parent[find(r)] = find(first[c])
+                else:
+                    first[c] = r
+    groups: dict[int, list[int]] = {}
+    for r in with_hidden:
+        groups.setdefault(find(r), []).append(r)
+    return list(groups.values())
 
 
-def _ranges(a: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> list[tuple[float | None, float]]:
-    """The exact range of each variable of {a x = b, lo ≤ x ≤ hi}: from the null space when it has at most one
-    dimension (the usual case: an interval in one parameter), else by linear programming."""
+def _ranges(
+    a: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray, exact: Sequence[int] = ()
+) -> list[tuple[float | None, float]]:
+    """The range of each variable of {a x = b, lo ≤ x ≤ hi} (``hi`` finite), exact: from the null space — one
+    parameter: an interval; two or three: the vertices of the polygon / polyhedron, enumerated — else by linear
+    programming (:func:`_lp_ranges`: exact for a variable with a certain value and for those in ``exact``; for
+    the others an inner range at least one wide, enough to know they are not certain)."""
     n = a.shape[1]
+    if n == 0:
+        return []
     if a.shape[0] == 0 or not a.any():
         return list(zip(lo.tolist(), hi.tolist()))
     _, s, vt = np.linalg.svd(a)
@@ -418,41 +497,71 @@ def _ranges(a: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> lis
     if dof == 0:
         ok = np.all(x0 >= lo - 1e-6) and np.all(x0 <= hi + 1e-6)
         return [(float(x), float(x)) if ok else (None, 0.0) for x in x0]
-    if dof == 1:
-        v = null[:, 0]
-        tl, th = -np.inf, np.inf
-        for xi, vi, low, h in zip(x0, v, lo, hi):
-            if abs(vi) < 1e-12:
-                if xi < low - 1e-6 or xi > h + 1e-6:
-                    return [(None, 0.0)] * n
-                continue
-            a1, a2 = (low - xi) / vi, (h - xi) / vi
-            tl, th = max(tl, min(a1, a2)), min(th, max(a1, a2))
-        if tl > th + 1e-9:
-            return [(None, 0.0)] * n
-        out = []
-        for xi, vi in zip(x0, v):
-            if abs(vi) < 1e-12:
-                out.append((float(xi), float(xi)))
-                continue
-            e1, e2 = xi + vi * tl, xi + vi * th
-            out.append((float(min(e1, e2)), float(max(e1, e2))))
-        return out
+    if dof <= 3 and math.comb(2 * n, dof) <= 20000:
+        return _vertex_ranges(x0, null, lo, hi)
+    return _lp_ranges(a, b, lo, hi, exact)
+
+
+def _lp_ranges(a: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray, exact: Sequence[int] = ()):
+    """Ranges by linear programming, economically: a few feasible points first (random objectives); a variable
+    that already takes values a whole number apart is not determined, and its range is left as seen (an inner
+    bound, enough to say so); the others, and those in ``exact``, get their exact minimum and maximum."""
     from scipy.optimize import linprog
 
-    bounds = [(float(low), None if not np.isfinite(h) else float(h)) for low, h in zip(lo, hi)]
-    out = []
+    n = a.shape[1]
+    bounds = list(zip(lo.tolist(), hi.tolist()))
+
+    def solve(c):
+        r = linprog(c, A_eq=a, b_eq=b, bounds=bounds, method="highs", options={"presolve": False})
+        return r.x if r.status == 0 else None
+
+    rng = np.random.default_rng(0)
+    pts = [solve(rng.standard_normal(n)) for _ in range(2)]
+    if any(p is None for p in pts):
+        return [(None, 0.0)] * n
+    mn, mx = np.minimum(*pts), np.maximum(*pts)
+    want = set(exact)
     for j in range(n):
-        c = np.zeros(n)
-        c[j] = 1.0
-        r1 = linprog(c, A_eq=a, b_eq=b, bounds=bounds, method="highs")
-        if r1.status != 0:
-            out.append((None, 0.0))
+        if mx[j] - mn[j] >= 1 - 1e-9 and j not in want:
             continue
-        r2 = linprog(-c, A_eq=a, b_eq=b, bounds=bounds, method="highs")
-        mx = -r2.fun if r2.status == 0 else np.inf
-        out.append((float(r1.fun), float(mx)))
-    return out
+        for sign in (1.0, -1.0):
+            c = np.zeros(n)
+            c[j] = sign
+            x = solve(c)
+            if x is None:
+                return [(None, 0.0)] * n
+            mn, mx = np.minimum(mn, x), np.maximum(mx, x)
+    return list(zip(mn.tolist(), mx.tolist()))
+
+
+def _vertex_ranges(x0: np.ndarray, null: np.ndarray, lo: np.ndarray, hi: np.ndarray):
+    """Ranges of x = x0 + null·u over lo ≤ x ≤ hi, u in 1–3 dimensions: the box is bounded, so every range is
+    reached at a vertex; the vertices are the feasible points where ``dof`` of the bounds meet."""
+    from itertools import combinations
+
+    n, dof = null.shape
+    g = np.vstack([null, -null])  # g u ≤ h
+    h = np.concatenate([hi - x0, x0 - lo])
+    keep = np.abs(g).sum(axis=1) > 1e-12
+    const_ok = np.all(h[~keep] >= -1e-6)
+    if not const_ok:
+        return [(None, 0.0)] * n
+    gi, hi_ = g[keep], h[keep]
+    combos = np.array(list(combinations(range(len(gi)), dof)), dtype=np.int64)
+    if combos.size == 0:
+        return [(None, 0.0)] * n
+    mats = gi[combos]  # k × dof × dof
+    rhs = hi_[combos]
+    det = np.linalg.det(mats)
+    ok = np.abs(det) > 1e-9
+    if not ok.any():
+        return [(None, 0.0)] * n
+    u = np.linalg.solve(mats[ok], rhs[ok][..., None])[..., 0]  # vertices candidates × dof
+    feasible = np.all(u @ gi.T <= hi_ + 1e-6, axis=1)
+    if not feasible.any():
+        return [(None, 0.0)] * n
+    xs = x0[None, :] + u[feasible] @ null.T
+    return list(zip(xs.min(axis=0).tolist(), xs.max(axis=0).tolist()))
 
 
 # ------------------------------------------------------------------------------------------------ common models
@@ -464,34 +573,37 @@ def protect_sizes(
     noted: Sequence[int] = (),
 ) -> Shown:
     """The counts every page shows: the loaded cohort's size ("cohort"), the selection's ("selection"), each
-    group's (("group", g)) and the patients the notes say are left out of the groups (("noted", i): free text).
-    Lines: the selection and the patients the filter leaves out make the cohort; the groups, the noted and the
-    other ungrouped patients make the selection."""
+    group's (("group", g)) and the patients the notes say are left out of the groups (("noted", i): free text;
+    "ung_total": every patient in no group). Lines: the selection and the patients the filter leaves out make the
+    cohort; the groups, the noted and the other ungrouped patients make the selection."""
     c = Counts(policy)
-    c.add("cohort", n_cohort).add("selection", n_selection).add("outside", n_cohort - n_selection)
+    c.add("cohort", n_cohort).add("selection", n_selection).add("outside", n_cohort - n_selection, derived=True)
     c.line(["selection", "outside"], "cohort")
     parts = []
     for g, n in group_sizes.items():
         c.add(("group", g), n)
         parts.append(("group", g))
     for i, k in enumerate(noted):
-        c.add(("noted", i), k, text=True)
+        c.add(("noted", i), k)
         parts.append(("noted", i))
+    # every patient in no group (a table's column of them is implicit: All minus the groups)
+    c.add("ung_total", max(n_selection - sum(group_sizes.values()), 0), derived=True)
     rest = n_selection - sum(group_sizes.values()) - sum(noted)
     if rest >= 0:
-        c.add("ungrouped", rest)
+        c.add("ungrouped", rest, derived=True)
         c.line([*parts, "ungrouped"], "selection")
+        c.line(["ungrouped", *[("noted", i) for i in range(len(noted))]], "ung_total")
     return c.protect()
 
 
-def fixed_from(shown: Shown, keys: Iterable[Hashable]) -> dict[Hashable, tuple[int, str]]:
-    """(value, state) of ``keys`` in an earlier decision, to add as fixed cells to a narrower one."""
-    return {k: (shown.value(k), shown.state(k)) for k in keys}
+def fixed_from(shown: Shown, keys: Iterable[Hashable]) -> dict[Hashable, tuple[int, str, bool]]:
+    """(value, state, derived) of ``keys`` in an earlier decision, to add as fixed cells to a narrower one."""
+    return {k: (shown.value(k), shown.state(k), k in shown.derived) for k in keys}
 
 
-def add_fixed(c: Counts, fixed: Mapping[Hashable, tuple[int, str]]) -> None:
-    for k, (v, s) in fixed.items():
-        c.add(k, v, fixed=s)
+def add_fixed(c: Counts, fixed: Mapping[Hashable, tuple]) -> None:
+    for k, (v, s, *d) in fixed.items():
+        c.add(k, v, fixed=s, derived=bool(d and d[0]))
 
 
 def protect_binary_rows(
@@ -510,7 +622,7 @@ def protect_binary_rows(
         for col, (k, n) in row.items():
             header = ("group", col)
             nk = header if sizes and header in sizes and sizes[header][0] == n else ("n", i, col)
-            c.add(("k", i, col), k).add(("rest", i, col), n - k)
+            c.add(("k", i, col), k).add(("rest", i, col), n - k, derived=True)
             if nk not in c:
                 c.add(nk, n)
             c.line([("k", i, col), ("rest", i, col)], nk)
@@ -525,6 +637,7 @@ _NOUNS = (
 _COUNT_PHRASE = re.compile(rf"(?<![\w.,−-])(\d[\d,]*)(\s+(?:{_NOUNS})\b)")
 _N_EQUALS = re.compile(r"\bn = (\d[\d,]*)((?:\s+vs\s+\d[\d,]*)*)")
 _ONLY = re.compile(r"\bOnly (\d[\d,]*)\b")
+_FEWER = re.compile(r"\bfewer than (\d[\d,]*)(?= patients)")
 _IN_GROUP = re.compile(r"(left out: |, )(\d[\d,]*)( in )")
 
 
@@ -543,7 +656,8 @@ def suppress_text(text: str, policy: SuppressionPolicy | None) -> str:
         head = f"n {policy.text_count(first)}" if first else "n = 0"
         return head + "".join(f" vs {policy.text_count(num(x))}" for x in rest)
 
-    out = _N_EQUALS.sub(n_eq, text)
+    out = _FEWER.sub(lambda m: f"fewer than {max(num(m.group(1)), policy.threshold)}", text)  # never finer
+    out = _N_EQUALS.sub(n_eq, out)
     out = _COUNT_PHRASE.sub(lambda m: policy.text_count(num(m.group(1))) + m.group(2), out)
     out = _ONLY.sub(lambda m: f"Only {policy.text_count(num(m.group(1)))}", out)
     return _IN_GROUP.sub(lambda m: m.group(1) + policy.text_count(num(m.group(2))) + m.group(3), out)
@@ -588,3 +702,165 @@ def shown_test(res, policy: SuppressionPolicy, n_text: Sequence[str] | None = No
     kw["extras"] = tuple((k, v) for k, v in res.extras if not str(k).startswith(("observed", "events")))
     kw["n"] = ()
     return cls(**kw, n_text=texts)
+
+
+# ------------------------------------------------------------------------------------------------ figures
+@dataclass(frozen=True)
+class GroupCounts:
+    """What a figure needs under suppression: each group's count as text (``text``: "12", "< 5", "≥ 5", from the
+    view's :class:`Shown`) and whether its patients may be drawn one by one (``drawn``: groups whose count is
+    shown; a line per patient would give a hidden count back). Counts a figure computes itself (patients per day)
+    are not written out; group medians need :attr:`min_n` patients."""
+
+    policy: SuppressionPolicy
+    text: Mapping[str, str] = field(default_factory=dict)
+    drawn: frozenset = frozenset()
+
+    @classmethod
+    def of(cls, shown: Shown, groups: Mapping[str, Hashable]) -> GroupCounts:
+        """From a decision: ``groups`` maps a group to its count's key in ``shown``."""
+        return cls(
+            shown.policy,
+            MappingProxyType({g: shown.text(k) for g, k in groups.items()}),
+            frozenset(g for g, k in groups.items() if shown.shown(k)),
+        )
+
+    @classmethod
+    def primary(cls, policy: SuppressionPolicy, counts: Mapping[str, int]) -> GroupCounts:
+        """Counts that are in no sum the reader sees (patients with a measurement): the primary rule only."""
+        return cls(
+            policy,
+            MappingProxyType({g: policy.count(n) for g, n in counts.items()}),
+            frozenset(g for g, n in counts.items() if not policy.hides(n)),
+        )
+
+    def count(self, g: str, n: int) -> str:
+        return self.text.get(g) or self.policy.count(n)
+
+    def n(self, g: str, n: int) -> str:
+        t = self.count(g, n)
+        return f"n {t}" if t[:1] in "<≤>≥" else f"n = {t}"
+
+    def draws(self, g: str) -> bool:
+        return g in self.drawn
+
+    @property
+    def min_n(self) -> int:
+        """Group medians per day are drawn on days with at least this many patients."""
+        return self.policy.threshold
+
+
+# ------------------------------------------------------------------------------------------------ cards
+_LEGEND_N = re.compile(r"\(n = (\d[\d,]*)\)$")
+
+
+def _hidden_pattern(policy: SuppressionPolicy) -> re.Pattern:
+    """A hidden count in text ("< 5", "≥ 5"; not "< 55 %")."""
+    labels = "|".join(re.escape(x) for x in (policy.label, policy.high_label))
+    return re.compile(rf"(?:{labels})(?![\d.])")
+
+
+def suppress_card(card, policy: SuppressionPolicy | None, drop_details: bool = False):
+    """The card as a real cohort may show it, whatever its builder already did (the builders suppress at the
+    source, where the sums are known; this pass catches the rest): test lines with their n as text and the counts
+    in their notes hidden (:func:`shown_test`), free text (caveats, notices, warnings, a details list's label)
+    through :func:`suppress_text`, a whole-number metric or integer "count" column by the primary rule, a legend
+    entry "… (n = 3)" by the primary rule; patient-level lists ("details" tables) dropped when ``drop_details``
+    or when they list fewer patients than the threshold. ``policy`` None: the card unchanged."""
+    from dataclasses import replace
+
+    if policy is None:
+        return card
+    tests = tuple(replace(t, result=shown_test(t.result, policy)) for t in card.tests)
+    tables = []
+    for t in card.tables:
+        if t.kind == "details":
+            if drop_details or len(t.df) < policy.threshold:
+                continue
+            tables.append(replace(t, label=suppress_text(t.label, policy)))
+            continue
+        counts = [c for c, f in t.formats.items() if f == "count" and c in t.df.columns]
+        ints = [c for c in counts if str(t.df[c].dtype).lower().startswith(("int", "uint"))]
+        if ints:
+            df = t.df.copy()
+            for c in ints:
+                df[c] = [policy.count(v) for v in df[c]]
+            t = replace(t, df=df)
+        tables.append(t)
+    metrics = tuple(
+        replace(m, value=policy.count(int(m.value)) if m.value.isdigit() else m.value, help=_help(m.help, policy))
+        for m in card.metrics
+    )
+    fig = card.figure
+    if fig is not None:
+        fig = _legend_counts(fig, policy)
+    return replace(
+        card,
+        tests=tests,
+        tables=tuple(tables),
+        metrics=metrics,
+        caveats=tuple(suppress_text(c, policy) for c in card.caveats),
+        notices=tuple(suppress_text(c, policy) for c in card.notices),
+        warnings=tuple(suppress_text(c, policy) for c in card.warnings),
+        figure=fig,
+    )
+
+
+def _help(s: str | None, policy: SuppressionPolicy) -> str | None:
+    return None if s is None else suppress_text(s, policy)
+
+
+def _legend_counts(fig, policy: SuppressionPolicy):
+    """Legend entries ending "(n = k)" by the primary rule ("(n < 5)"; rounded under the rounding preset): a copy of
+    the figure when any changes."""
+    hits = {}
+    for i, tr in enumerate(fig.data):
+        name = str(tr.name or "")
+        m = _LEGEND_N.search(name)
+        if m:
+            new = _LEGEND_N.sub(f"({policy.n(int(m.group(1).replace(',', '')))})", name)
+            if new != name:
+                hits[i] = new
+    if not hits:
+        return fig
+    import plotly.graph_objects as go
+
+    out = go.Figure(fig)
+    for i, name in hits.items():
+        out.data[i].name = name
+    return out
+
+
+def reveals_hidden(cards: Sequence, policy: SuppressionPolicy) -> bool:
+    """Whether any count of these cards is hidden (a table cell, a metric, a test's n, a notice reads "< 5" or
+    "≥ 5"): a patient-level list next to them would give it back by counting its rows."""
+    pattern = _hidden_pattern(policy)
+
+    def has(s) -> bool:
+        return isinstance(s, str) and pattern.search(s) is not None
+
+    for c in cards:
+        if any(has(m.value) for m in c.metrics) or any(has(n) for n in (*c.notices, *c.caveats)):
+            return True
+        if any(has(t.result.label()) for t in c.tests if t.result is not None):
+            return True
+        for t in c.tables:
+            if t.kind == "details":
+                continue
+            if any(has(str(col)) for col in t.df.columns):
+                return True
+            obj = t.df.select_dtypes(include="object")
+            if obj.size and obj.apply(lambda col: col.map(has)).to_numpy().any():
+                return True
+    return False
+
+
+def suppress_cards(cards: Sequence, policy: SuppressionPolicy | None, small: bool = False) -> list:
+    """Every card of one view through :func:`suppress_card`; their patient-level lists are dropped when the
+    selection or a group is small (``small``) or when any count of the view is hidden (:func:`reveals_hidden`)."""
+    if policy is None:
+        return list(cards)
+    out = [suppress_card(c, policy) for c in cards]
+    if any(t.kind == "details" for c in out for t in c.tables) and (small or reveals_hidden(out, policy)):
+        out = [suppress_card(c, policy, drop_details=True) for c in out]
+    return out

@@ -98,6 +98,7 @@ from .style import _style as _style
 from .style import _text_px as _text_px
 from .style import _wrap as _wrap
 from .style import legend_name as legend_name
+from .style import median_min_n as median_min_n
 from .style import rgba as rgba
 from .survival import build_km_figure
 from .temperature import build_temperature_figure

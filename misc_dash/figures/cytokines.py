@@ -31,10 +31,12 @@ from .style import (
 
 # ================================================================================================ 4 cytokines (boxes)
 def build_cytokine_figure(
-    values: pd.DataFrame, order: Sequence[str] | None, colors: Mapping[str, str] | None = None
+    values: pd.DataFrame, order: Sequence[str] | None, colors: Mapping[str, str] | None = None, counts=None
 ) -> go.Figure:
     """Fold difference over the upper limit of normal, log y axis; grouped boxes per cytokine with all points;
-    reference line at 1. Values ≤ 0 cannot be drawn on a log axis: left out and counted in an annotation."""
+    reference line at 1. Values ≤ 0 cannot be drawn on a log axis: left out and counted in an annotation.
+    ``counts`` (:class:`misc_dash.privacy.GroupCounts`): small-cell suppression — the legend n as text, the count
+    of values ≤ 0 not written out (the view leaves out the patients of a cytokine and group below the threshold)."""
     title = "Cytokines — fold difference from the upper limit of normal"
     need = {"patient_id", "group", "cytokine", "fold_difference"}
     if values is None or values.empty or not need <= set(values.columns):
@@ -57,14 +59,14 @@ def build_cytokine_figure(
         sub = d[rows.mask(g)]
         col = cmap[g]
         if banded:
-            fig.add_trace(_summary_box(sub, g, col, cyto_order))
+            fig.add_trace(_summary_box(sub, g, col, cyto_order, counts))
             continue
         fig.add_trace(
             box(
                 x=esc_data(sub["cytokine"].astype(str).to_numpy(object)),
                 y=sub["fold_difference"].to_numpy(float),
                 customdata=esc_data(sub["patient_id"].to_numpy(object)),
-                name=legend_name(g, sub["patient_id"].nunique()),
+                name=legend_name(g, sub["patient_id"].nunique(), counts),
                 legendgroup=g,
                 offsetgroup=g,
                 marker={"color": col, "size": 6, "opacity": 0.75},
@@ -110,9 +112,10 @@ def build_cytokine_figure(
             "whiskers to the most extreme values within 1.5 × IQR), without the individual points",
         )
     if len(nonpos):
-        sub += f". {len(nonpos)} value{'s' if len(nonpos) != 1 else ''} ≤ 0 not drawn (log axis)"
+        k = str(len(nonpos)) if counts is None else _esc(counts.policy.text_count(len(nonpos)))
+        sub += f". {k} value{'s' if len(nonpos) != 1 else ''} ≤ 0 not drawn (log axis)"
         fig.add_annotation(
-            text=f"{len(nonpos)} value{'s' if len(nonpos) != 1 else ''} ≤ 0 not drawn (log axis)",
+            text=f"{k} value{'s' if len(nonpos) != 1 else ''} ≤ 0 not drawn (log axis)",
             xref="paper",
             yref="paper",
             x=1.0,
@@ -126,7 +129,7 @@ def build_cytokine_figure(
     return _style(fig, title, sub, height=580).figure()
 
 
-def _summary_box(sub: pd.DataFrame, g: str, col: str, cyto_order: list[str]) -> dict:
+def _summary_box(sub: pd.DataFrame, g: str, col: str, cyto_order: list[str], counts=None) -> dict:
     """One group's boxes from precomputed statistics (a large cohort): per cytokine the quartiles (R type 6) and
     Tukey's whiskers — the most extreme values within 1.5 × IQR of the box — computed from one sort of all values."""
     code = pd.Categorical(sub["cytokine"].astype(str), categories=cyto_order).codes
@@ -158,7 +161,7 @@ def _summary_box(sub: pd.DataFrame, g: str, col: str, cyto_order: list[str]) -> 
         q3=q3,
         lowerfence=lower,
         upperfence=upper,
-        name=legend_name(g, sub["patient_id"].nunique()),
+        name=legend_name(g, sub["patient_id"].nunique(), counts),
         legendgroup=g,
         offsetgroup=g,
         line={"color": col, "width": 2},
@@ -168,9 +171,10 @@ def _summary_box(sub: pd.DataFrame, g: str, col: str, cyto_order: list[str]) -> 
 
 
 # ================================================================================================ 5 cytokine heatmap
-def build_cytokine_heatmap(records: Sequence[Mapping], order: Sequence[str] | None = None) -> go.Figure:
+def build_cytokine_heatmap(records: Sequence[Mapping], order: Sequence[str] | None = None, counts=None) -> go.Figure:
     """Rows cytokines, columns groups; colour = log2(median fold difference) on a diverging scale centred at 0
-    (fold 1 = ULN); cell text = median (and n). Missing / non-positive medians are blank cells."""
+    (fold 1 = ULN); cell text = median (and n). Missing / non-positive medians are blank cells. ``counts``
+    (:class:`misc_dash.privacy.GroupCounts`): each n by the small-cell rule."""
     title = "Cytokines — median fold difference by group"
     records = [r for r in (records or []) if r.get("groups")]
     if not records:
@@ -183,17 +187,18 @@ def build_cytokine_heatmap(records: Sequence[Mapping], order: Sequence[str] | No
         for g in groups:
             v = r["groups"].get(g) or {}
             med, n = v.get("median"), v.get("n", 0)
+            n_txt = f"n = {n}" if counts is None else _esc(counts.policy.n(n))
             ok = med is not None and n and np.isfinite(med) and med > 0
             zr.append(float(np.log2(med)) if ok else None)
             tr.append(
-                f"{_fmt_num(med)}<br><span style='font-size:{BASE_FONT - 3}px'>n = {n}</span>"
+                f"{_fmt_num(med)}<br><span style='font-size:{BASE_FONT - 3}px'>{n_txt}</span>"
                 if n and med is not None
                 else "—"
             )
             q1, q3 = v.get("q1"), v.get("q3")
             hr.append(
                 f"<b>{_esc(r['cytokine'])}</b> — {_esc(g)}"
-                f"<br>median {_fmt_num(med)} × ULN [{_fmt_num(q1)}, {_fmt_num(q3)}]<br>n = {n}"
+                f"<br>median {_fmt_num(med)} × ULN [{_fmt_num(q1)}, {_fmt_num(q3)}]<br>{n_txt}"
                 if n
                 else f"<b>{_esc(r['cytokine'])}</b> — {_esc(g)}<br>no values"
             )

@@ -25,12 +25,12 @@ from .bands import (
     use_bands,
 )
 from .lines import (
-    BAND_RULE,
-    MEDIAN_RULE,
     _band_note,
     _banded_trajectories,
     _patient_line_traces,
     _threshold_line,
+    band_rule,
+    median_rule,
     sample_style,
 )
 from .style import (
@@ -43,6 +43,7 @@ from .style import (
     _order_present,
     _style,
     _wrap,
+    draws,
     empty_figure,
     legend_name,
     rgba,
@@ -74,11 +75,13 @@ def build_echo_trajectories(
     normal: float = 55.0,
     x: str = "day",
     colors: Mapping[str, str] | None = None,
+    counts=None,
 ) -> go.Figure:
     """One thin translucent line per patient (one trace per group), thick group line = median of the patients'
     trajectories interpolated between their own echoes (:func:`~.lines._group_median`: days where ≥ MIN_MEDIAN_N
     patients' trajectories are defined), dotted normal threshold. Strain axis is NOT reversed (more negative =
-    better)."""
+    better). ``counts`` (:class:`misc_dash.privacy.GroupCounts`): small-cell suppression (legend n as text; no
+    per-patient lines for a group whose count is hidden; medians on days with at least the threshold)."""
     what, ytitle = _measure_titles(measure)
     title = f"{what} over time"
     need = {"patient_id", "group", x, "value"}
@@ -110,13 +113,15 @@ def build_echo_trajectories(
     if use_bands(n_all):
         traces, n_total, n_sample = _banded_trajectories(
             d, groups, cmap, x, what=what, unit=" %", y_format=".1f", day_word=day_word,
-            patient_hover=patient_hover,
+            patient_hover=patient_hover, counts=counts,
         )  # fmt: skip
         for tr in traces:
             fig.add_trace(tr)
         note = _band_note(n_total, n_sample)
     else:
-        for tr in _patient_line_traces(d, groups, rows, cmap, x, line_style, patient_hover, what, " %", day_word):
+        for tr in _patient_line_traces(
+            d, groups, rows, cmap, x, line_style, patient_hover, what, " %", day_word, counts
+        ):
             fig.add_trace(tr)
     _threshold_line(fig, normal, _normal_text(measure, normal))
     fig.update_xaxes(title={"text": xlabel}, zeroline=False)
@@ -124,10 +129,10 @@ def build_echo_trajectories(
         fig.add_vline(x=0, line={"dash": "dash", "color": GREY, "width": 1.5})
     fig.update_yaxes(title={"text": ytitle})
     if note is None:
-        sub = f"Thin lines: patients; thick: {MEDIAN_RULE}<br>Dotted: {_normal_text(measure, normal)}"
+        sub = f"Thin lines: patients; thick: {median_rule(counts)}<br>Dotted: {_normal_text(measure, normal)}"
         return _style(fig, title, sub).figure()
     sub = (
-        f"{BAND_RULE}<br>Thin lines: {n_sample} random patients per group (of {n_text(n_total)}); "
+        f"{band_rule(counts)}<br>Thin lines: {n_sample} random patients per group (of {n_text(n_total)}); "
         f"dotted: {_normal_text(measure, normal)}"
     )
     set_summary(fig, note)
@@ -142,9 +147,12 @@ def build_paired_slope(
     normal: float = 55.0,
     tests: Mapping[str, TestResult | None] | None = None,
     colors: Mapping[str, str] | None = None,
+    counts=None,
 ) -> go.Figure:
     """Baseline → follow-up per patient, one panel per group (shared y), median markers, Wilcoxon label and
-    number of pairs per panel, dotted normal line."""
+    number of pairs per panel, dotted normal line. ``counts`` (:class:`misc_dash.privacy.GroupCounts` of the
+    pairs): small-cell suppression (the number of pairs as text; no per-patient lines in a panel whose number
+    of pairs is hidden, only its medians)."""
     what, ytitle = _measure_titles(measure)
     title = f"{what}: first vs follow-up echo"
     need = {"patient_id", "group", "baseline", "followup"}
@@ -162,7 +170,7 @@ def build_paired_slope(
     for g in groups:
         n = int(rows.mask(g).sum())
         t = tests.get(g)
-        line2 = f"{n} pair{'s' if n != 1 else ''}"
+        line2 = f"{n if counts is None else counts.count(g, n)} pair{'s' if n != 1 else ''}"
         line3 = ""
         if t is not None:
             p = t.p_text()
@@ -195,6 +203,8 @@ def build_paired_slope(
                     cats, [qb[lo], qf[lo]], [qb[hi], qf[hi]], None, col, alpha, f"{_esc(g)} {what_band}", g
                 ):
                     fig.add_trace(tr, row=1, col=k)
+        if not draws(g, counts):
+            shown = shown.iloc[:0]
         ms = len(shown)
         xs = np.tile(np.array(cats + [None], dtype=object), ms)
         ys = np.full(3 * ms, np.nan)
@@ -219,7 +229,7 @@ def build_paired_slope(
                         "marker": {"size": 7, "color": rgba(col, 0.7)},
                     }
                 ),
-                name=legend_name(g, m),
+                name=legend_name(g, m, counts),
                 legendgroup=g,
                 connectgaps=False,
                 hovertemplate=(
@@ -246,8 +256,11 @@ def build_paired_slope(
             median_trace["hovertemplate"] = (
                 f"<b>{_esc(g)}</b> median<br>%{{x}}: {what} %{{y:.1f}} %"
                 "<br>IQR %{customdata[2]:.1f}–%{customdata[3]:.1f}, 10–90 %: %{customdata[1]:.1f}–%{customdata[4]:.1f}"
-                "<br>%{customdata[0]:.0f} pairs<extra></extra>"
+                + ("<br>%{customdata[0]:.0f} pairs" if counts is None else "")
+                + "<extra></extra>"
             )
+            if counts is not None:
+                median_trace["customdata"][:, 0] = np.nan
         fig.add_trace(median_trace, row=1, col=k)
         fig.update_xaxes(type="category", categoryorder="array", categoryarray=cats, range=[-0.35, 1.35], row=1, col=k)
     for k in range(1, ncol + 1):

@@ -11,11 +11,11 @@ from ..plotspec import FigureSpec
 from ..vocabulary import LAB_LABELS
 from .bands import n_text, set_summary, use_bands
 from .lines import (
-    BAND_RULE,
-    MEDIAN_RULE,
     _band_note,
     _banded_trajectories,
     _patient_line_traces,
+    band_rule,
+    median_rule,
 )
 from .style import (
     BASE_FONT,
@@ -40,11 +40,13 @@ def build_labs_figure(
     x: str = "day_since_treatment",
     log_y: bool = True,
     colors: Mapping[str, str] | None = None,
+    counts=None,
 ) -> go.Figure:
     """One analyte over time: per-patient lines (one trace per group), group line = median of the patients'
     interpolated trajectories (:func:`~.lines._group_median`: days where ≥ MIN_MEDIAN_N patients' trajectories are
     defined), dashed vertical line at day 0 on the 'days since treatment start' axis; log y by default
-    (values ≤ 0 are then left out and counted)."""
+    (values ≤ 0 are then left out and counted). ``counts``: small-cell suppression, as
+    :func:`~.echo.build_echo_trajectories`."""
     label = LAB_LABELS.get(analyte, analyte)
     title = f"{label} over time"
     need = {"patient_id", "group", "analyte", x, "value"}
@@ -86,14 +88,14 @@ def build_labs_figure(
     if use_bands(d["patient_id"].nunique()):
         traces, n_total, n_sample = _banded_trajectories(
             d, groups, cmap, x, what=_esc(label), unit=f" {_esc(unit)}", y_format=".3~g", day_word=day_word,
-            patient_hover=patient_hover,
+            patient_hover=patient_hover, counts=counts,
         )  # fmt: skip
         for tr in traces:
             fig.add_trace(tr)
         note = _band_note(n_total, n_sample)
     else:
         for tr in _patient_line_traces(
-            d, groups, rows, cmap, x, line_style, patient_hover, _esc(label), f" {_esc(unit)}", day_word
+            d, groups, rows, cmap, x, line_style, patient_hover, _esc(label), f" {_esc(unit)}", day_word, counts
         ):
             fig.add_trace(tr)
     if x == "day_since_treatment":
@@ -113,10 +115,11 @@ def build_labs_figure(
     else:
         fig.update_yaxes(title={"text": ytitle})
     if note is None:
-        sub = f"Thin lines: patients; thick: {MEDIAN_RULE}"
+        sub = f"Thin lines: patients; thick: {median_rule(counts)}"
     else:
-        sub = f"{BAND_RULE}<br>Thin lines: {n_sample} random patients per group (of {n_text(n_total)})"
+        sub = f"{band_rule(counts)}<br>Thin lines: {n_sample} random patients per group (of {n_text(n_total)})"
         set_summary(fig, note)
     if n_nonpos:
-        sub += f". {n_nonpos} value{'s' if n_nonpos != 1 else ''} ≤ 0 not drawn (log axis)"
+        k = str(n_nonpos) if counts is None else _esc(counts.policy.text_count(n_nonpos))
+        sub += f". {k} value{'s' if n_nonpos != 1 else ''} ≤ 0 not drawn (log axis)"
     return _style(fig, title, sub).figure()

@@ -26,7 +26,7 @@ from .bands import (
     sample_ids,
     sorted_quantiles,
 )
-from .style import BASE_FONT, MIN_MEDIAN_N, GroupRows, _esc, legend_name, rgba
+from .style import BASE_FONT, MIN_MEDIAN_N, GroupRows, _esc, draws, legend_name, median_min_n, rgba
 
 
 # ------------------------------------------------------------------------------------------------ per-patient lines
@@ -174,13 +174,17 @@ def _group_bands(df: pd.DataFrame, x: str, y: str, min_n: int = MIN_MEDIAN_N) ->
     )[list(cols)]
 
 
-def _median_trace(med: pd.DataFrame, x: str, group: str, color: str, what: str, unit: str, xlabel: str) -> dict:
-    """The thick group line from :func:`_group_median` (a gap where days had too few patients)."""
+def _median_trace(
+    med: pd.DataFrame, x: str, group: str, color: str, what: str, unit: str, xlabel: str, counts: Any = None
+) -> dict:
+    """The thick group line from :func:`_group_median` (a gap where days had too few patients). Under small-cell
+    suppression (``counts``) the hover does not count the day's patients (the rule is in the subtitle)."""
     xs, ys, n = med[x].to_numpy(float), med["median"].to_numpy(float), med["n"].to_numpy(float)
     if "gap" in med.columns:
         cut = np.flatnonzero(med["gap"].to_numpy(bool))
         xs, ys, n = (np.insert(a, cut, np.nan) for a in (xs, ys, n))
-    return scatter(
+    rule = MEDIAN_RULE if counts is None else median_rule(counts)
+    tr = scatter(
         x=xs,
         y=ys,
         customdata=n,
@@ -191,10 +195,19 @@ def _median_trace(med: pd.DataFrame, x: str, group: str, color: str, what: str, 
         showlegend=False,
         connectgaps=False,
         hovertemplate=(
-            f"<b>{_esc(group)}</b>: {_esc(MEDIAN_RULE)}<br>{xlabel} %{{x:g}}<br>{what} %{{y:.3~g}}{unit}"
+            f"<b>{_esc(group)}</b>: {_esc(rule)}<br>{xlabel} %{{x:g}}<br>{what} %{{y:.3~g}}{unit}"
             "<br>%{customdata:.0f} patients<extra></extra>"
         ),
     )
+    if counts is not None:
+        del tr["customdata"]
+        tr["hovertemplate"] = tr["hovertemplate"].replace("<br>%{customdata:.0f} patients", "")
+    return tr
+
+
+def median_rule(counts: Any = None) -> str:
+    """:data:`MEDIAN_RULE` with the day threshold in force (:func:`~.style.median_min_n`)."""
+    return f"median of patients' interpolated trajectories, days with ≥ {median_min_n(counts)} patients"
 
 
 def _patient_line_traces(
@@ -208,29 +221,36 @@ def _patient_line_traces(
     what: str,
     unit: str,
     day_word: str,
+    counts: Any = None,
 ) -> list[dict]:
     """Below the band threshold, per group: one trace of every patient's line (``value`` against ``x``) and the
-    group's median trajectory (echo and labs figures)."""
+    group's median trajectory (echo and labs figures). Under small-cell suppression (``counts``) a group whose
+    count is hidden gets no per-patient lines (its median, when a day has enough patients, carries the legend)."""
     traces = []
     for g in groups:
         sub = d[rows.mask(g)]
         col = cmap[g]
-        xs, ys, cd = _patient_lines(sub, x, "value", _with_day(sub, x))
-        traces.append(
-            scatter(
-                x=xs,
-                y=ys,
-                customdata=esc_data(cd),
-                **line_style(col),
-                name=legend_name(g, sub["patient_id"].nunique()),
-                legendgroup=g,
-                connectgaps=False,
-                hovertemplate=patient_hover(g),
+        name = legend_name(g, sub["patient_id"].nunique(), counts)
+        med = _group_median(sub, x, "value", min_n=median_min_n(counts))
+        if draws(g, counts):
+            xs, ys, cd = _patient_lines(sub, x, "value", _with_day(sub, x))
+            traces.append(
+                scatter(
+                    x=xs,
+                    y=ys,
+                    customdata=esc_data(cd),
+                    **line_style(col),
+                    name=name,
+                    legendgroup=g,
+                    connectgaps=False,
+                    hovertemplate=patient_hover(g),
+                )
             )
-        )
-        med = _group_median(sub, x, "value")
         if len(med):
-            traces.append(_median_trace(med, x, g, col, what, unit, day_word))
+            tr = _median_trace(med, x, g, col, what, unit, day_word, counts)
+            if not draws(g, counts):
+                tr.update(name=name, showlegend=True)
+            traces.append(tr)
     return traces
 
 
@@ -253,6 +273,11 @@ BAND_RULE = (
     f"Thick: median of patients' interpolated trajectories; bands: IQR and 10–90 % ({QUANTILE_RULE}), "
     f"days with ≥ {MIN_MEDIAN_N} patients"
 )
+
+
+def band_rule(counts: Any = None) -> str:
+    """:data:`BAND_RULE` with the day threshold in force (:func:`~.style.median_min_n`)."""
+    return BAND_RULE.replace(f"≥ {MIN_MEDIAN_N} patients", f"≥ {median_min_n(counts)} patients")
 
 
 def sample_style(col: str, markers: bool = True) -> dict[str, Any]:
@@ -279,6 +304,7 @@ def _banded_trajectories(
     y_format: str,
     day_word: str,
     patient_hover: Callable[[str], str],
+    counts: Any = None,
 ) -> tuple[list[dict], int, int]:
     """The trajectory chart of a large cohort, per group: a sample of :data:`~.bands.SAMPLE_PER_GROUP` patients
     as thin light lines (:func:`sample_style`), the 10–90 % and IQR bands and the median of the patients'
@@ -295,28 +321,31 @@ def _banded_trajectories(
         ids = sample_ids(sub["patient_id"].to_numpy(object))
         n_sample = max(n_sample, ids.size)
         shown = sub[in_sample(sub["patient_id"], ids)]
-        bands = _group_bands(sub, x, "value")
-        xs, ys, cd = _patient_lines(shown, x, "value", _with_day(shown, x))
-        lines_.append(
-            scatter(
-                x=xs,
-                y=ys,
-                customdata=esc_data(cd),
-                **sample_style(col),
-                name=f"{_esc(g)} sample" if len(bands) else legend_name(g, n),
-                legendgroup=g,
-                showlegend=not len(bands),  # the legend entry is the median line, when there is one
-                connectgaps=False,
-                hovertemplate=patient_hover(g),
+        bands = _group_bands(sub, x, "value", min_n=median_min_n(counts))
+        if draws(g, counts):
+            xs, ys, cd = _patient_lines(shown, x, "value", _with_day(shown, x))
+            lines_.append(
+                scatter(
+                    x=xs,
+                    y=ys,
+                    customdata=esc_data(cd),
+                    **sample_style(col),
+                    name=f"{_esc(g)} sample" if len(bands) else legend_name(g, n, counts),
+                    legendgroup=g,
+                    showlegend=not len(bands),  # the legend entry is the median line, when there is one
+                    connectgaps=False,
+                    hovertemplate=patient_hover(g),
+                )
             )
-        )
         if not len(bands):
             continue
         day, gap = bands[x].to_numpy(float), bands["gap"].to_numpy(bool)
         lo10, lo25, hi75, hi90 = (bands[c].to_numpy(float) for c in ("p10", "q1", "q3", "p90"))
         bands_ += band_traces(day, lo10, hi90, gap, col, OUTER_ALPHA, f"{_esc(g)} 10–90 %", g)
         bands_ += band_traces(day, lo25, hi75, gap, col, IQR_ALPHA, f"{_esc(g)} IQR", g)
-        cd = np.column_stack([bands["n"].to_numpy(float), lo10, lo25, hi75, hi90])
+        # under small-cell suppression the day's number of patients is not written out (the rule is in the subtitle)
+        n_day = bands["n"].to_numpy(float) if counts is None else np.full(len(bands), np.nan)
+        cd = np.column_stack([n_day, lo10, lo25, hi75, hi90])
         cut = np.flatnonzero(gap)
         mx, my = np.insert(day, cut, np.nan), np.insert(bands["median"].to_numpy(float), cut, np.nan)
         cd = np.insert(cd, cut, np.nan, axis=0)
@@ -328,14 +357,15 @@ def _banded_trajectories(
                 customdata=cd,
                 mode="lines",
                 line={"color": col, "width": 4.5},
-                name=legend_name(g, n),
+                name=legend_name(g, n, counts),
                 legendgroup=g,
                 connectgaps=False,
                 hovertemplate=(
                     f"<b>{_esc(g)}</b>: median of patients' interpolated trajectories<br>{day_word} %{{x:g}}"
                     f"<br>{what} %{{y:{f}}}{unit}<br>IQR %{{customdata[2]:{f}}}–%{{customdata[3]:{f}}}, "
                     f"10–90 %: %{{customdata[1]:{f}}}–%{{customdata[4]:{f}}}"
-                    "<br>%{customdata[0]:.0f} patients<extra></extra>"
+                    + ("<br>%{customdata[0]:.0f} patients" if counts is None else "")
+                    + "<extra></extra>"
                 ),
             )
         )

@@ -12,10 +12,13 @@ from .style import BASE_FONT, SEQUENTIAL, _esc, _style, _wrap, empty_figure
 
 
 # ================================================================================================ 9 cohort flow
-def build_flow_figure(rows: Sequence[tuple[str, int, int]]) -> go.Figure:
+def build_flow_figure(
+    rows: Sequence[tuple[str, int, int]], counts: Sequence[tuple[str, bool]] | None = None
+) -> go.Figure:
     """Cohort flow (analyses.cohort_flow: depth 0 → 1 → 2) as a tree of boxes: root left, anakinra yes/no in the
     middle, treatment groups right; each box "label / n = k (x% of parent)". Drawn with shapes + annotations
-    (clearer than a Sankey when some groups have 0 patients)."""
+    (clearer than a Sankey when some groups have 0 patients). ``counts`` (small-cell suppression): per row, the
+    count as text ("12", "< 5", "≥ 5") and whether its share of the parent may be shown."""
     rows = [(str(a), int(b), int(c)) for a, b, c in (rows or [])]
     if not rows:
         return empty_figure("No patients in the current selection.", "Cohort flow")
@@ -61,6 +64,11 @@ def build_flow_figure(rows: Sequence[tuple[str, int, int]]) -> go.Figure:
         x0 = dep * col_w
         p = parent[i]
         share = f" ({100 * n / rows[p][1]:.0f}%)" if p is not None and rows[p][1] else ""
+        n_txt = f"n = {n}"
+        if counts is not None:
+            txt, share_ok = counts[i]
+            n_txt = f"n {_esc(txt)}" if txt[:1] in "<≤>≥" else f"n = {txt}"
+            share = share if share_ok else ""
         empty = n == 0
         fill = "#F2F2F2" if empty else ("#E8F1F8" if dep == 0 else "#FFFFFF")
         edge = "#AAAAAA" if empty else "#0072B2"
@@ -77,7 +85,7 @@ def build_flow_figure(rows: Sequence[tuple[str, int, int]]) -> go.Figure:
         fig.add_annotation(
             x=x0 + box_w(dep) / 2,
             y=y[i],
-            text=f"{_wrap(label, 28 if dep else 20)}<br><b>n = {n}</b>{share}",
+            text=f"{_wrap(label, 28 if dep else 20)}<br><b>{n_txt}</b>{share}",
             showarrow=False,
             font={"size": BASE_FONT - 1, "color": "#888888" if empty else "#222222"},
             align="center",

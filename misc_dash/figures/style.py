@@ -99,9 +99,21 @@ def rgba(hex_color: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha:g})"
 
 
-def legend_name(group: str, n: int) -> str:
-    """A legend entry, "IVIG monotherapy (n = 14)" (the group name escaped: plotly reads legend text as markup)."""
-    return f"{_esc(group)} (n = {n})"
+def legend_name(group: str, n: int, counts: Any = None) -> str:
+    """A legend entry, "IVIG monotherapy (n = 14)" (the group name escaped: plotly reads legend text as markup);
+    with ``counts`` (:class:`misc_dash.privacy.GroupCounts`) the n as the small-cell rule shows it ("(n < 5)")."""
+    return f"{_esc(group)} ({'n = ' + str(n) if counts is None else _esc(counts.n(group, n))})"
+
+
+def median_min_n(counts: Any = None) -> int:
+    """Group medians per day need this many patients: :data:`MIN_MEDIAN_N`, or under small-cell suppression at
+    least the policy's threshold (``counts``: :class:`misc_dash.privacy.GroupCounts`)."""
+    return MIN_MEDIAN_N if counts is None else max(MIN_MEDIAN_N, counts.min_n)
+
+
+def draws(g: str, counts: Any = None) -> bool:
+    """Whether group ``g``'s patients may be drawn one by one (always without suppression)."""
+    return counts is None or counts.draws(g)
 
 
 def _esc(s: Any) -> str:

@@ -25,12 +25,29 @@ def build_km_figure(
     threshold_c: float = 38.0,
     show_ci: bool = True,
     colors: Mapping[str, str] | None = None,
+    counts=None,
 ) -> go.Figure:
     """Kaplan–Meier "proportion still febrile" with CI bands, censor marks (+), dotted median lines and a
-    number-at-risk table under the x axis (second subplot row, shared x, one coloured text row per group)."""
+    number-at-risk table under the x axis (second subplot row, shared x, one coloured text row per group).
+
+    ``counts`` (:class:`misc_dash.privacy.GroupCounts`, a real cohort): each group's n as the small-cell rule shows
+    it; a group whose n is hidden is not drawn (its steps would give its patients back), and the numbers at risk
+    read by the primary rule (the group's own n as its text)."""
     groups = _order_present(order, [g for g, c in curves.items() if c is not None and c.n > 0])
+    if counts is not None:
+        groups = [g for g in groups if counts.draws(g)]
     if not groups:
-        return empty_figure("No patients with temperature readings for this selection.", "Time to defervescence")
+        msg = "No patients with temperature readings for this selection."
+        if counts is not None and any(c is not None and c.n > 0 for c in curves.values()):
+            msg = f"No curve drawn: every group has fewer than {counts.policy.threshold} patients or a hidden count."
+        return empty_figure(msg, "Time to defervescence")
+
+    def risk_text(g: str, values) -> list[str]:
+        if counts is None:
+            return [str(v) for v in values]
+        n = curves[g].n
+        return [_esc(counts.count(g, n) if int(v) == n else counts.policy.count(v)) for v in values]
+
     cmap = _colors(order or groups, colors)
     at_risk_days = sorted(float(t) for t in at_risk_days)
     tmax0 = max(max(curves[g].timeline) for g in groups)
@@ -90,9 +107,9 @@ def build_km_figure(
                 y=s,
                 mode="lines",
                 line={"color": col, "width": 3.5, "shape": "hv"},
-                name=legend_name(g, c.n),
+                name=legend_name(g, c.n, counts),
                 legendgroup=g,
-                customdata=np.asarray(c.at_risk(t), int),
+                customdata=np.asarray(c.at_risk(t), int) if counts is None else np.asarray(risk_text(g, c.at_risk(t))),
                 hovertemplate=(
                     f"<b>{_esc(g)}</b><br>day %{{x:.2f}}: %{{y:.0%}} still febrile"
                     "<br>%{customdata} at risk<extra></extra>"
@@ -145,7 +162,7 @@ def build_km_figure(
                 x=at_risk_days,
                 y=[n_rows - 1 - k] * len(at_risk_days),
                 mode="text",
-                text=[str(v) for v in vals],
+                text=risk_text(g, vals),
                 textfont={"color": cmap[g], "size": BASE_FONT},
                 name=f"{_esc(g)} at risk",
                 legendgroup=g,

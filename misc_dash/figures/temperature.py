@@ -12,7 +12,18 @@ import plotly.graph_objects as go
 from ..plotspec import FigureSpec, scatter
 from .bands import QUANTILE_RULE, esc_data, in_sample, sample_ids, set_summary
 from .lines import _patient_lines, _threshold_line
-from .style import MIN_MEDIAN_N, X_TITLES, _colors, _esc, _order_present, _style, empty_figure, legend_name, rgba
+from .style import (
+    X_TITLES,
+    _colors,
+    _esc,
+    _order_present,
+    _style,
+    draws,
+    empty_figure,
+    legend_name,
+    median_min_n,
+    rgba,
+)
 
 if TYPE_CHECKING:  # the analyses import scipy (slow); only needed for type hints here
     from ..analyses.temperature import TemperatureResult
@@ -55,11 +66,14 @@ def build_temperature_figure(
     colors: Mapping[str, str] | None = None,
     threshold_c: float = 38.0,
     origin: str = "admission",
+    counts=None,
 ) -> go.Figure:
     """Daily maximum temperature per patient (thin translucent lines in the group colour, one trace per group), the
     group median (thick) and IQR (band) on days with ≥ MIN_MEDIAN_N patients measured, a dotted line at the fever
     threshold. x = whole days since the origin (day 0 = the first 24 h). Above :data:`SAMPLE_ABOVE` patients only a
-    reproducible random sample of :data:`SAMPLE_SIZE` patient lines is drawn (said in the subtitle)."""
+    reproducible random sample of :data:`SAMPLE_SIZE` patient lines is drawn (said in the subtitle). ``counts``
+    (:class:`misc_dash.privacy.GroupCounts`): small-cell suppression — the legend n as text, no per-patient lines
+    for a group whose count is hidden, medians on days with at least the threshold, no count per day."""
     title = "Daily maximum temperature"
     daily = getattr(result, "daily", None)
     if daily is None or daily.empty:
@@ -80,10 +94,12 @@ def build_temperature_figure(
     layers: tuple[list, list, list] = ([], [], [])  # patient lines, IQR bands, medians: medians drawn on top
     for rank, g in enumerate(groups, start=1):
         col = cmap[g]
-        name = legend_name(g, int(n_patients.get(g, 0)))
+        name = legend_name(g, int(n_patients.get(g, 0)), counts)
         sub = shown[shown["group"].astype(str) == g]
-        med = summary[(summary["group"].astype(str) == g) & (summary["n"] >= MIN_MEDIAN_N)].sort_values("day")
+        med = summary[(summary["group"].astype(str) == g) & (summary["n"] >= median_min_n(counts))].sort_values("day")
         has_median = len(med) > 0
+        if not draws(g, counts):
+            sub = sub.iloc[:0]
         xs, ys, cd = _patient_lines(sub, "day", "temp_max")
         layers[0].append(
             scatter(
@@ -121,6 +137,8 @@ def build_temperature_figure(
             )
         )
         day, median, q1, q3, n = _gapped(*(med[c].to_numpy(float) for c in ("day", "median", "q1", "q3", "n")))
+        if counts is not None:  # the day's number of patients is not written out under small-cell suppression
+            n = np.full(n.shape, np.nan)
         layers[2].append(
             scatter(
                 x=day,
@@ -136,7 +154,8 @@ def build_temperature_figure(
                 hovertemplate=(
                     f"<b>{_esc(g)}</b> median of daily maxima<br>day %{{x:g}} since {origin_word}"
                     "<br>%{y:.1f} °C [IQR %{customdata[1]:.1f}–%{customdata[2]:.1f}]"
-                    "<br>%{customdata[0]:.0f} patients measured<extra></extra>"
+                    + ("<br>%{customdata[0]:.0f} patients measured" if counts is None else "")
+                    + "<extra></extra>"
                 ),
             )
         )
@@ -158,7 +177,7 @@ def build_temperature_figure(
             f"day ({QUANTILE_RULE}), with a random sample of {n_shown:,} patients drawn as lines",
         )
     sub = (
-        f"{lines}; thick: group median, band: IQR (days with ≥ {MIN_MEDIAN_N} patients measured)"
+        f"{lines}; thick: group median, band: IQR (days with ≥ {median_min_n(counts)} patients measured)"
         f"<br>Dotted: fever threshold {threshold_c:g} °C"
     )
     return _style(fig, title, sub).figure()

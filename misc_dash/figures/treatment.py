@@ -26,7 +26,6 @@ from .bands import (
 from .lines import _patient_lines
 from .style import (
     BASE_FONT,
-    MIN_MEDIAN_N,
     X_TITLES,
     GroupRows,
     _colors,
@@ -34,8 +33,10 @@ from .style import (
     _order_present,
     _p,
     _style,
+    draws,
     empty_figure,
     legend_name,
+    median_min_n,
     rgba,
 )
 
@@ -47,10 +48,13 @@ def _id_route(df: pd.DataFrame) -> np.ndarray:
 
 
 def build_dosing_figure(
-    daily: pd.DataFrame, x: str = "day_since_start", colors: Mapping[str, str] | None = None
+    daily: pd.DataFrame, x: str = "day_since_start", colors: Mapping[str, str] | None = None, counts=None
 ) -> go.Figure:
     """Daily anakinra dose (mg/kg/day) per patient, coloured by CV shock, one trace per group (NaN gaps);
-    open circle at the first day, triangle at the peak dose."""
+    open circle at the first day, triangle at the peak dose. ``counts`` (:class:`misc_dash.privacy.GroupCounts`
+    of the CV-shock groups): small-cell suppression — the legend n as text, no per-patient lines for a group
+    whose count is hidden (its median when a day has enough patients), no route in the hovers (the route table
+    may hide a count) and no patient count per day."""
     title = "Anakinra daily dose per patient"
     need = {"patient_id", "shock", x, "dose_mg_kg_day"}
     if daily is None or daily.empty or not need <= set(daily.columns):
@@ -58,7 +62,7 @@ def build_dosing_figure(
     d = daily.dropna(subset=["shock", x, "dose_mg_kg_day"]).reset_index(drop=True)
     if d.empty:
         return empty_figure("No anakinra dose records for this selection.", title)
-    if "route" not in d.columns:
+    if "route" not in d.columns or counts is not None:
         d["route"] = ""
     d["route"] = d["route"].fillna("").astype(str)
     rows = GroupRows(d["shock"])
@@ -68,21 +72,27 @@ def build_dosing_figure(
     xlabel = X_TITLES.get(x, x)
     day_word = "day since anakinra start" if x == "day_since_start" else "day since admission"
     n_all = int(d["patient_id"].nunique())
-    banded = use_bands(n_all)
+    banded = use_bands(n_all) or (counts is not None and any(not draws(g, counts) for g in groups))
     layers: tuple[list, list, list] = ([], [], [])  # patient traces, bands, medians (banded: medians on top)
     n_sample = 0
     for g in groups:
         sub = d[rows.mask(g)]
         col = cmap[g]
         n = int(sub["patient_id"].nunique())
+        name = legend_name(g, n, counts)
         if not banded:
-            layers[0].extend(_dose_traces(sub, x, g, col, legend_name(g, n), day_word))
+            layers[0].extend(_dose_traces(sub, x, g, col, name, day_word))
             continue
         shown = sub[in_sample(sub["patient_id"], sample_ids(sub["patient_id"].to_numpy(object)))]
+        if not use_bands(n_all):  # medians because a group's count is hidden: the other groups keep every patient
+            shown = sub
+        if not draws(g, counts):
+            shown = shown.iloc[:0]
         n_sample = max(n_sample, int(shown["patient_id"].nunique()))
-        bands, medians = _dose_bands(sub, x, g, col, legend_name(g, n), day_word)
-        sample = _dose_traces(shown, x, g, col, legend_name(g, n), day_word, light=True, legend=not medians)
-        layers[0].extend({**tr, "meta": {"role": SAMPLE_ROLE}} for tr in sample)
+        bands, medians = _dose_bands(sub, x, g, col, name, day_word, counts)
+        if len(shown):
+            sample = _dose_traces(shown, x, g, col, name, day_word, light=True, legend=not medians)
+            layers[0].extend({**tr, "meta": {"role": SAMPLE_ROLE}} for tr in sample)
         layers[1].extend(bands)
         layers[2].extend(medians)
     for tr in (*layers[0], *layers[1], *layers[2]):
@@ -93,9 +103,15 @@ def build_dosing_figure(
         return _style(
             fig, title, "One step line per patient (dose of day d holds until d + 1); ○ first day, ▲ peak dose"
         ).figure()
+    if not use_bands(n_all):  # drawn as medians only because a group's count is hidden (small-cell suppression)
+        sub = (
+            f"Thick: median daily dose of the patients on anakinra that day, days with ≥ {median_min_n(counts)} "
+            "patients; step lines per patient only for groups whose count is shown; ○ first day, ▲ peak dose"
+        )
+        return _style(fig, title, sub).figure()
     sub = (
         f"Thick: median daily dose of the patients on anakinra that day; bands: IQR and 10–90 % ({QUANTILE_RULE}), "
-        f"days with ≥ {MIN_MEDIAN_N} patients<br>Thin step lines: {n_sample} random patients per group "
+        f"days with ≥ {median_min_n(counts)} patients<br>Thin step lines: {n_sample} random patients per group "
         f"(of {n_text(n_all)}); ○ first day, ▲ peak dose"
     )
     set_summary(
@@ -174,7 +190,9 @@ def _dose_traces(
     return out
 
 
-def _dose_bands(sub: pd.DataFrame, x: str, g: str, col: str, name: str, day_word: str) -> tuple[list, list]:
+def _dose_bands(
+    sub: pd.DataFrame, x: str, g: str, col: str, name: str, day_word: str, counts=None
+) -> tuple[list, list]:
     """Per day: the median, IQR and 10–90 % of the daily doses of the patients dosed that day (R type 6), on days
     with >= MIN_MEDIAN_N of them, as steps (the dose of day d holds until d + 1); a run of days ends at its last
     day + 1. Returns the band traces and the median trace (empty lists when no day has enough patients)."""
@@ -182,7 +200,7 @@ def _dose_bands(sub: pd.DataFrame, x: str, g: str, col: str, name: str, day_word
     dose = sub["dose_mg_kg_day"].to_numpy(float)
     days, inv = np.unique(day, return_inverse=True)
     keys, n, q = grouped_quantiles(inv, dose, (0.10, 0.25, 0.50, 0.75, 0.90))
-    ok = n >= MIN_MEDIAN_N
+    ok = n >= median_min_n(counts)
     if not ok.any():
         return [], []
     dd, n, q = days[keys[ok]], n[ok], q[ok]
@@ -212,18 +230,27 @@ def _dose_bands(sub: pd.DataFrame, x: str, g: str, col: str, name: str, day_word
         hovertemplate=(
             f"<b>{_esc(g)}</b>: median daily dose<br>{day_word} %{{x:g}}<br>%{{y:.3~g}} mg/kg/day"
             "<br>IQR %{customdata[2]:.3~g}–%{customdata[3]:.3~g}, 10–90 %: %{customdata[1]:.3~g}–%{customdata[4]:.3~g}"
-            "<br>%{customdata[0]:.0f} patients on anakinra<extra></extra>"
+            + ("<br>%{customdata[0]:.0f} patients on anakinra" if counts is None else "")
+            + "<extra></extra>"
         ),
     )
+    if counts is not None:  # the day's number of patients is not written out under small-cell suppression
+        median["customdata"][:, 0] = np.nan
     return bands, [median]
 
 
 # ================================================================================================ 8 adverse events
 def build_ae_figure(
-    records: Sequence[Mapping], order: Sequence[str] | None = None, colors: Mapping[str, str] | None = None
+    records: Sequence[Mapping],
+    order: Sequence[str] | None = None,
+    colors: Mapping[str, str] | None = None,
+    cells: Mapping[tuple[int, str], tuple[str, str, float | None]] | None = None,
+    hide_p: frozenset[int] = frozenset(),
 ) -> go.Figure:
     """Horizontal grouped bars: % of patients with each adverse event per group, "k/n" on the bars; Fisher p in
-    the event label (events in the records' order, top to bottom)."""
+    the event label (events in the records' order, top to bottom). ``cells`` (small-cell suppression): per
+    (record index, group) the count and the group size as the rule shows them and the percentage (None: hidden,
+    no bar); ``hide_p``: records whose p-value is not shown."""
     title = "Adverse events — share of patients"
     records = [r for r in (records or []) if r.get("groups")]
     if not records:
@@ -234,9 +261,9 @@ def build_ae_figure(
         return empty_figure("No patients in any group.", title)
     cmap = _colors(order or groups, colors)
     labels = []
-    for r in records:
+    for i, r in enumerate(records):
         lab = _esc(r.get("label") or r.get("event", ""))
-        if r.get("p_value") is not None:
+        if r.get("p_value") is not None and i not in hide_p:
             lab += f"<br><span style='font-size:{BASE_FONT - 3}px'>p {_p(r['p_value'])}</span>"
         labels.append(lab)
     fig = FigureSpec()
@@ -245,25 +272,37 @@ def build_ae_figure(
         n = [int((r["groups"].get(g) or {}).get("n", 0)) for r in records]
         pct = [100.0 * a / b if b else None for a, b in zip(k, n)]
         n_group = max(n) if n else 0
-        fig.add_trace(
-            bar(
-                y=labels,
-                x=pct,
-                orientation="h",
-                text=[f"{a}/{b}" for a, b in zip(k, n)],
-                textposition="outside",
-                textfont={"size": BASE_FONT - 2},
-                cliponaxis=False,
-                marker={"color": cmap[g]},
-                name=legend_name(g, n_group),
-                legendgroup=g,
-                customdata=np.stack([np.array(k), np.array(n)], axis=1),
-                hovertemplate=(
-                    f"<b>{_esc(g)}</b><br>%{{y}}"
-                    "<br>%{customdata[0]} of %{customdata[1]} patients (%{x:.0f} %)<extra></extra>"
-                ),
-            )
+        tr = bar(
+            y=labels,
+            x=pct,
+            orientation="h",
+            text=[f"{a}/{b}" for a, b in zip(k, n)],
+            textposition="outside",
+            textfont={"size": BASE_FONT - 2},
+            cliponaxis=False,
+            marker={"color": cmap[g]},
+            name=legend_name(g, n_group),
+            legendgroup=g,
+            customdata=np.stack([np.array(k), np.array(n)], axis=1),
+            hovertemplate=(
+                f"<b>{_esc(g)}</b><br>%{{y}}"
+                "<br>%{customdata[0]} of %{customdata[1]} patients (%{x:.0f} %)<extra></extra>"
+            ),
         )
+        if cells is not None:  # the rule's texts; a hidden percentage draws no bar (its length would say it)
+            got = [cells[(i, g)] for i in range(len(records))]
+            size = next((c[1] for c in got), "")
+            tr.update(
+                x=[0.0 if c[2] is None else c[2] for c in got],
+                text=[_esc(f"{c[0]}/{c[1]}") for c in got],
+                name=f"{_esc(g)} ({_esc('n ' + size if size[:1] in '<≤>≥' else 'n = ' + size)})",
+                customdata=np.array(
+                    [_esc(f"{c[0]} of {c[1]} patients" + ("" if c[2] is None else f" ({c[2]:.0f} %)")) for c in got],
+                    dtype=object,
+                ),
+                hovertemplate=f"<b>{_esc(g)}</b><br>%{{y}}<br>%{{customdata}}<extra></extra>",
+            )
+        fig.add_trace(tr)
     mx = max([v for tr in fig.data for v in tr["x"] if v is not None] + [0])
     fig.update_layout(barmode="group", bargap=0.25, bargroupgap=0.05)
     fig.update_xaxes(title={"text": "Patients with the event (%)"}, range=[0, min(100, mx) * 1.15 + 8], ticksuffix=" %")

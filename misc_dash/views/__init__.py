@@ -92,15 +92,19 @@ VIEWS = MappingProxyType(
 
 
 def build_cards(name: str, vc: ViewContext, options=None):
-    """The cards of view ``name`` (options: the view's options value, or None for its defaults)."""
+    """The cards of view ``name`` (options: the view's options value, or None for its defaults). For a cohort that
+    is not synthetic every card goes through :func:`misc_dash.privacy.suppress_cards` with ``vc``'s policy (the
+    builders already hide small counts where they know the sums; that pass catches the rest and drops
+    patient-level lists that would give a hidden count back)."""
     from dataclasses import replace
 
+    from ..privacy import suppress_cards
     from .state import ViewState, python_snippet  # state.py builds on this module
 
     view = VIEWS[name]
     if options is None and view.options is not None:
         options = view.options()
-    cards = view.build(vc, options)
+    cards = suppress_cards(view.build(vc, options), vc.policy, small=bool(vc.small))
     return [
         replace(
             c, snippet=python_snippet(ViewState.of(name, c.key, vc.ctx.flt, vc.ctx.grouping, options), vc.data_path)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .. import analyses as A
-from .. import figures
+from .. import figures, privacy
 from ..cards import Card, CardTable, TestLine
 from ..vocabulary import ECHO_MEASURE_NAMES
 from .common import ViewContext
@@ -46,6 +46,51 @@ CHANGE_METHODS = (
 )
 
 
+def cardiac_counts(vc: ViewContext, er) -> privacy.Shown:
+    """Small-cell suppression of the cardiac page: per group, its patients (the group's size, fixed) = pairs +
+    patients without a pair (the patient-level list's count: free text); pairs = pairs with a change + pairs
+    without one (a test note's count: free text); per share "k/n normal", k + the others = n (n = the pairs when
+    every pair has the value); the patients with this measure per group (the trajectory chart's legend)."""
+    c = privacy.Counts(vc.policy)
+    privacy.add_fixed(c, privacy.fixed_from(vc.sizes, [("group", g) for g in vc.groups]))
+    c.add("unpaired", len(er.unpaired))  # the patient-level list's label
+    unpaired = []
+    for eg in er.groups:
+        g = eg.group
+        changed = int(eg.test.extra("non-zero pairs")) if eg.test else 0
+        c.add(("pairs", g), eg.n_pairs).add(("changed", g), changed).add(("unchanged", g), eg.n_pairs - changed)
+        c.line([("changed", g), ("unchanged", g)], ("pairs", g))
+        c.add(("unpaired", g), max(eg.n_patients - eg.n_pairs, 0), derived=True, primary=False)
+        unpaired.append(("unpaired", g))
+        if eg.n_patients == vc.ctx.group_sizes().get(g):
+            c.line([("pairs", g), ("unpaired", g)], ("group", g))
+        for what, share in (("normal_baseline", eg.normal_baseline), ("normal_followup", eg.normal_followup)):
+            n_key = ("pairs", g) if share.n == eg.n_pairs else (what, "n", g)
+            if n_key not in c:
+                c.add(n_key, share.n)
+            c.add((what, "k", g), share.k).add((what, "rest", g), share.n - share.k, derived=True)
+            c.line([(what, "k", g), (what, "rest", g)], n_key)
+    if sum(c.value(k) for k in unpaired) == len(er.unpaired):
+        c.line(unpaired, "unpaired")
+    measured = er.trajectories.groupby("group")["patient_id"].nunique()
+    for g in vc.groups:
+        c.add(("measured", g), int(measured.get(g, 0)))
+    return c.protect()
+
+
+def _share_text(shown: privacy.Shown | None, share, what: str, g: str, n_pairs: int) -> str:
+    """ "9/12 (75%)" as the small-cell rule shows it."""
+    if shown is None:
+        return share.text()
+    if not share.n:
+        return share.text()
+    n_key = ("pairs", g) if share.n == n_pairs else (what, "n", g)
+    k_key = (what, "k", g)
+    k, n = shown.text(k_key), shown.text(n_key)
+    p = shown.percent(k_key, n_key, also=((what, "rest", g),))
+    return f"{k}/{n} ({p})" if p is not None else f"{k}/{n}"
+
+
 def build_cardiac_cards(vc: ViewContext, options: CardiacOptions = CardiacOptions()) -> list[Card]:
     opts = options.analysis_options()
     er = vc.run("echo", opts, measure=options.measure)
@@ -54,24 +99,28 @@ def build_cardiac_cards(vc: ViewContext, options: CardiacOptions = CardiacOption
         return [Card("cardiac.empty", warnings=(f"No {name} measurements for this selection.",))]
     common = vc.card_fields(opts)
     colors = vc.colors()
+    shown = cardiac_counts(vc, er) if vc.policy is not None else None
+    pair_counts = None if shown is None else privacy.GroupCounts.of(shown, {g: ("pairs", g) for g in vc.groups})
     if options.chart == CHARTS[0]:
         sign = "≥" if options.measure == "lvef" else "≤"
+        counts = None if shown is None else privacy.GroupCounts.of(shown, {g: ("measured", g) for g in vc.groups})
         fig = figures.build_echo_trajectories(
-            er.trajectories, vc.groups, er.measure, er.normal_threshold, x=options.xaxis, colors=colors
+            er.trajectories, vc.groups, er.measure, er.normal_threshold, x=options.xaxis, colors=colors, counts=counts
         )
         note = figures.summary_note(fig)
+        min_n = figures.median_min_n(counts)
         if note is None:
             caption = (
                 f"{name}: one thin line per patient; thick line = the median of the patients' trajectories, each "
                 "interpolated linearly between that patient's own echoes (not beyond them), drawn on days with at "
-                f"least {figures.MIN_MEDIAN_N} patients' trajectories; dotted line = normal "
+                f"least {min_n} patients' trajectories; dotted line = normal "
                 f"({sign} {er.normal_threshold:g} %). Cohort: {vc.description}."
             )
         else:
             caption = (
                 f"{name}: {note}. The median and bands are of the patients' trajectories, each interpolated linearly "
                 "between that patient's own echoes (not beyond them), on days with at least "
-                f"{figures.MIN_MEDIAN_N} patients' trajectories; dotted line = normal "
+                f"{min_n} patients' trajectories; dotted line = normal "
                 f"({sign} {er.normal_threshold:g} %). Cohort: {vc.description}."
             )
         chart = Card(
@@ -84,12 +133,12 @@ def build_cardiac_cards(vc: ViewContext, options: CardiacOptions = CardiacOption
             **common,
         )
     else:
-        tests = {eg.group: eg.test for eg in er.groups}
+        tests = {eg.group: _pair_test(eg.test, eg.group, shown) for eg in er.groups}
         fig = figures.build_paired_slope(
-            er.pairs, vc.groups, er.measure, er.normal_threshold, tests=tests, colors=colors
+            er.pairs, vc.groups, er.measure, er.normal_threshold, tests=tests, colors=colors, counts=pair_counts
         )
         note = figures.summary_note(fig)
-        shown = "per patient" if note is None else f"({note})"
+        drawn = "per patient" if note is None else f"({note})"
         chart = Card(
             "cardiac.paired",
             title=f"{name}: first vs follow-up echo",
@@ -97,7 +146,7 @@ def build_cardiac_cards(vc: ViewContext, options: CardiacOptions = CardiacOption
             figure=fig,
             figure_key="slope",
             caption=(
-                f"{name}: first echo (left) and {er.followup} echo (right) {shown}, one panel per group; "
+                f"{name}: first echo (left) and {er.followup} echo (right) {drawn}, one panel per group; "
                 "diamonds = group medians; Wilcoxon p and number of pairs above each panel; dotted line = normal. "
                 f"Cohort: {vc.description}."
             ),
@@ -106,9 +155,11 @@ def build_cardiac_cards(vc: ViewContext, options: CardiacOptions = CardiacOption
     rows = [
         {
             "Group": eg.group,
-            "Patients": eg.n_patients,
-            "Pairs": eg.n_pairs,
-            "Pairs with a change": int(eg.test.extra("non-zero pairs")) if eg.test else 0,
+            "Patients": eg.n_patients if shown is None else shown.text(("group", eg.group), eg.n_patients),
+            "Pairs": eg.n_pairs if shown is None else shown.text(("pairs", eg.group)),
+            "Pairs with a change": (int(eg.test.extra("non-zero pairs")) if eg.test else 0)
+            if shown is None
+            else shown.text(("changed", eg.group)),
             "Baseline, median [Q1, Q3]": eg.baseline.text(1),
             "Follow-up, median [Q1, Q3]": eg.followup.text(1),
             "Change, median [Q1, Q3]": eg.change.text(1),
@@ -116,8 +167,8 @@ def build_cardiac_cards(vc: ViewContext, options: CardiacOptions = CardiacOption
             if eg.test and eg.test.estimate is not None
             else "—",
             "Days between echoes": eg.interval.text(0),
-            "Normal at baseline": eg.normal_baseline.text(),
-            "Normal at follow-up": eg.normal_followup.text(),
+            "Normal at baseline": _share_text(shown, eg.normal_baseline, "normal_baseline", eg.group, eg.n_pairs),
+            "Normal at follow-up": _share_text(shown, eg.normal_followup, "normal_followup", eg.group, eg.n_pairs),
             "Test": eg.test.test if eg.test else "no pairs",
             "p": eg.test.p_text() if eg.test else "n/a",
         }
@@ -150,7 +201,9 @@ def build_cardiac_cards(vc: ViewContext, options: CardiacOptions = CardiacOption
         title=f"Before and after — first echo vs {er.followup} echo",
         tables=tuple(tables),
         tests=tuple(
-            TestLine(f"{eg.group}: {name} baseline vs follow-up", eg.test) for eg in er.groups if eg.test is not None
+            TestLine(f"{eg.group}: {name} baseline vs follow-up", _pair_test(eg.test, eg.group, shown))
+            for eg in er.groups
+            if eg.test is not None
         ),
         methods=PAIRED_METHODS,
         **common,
@@ -158,8 +211,29 @@ def build_cardiac_cards(vc: ViewContext, options: CardiacOptions = CardiacOption
     change = Card(
         "cardiac.change",
         title="Did one group improve more? (change from baseline, between groups)",
-        tests=(TestLine(f"Change in {name}", er.change_test),),
+        tests=(TestLine(f"Change in {name}", _change_test(er.change_test, shown)),),
         methods=CHANGE_METHODS,
         **common,
     )
     return [chart, paired, change]
+
+
+def _pair_test(res, g: str, shown: privacy.Shown | None):
+    """A group's Wilcoxon test with its number of pairs as the page shows it."""
+    if shown is None or res is None:
+        return res
+    texts = [shown.text(("pairs", g)) if n == shown.value(("pairs", g)) else shown.policy.count(n) for n in res.n]
+    return privacy.shown_test(res, shown.policy, texts)
+
+
+def _change_test(res, shown: privacy.Shown | None):
+    """The between-group test of the change, each group's n (its pairs) as the page shows it."""
+    if shown is None or res is None:
+        return res
+    texts = [
+        shown.text(("pairs", g))
+        if ("pairs", g) in shown.values and shown.value(("pairs", g)) == n
+        else shown.policy.count(n)
+        for g, n in zip(res.groups, res.n)
+    ]
+    return privacy.shown_test(res, shown.policy, texts)

@@ -3,15 +3,21 @@ data-source line and the ``analyze`` command that reproduces a view's numbers.""
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+from functools import cached_property
 from typing import Any
 
 from .. import analyses as A
-from .. import stats
+from .. import privacy, stats
 from ..vocabulary import confounding_caution
 
+SYNTHETIC_EXEMPT = (
+    "Synthetic patients: small counts are shown as they are (small-cell suppression applies to cohorts of real "
+    "patients)."
+)
 SYNTHETIC_BANNER = (
     "**SYNTHETIC COHORT — not real patients.** These {n} patients were reconstructed from the published summary "
     "tables and figures of the index study (46-patient single-centre MIS-C cohort); no patient-level data were "
@@ -35,7 +41,11 @@ def synthetic_banner(cohort, n: int) -> str:
 @dataclass(frozen=True, eq=False)
 class ViewContext:
     """The analysis context of the current selection, plus how to run a registered analysis on it (the UI passes
-    its cached runner; headless callers get :func:`misc_dash.analyses.run`)."""
+    its cached runner; headless callers get :func:`misc_dash.analyses.run`).
+
+    ``suppression``: the small-cell policy for a cohort that is not synthetic (the deployer's, from the UI or the
+    command line; headless callers get :data:`misc_dash.privacy.DEFAULT_POLICY`); :attr:`policy` is None for a
+    synthetic cohort, which is exempt."""
 
     ctx: A.Context
     n_cohort: int  # patients in the loaded (unfiltered) cohort
@@ -43,6 +53,52 @@ class ViewContext:
     runner: Callable[..., Any] | None = None
     cohort_name: str | None = None  # the loaded cohort's name and label (default: the context's cohort)
     is_synthetic: bool | None = None
+    suppression: privacy.SuppressionPolicy = privacy.DEFAULT_POLICY
+
+    @property
+    def policy(self) -> privacy.SuppressionPolicy | None:
+        """The small-cell policy to apply: None for a synthetic cohort."""
+        return None if self.synthetic else self.suppression
+
+    @cached_property
+    def sizes(self) -> privacy.Shown | None:
+        """How the cohort's, the selection's and each group's size read (:func:`misc_dash.privacy.protect_sizes`;
+        keys "cohort", "selection", ("group", g)); None without suppression."""
+        if self.policy is None:
+            return None
+        noted = [int(m.group(1)) for m in (_NOTED.match(n) for n in self.ctx.notes) if m]
+        return privacy.protect_sizes(self.policy, self.n_cohort, len(self.ctx.pf), self.ctx.group_sizes(), noted)
+
+    def group_n(self, g: str) -> str:
+        """ "n = 14" (or "n < 5" / "n ≥ 5" under suppression) for group ``g``."""
+        n = self.ctx.group_sizes().get(g, 0)
+        return f"n = {n}" if self.sizes is None else self.sizes.n(("group", g), n)
+
+    def count(self, k: int) -> str:
+        """A count on its own (no sum to protect): the number, or the policy's text for it."""
+        return str(int(k)) if self.policy is None else self.policy.count(k)
+
+    def text(self, s: str) -> str:
+        """Free text (notes, caveats) with its counts hidden under suppression (:func:`.privacy.suppress_text`)."""
+        return privacy.suppress_text(s, self.policy)
+
+    @property
+    def small(self) -> tuple[str, ...]:
+        """Under suppression, what has fewer patients than the threshold: "selection" and/or the groups (those
+        with patients)."""
+        if self.policy is None:
+            return ()
+        out = ("selection",) if self.policy.hides(len(self.ctx.pf)) else ()
+        return out + tuple(g for g, n in self.ctx.group_sizes().items() if self.policy.hides(n))
+
+    def draws_patients(self, g: str | None = None) -> bool:
+        """Whether per-patient lists and lines may be drawn (for group ``g``, else for the selection): always
+        without suppression; under it only when the size is shown (not below the threshold, nor hidden)."""
+        if self.sizes is None:
+            return True
+        if self.sizes.hidden("selection"):
+            return False
+        return g is None or self.sizes.shown(("group", g))
 
     def run(self, name: str, opts: A.AnalysisOptions = A.AnalysisOptions(), **params):
         if self.runner is not None:
@@ -55,7 +111,9 @@ class ViewContext:
 
     @property
     def description(self) -> str:
-        return self.ctx.description
+        if self.sizes is None:
+            return self.ctx.description
+        return f"{self.ctx.flt.describe()} — {self.sizes.n('selection')}"
 
     @property
     def synthetic(self) -> bool:
@@ -64,7 +122,28 @@ class ViewContext:
     @property
     def source(self) -> str:
         name = self.ctx.cohort.name if self.cohort_name is None else self.cohort_name
-        return source_text(name, self.synthetic, self.n_cohort, resampled=getattr(self.ctx.cohort, "resampled", False))
+        n = self.n_cohort if self.sizes is None else self.sizes.text("cohort")
+        return source_text(name, self.synthetic, n, resampled=getattr(self.ctx.cohort, "resampled", False))
+
+    @property
+    def privacy_note(self) -> str:
+        """What the exports say about small cells: the rule (and the small-selection notice), or the exemption."""
+        if self.policy is None:
+            return SYNTHETIC_EXEMPT
+        parts = [self.policy.describe()]
+        parts += [self.small_notice] if self.small_notice else []
+        return " ".join(parts)
+
+    @property
+    def small_notice(self) -> str | None:
+        """The one plain notice when the selection or a group has fewer patients than the threshold."""
+        small = self.small
+        if not small:
+            return None
+        if "selection" in small:
+            return self.policy.small_notice("This selection has")
+        one = len(small) == 1
+        return self.policy.small_notice(f"{'Group' if one else 'Groups'} {', '.join(small)} {'has' if one else 'have'}")
 
     def colors(self) -> dict[str, str]:
         from ..figures import group_colors
@@ -81,10 +160,14 @@ class ViewContext:
             "source": self.source,
             "synthetic": self.synthetic,
             "reproduce": self.reproduce(opts),
+            "privacy": self.privacy_note,
         }
 
 
-def source_text(name: str, synthetic: bool, n: int, resampled: bool = False) -> str:
+_NOTED = re.compile(r"^(\d+) patient\(s\)")  # the notes of filters.assign_groups: patients left out of the groups
+
+
+def source_text(name: str, synthetic: bool, n: int | str, resampled: bool = False) -> str:
     if synthetic and resampled:
         return f"Data: {name} — synthetic, {n} patients resampled from the reconstructed cohort, not real patients"
     if synthetic:
@@ -151,11 +234,12 @@ class PageHeader:
     banner_md: str | None  # markdown (our own text, no data in it); every other field is plain text
     description: str
     grouping_title: str
-    group_sizes: tuple[tuple[str, int], ...]
+    group_sizes: tuple[tuple[str, int | str], ...]  # a size as text ("< 5") under small-cell suppression
     caption: str | None
     notes: tuple[str, ...]
     warnings: tuple[str, ...]
     caution: str | None
+    privacy: str | None = None  # the small-cell rule, or that a synthetic cohort is exempt (one short caption)
 
 
 def build_header(
@@ -169,22 +253,30 @@ def build_header(
             "Fewer than two groups have patients in this selection, so no between-group test can be computed. "
             "Relax a filter or choose another “Compare by”."
         )
-    small = [g for g, n in sizes.items() if 0 < n < stats.SMALL_GROUP]
+    # under suppression the warning uses at least the policy's threshold (it must not say more than "< 11" does)
+    limit = stats.SMALL_GROUP if vc.policy is None else max(stats.SMALL_GROUP, vc.policy.threshold)
+    small = [g for g, n in sizes.items() if 0 < n < limit]
     if small:
         warnings.append(
-            f"Small group(s): {', '.join(small)} (fewer than {stats.SMALL_GROUP} patients). "
+            f"Small group(s): {', '.join(small)} (fewer than {limit} patients). "
             "p-values from groups this small are fragile; a non-significant result is not evidence of no difference."
         )
+    shown = vc.sizes
+    group_sizes = tuple(sizes.items()) if shown is None else tuple((g, shown.text(("group", g))) for g in sizes)
+    notes = tuple(vc.text(n) for n in ctx.notes)
+    if vc.small_notice:
+        notes += (vc.small_notice,)
     return PageHeader(
         title=title,
         banner_md=synthetic_banner(ctx.cohort, vc.n_cohort) if vc.synthetic else None,
         description=vc.description,
         grouping_title=ctx.grouping.title,
-        group_sizes=tuple(sizes.items()),
+        group_sizes=group_sizes,
         caption=caption,
-        notes=tuple(ctx.notes),
+        notes=notes,
         warnings=tuple(warnings),
         caution=confounding_caution(ctx.grouping.by) if caution else None,
+        privacy=SYNTHETIC_EXEMPT if vc.policy is None else vc.policy.describe(),
     )
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .. import analyses as A
-from .. import figures
+from .. import figures, privacy
 from .. import formatting as fmt
 from ..cards import Card, CardTable, TestLine
 from .common import ViewContext
@@ -51,11 +51,49 @@ TEMPERATURE_METHODS = (
 )
 
 
+def fever_counts(vc: ViewContext, fr) -> privacy.Shown:
+    """Small-cell suppression of the fever page: per group in the curves, its patients = defervesced + censored,
+    and its patients + those without usable readings = the group's size (fixed); the patients without usable
+    readings, all groups together, are said in a notice (free text, so always hidden)."""
+    c = privacy.Counts(vc.policy)
+    sizes = vc.ctx.group_sizes()
+    privacy.add_fixed(c, privacy.fixed_from(vc.sizes, [("group", g) for g in vc.groups]))
+    c.add("excluded", len(fr.excluded))  # in a notice and the list's label
+    without = []
+    for g in vc.groups:
+        cur = fr.curves.get(g)
+        n = cur.n if cur is not None else 0
+        c.add(("patients", g), n).add(("events", g), cur.events if cur else 0).add(
+            ("censored", g), n - (cur.events if cur else 0)
+        )
+        c.line([("events", g), ("censored", g)], ("patients", g))
+        c.add(("without", g), max(sizes.get(g, 0) - n, 0), derived=True, primary=False)
+        if sizes.get(g, 0) >= n:
+            c.line([("patients", g), ("without", g)], ("group", g))
+        without.append(("without", g))
+    rest = len(fr.excluded) - sum(c.value(k) for k in without)
+    if rest >= 0:
+        c.add("without_ungrouped", rest, derived=True, primary=False).line([*without, "without_ungrouped"], "excluded")
+    return c.protect()
+
+
+def _test_n(res, shown: privacy.Shown | None, key: str = "patients"):
+    """A test result with its n as the page shows each group's count."""
+    if shown is None or res is None:
+        return res
+    texts = [
+        shown.text((key, g)) if (key, g) in shown.values and shown.value((key, g)) == n else shown.policy.count(n)
+        for g, n in zip(res.groups, res.n)
+    ]
+    return privacy.shown_test(res, shown.policy, texts)
+
+
 def build_fever_cards(vc: ViewContext, options: FeverOptions = FeverOptions()) -> list[Card]:
     opts = options.analysis_options()
     fr = vc.run("fever", opts)
     if not fr.curves:
         return [Card("fever.empty", warnings=("No temperature readings for this selection.",))]
+    shown = fever_counts(vc, fr) if vc.policy is not None else None
     sustained = " not followed by fever within 24 h" if fr.sustained_hours else ""
     origin = "admission" if fr.origin == "admission" else "treatment start (first IVIG, else first anakinra day)"
     km_chart = options.chart != CHARTS[1]
@@ -71,11 +109,14 @@ def build_fever_cards(vc: ViewContext, options: FeverOptions = FeverOptions()) -
             f"{fr.threshold_c:g} °C{sustained}, from {origin}; patients who never defervesce are censored at their "
             f"last reading. Cohort: {vc.description}."
         )
-    tests = [TestLine("Overall", fr.logrank)]
-    tests += [TestLine("", t) for t in fr.pairwise]
+    tests = [TestLine("Overall", _test_n(fr.logrank, shown))]
+    tests += [TestLine("", _test_n(t, shown)) for t in fr.pairwise]
     if fr.cox is not None:
         tests.append(
-            TestLine("Cox proportional hazards (hazard ratio of defervescence, second vs first group)", fr.cox)
+            TestLine(
+                "Cox proportional hazards (hazard ratio of defervescence, second vs first group)",
+                _test_n(fr.cox, shown),
+            )
         )
     ex = dict(fr.logrank.extras) if fr.logrank is not None else {}
     rows = []
@@ -88,6 +129,11 @@ def build_fever_cards(vc: ViewContext, options: FeverOptions = FeverOptions()) -
             "Censored": c.n - c.events,
             "Median days (95% CI)": c.median_text(1),
         }
+        if shown is not None:
+            keys = [(k, g) for k in ("patients", "events", "censored")]
+            row.update({col: shown.text(k) for col, k in zip(("Patients", "Defervesced (observed)", "Censored"), keys)})
+            if any(shown.hidden(k) for k in keys):  # the expected events and the curve's own numbers give them back
+                row["Expected (log-rank)"] = "—"
         for s in c.summary_at(fr.survival_days):
             row[f"Still febrile day {s['time']:g} (95% CI)"] = _still_febrile(s)
         rows.append(row)
@@ -107,14 +153,16 @@ def build_fever_cards(vc: ViewContext, options: FeverOptions = FeverOptions()) -
         )
     figure = None
     if km_chart:
+        counts = None if shown is None else privacy.GroupCounts.of(shown, {g: ("patients", g) for g in fr.curves})
         figure = figures.build_km_figure(
             fr.curves,
             vc.groups,
             fr.at_risk_days,
-            logrank=fr.logrank,
+            logrank=tests[0].result,
             origin=fr.origin,
             threshold_c=fr.threshold_c,
             colors=vc.colors(),
+            counts=counts,
         )
     km = Card(  # the tests, the summary table and the notes: on the page whichever chart is shown
         "fever.km",
@@ -135,19 +183,46 @@ def build_fever_cards(vc: ViewContext, options: FeverOptions = FeverOptions()) -
     return [_temperature_card(vc, options, fr.threshold_c), km]
 
 
+def temperature_counts(vc: ViewContext, tr) -> privacy.Shown:
+    """Small-cell suppression of the temperature chart: per group, its patients with readings and those without
+    (the notice's count, free text) make the group's size (fixed)."""
+    c = privacy.Counts(vc.policy)
+    sizes = vc.ctx.group_sizes()
+    privacy.add_fixed(c, privacy.fixed_from(vc.sizes, [("group", g) for g in vc.groups]))
+    ex = tr.excluded["group"].value_counts() if len(tr.excluded) and "group" in tr.excluded else {}
+    c.add("excluded", len(tr.excluded))  # in a notice
+    parts = []
+    for g in vc.groups:
+        n, x = int(tr.n_patients.get(g, 0)), int(ex.get(g, 0))
+        c.add(("patients", g), n).add(("without", g), x, derived=True, primary=False)
+        if n + x == sizes.get(g, 0):
+            c.line([("patients", g), ("without", g)], ("group", g))
+        parts.append(("without", g))
+    if sum(c.value(k) for k in parts) == len(tr.excluded):
+        c.line(parts, "excluded")
+    c.add("all", sum(int(v) for v in tr.n_patients.values())).line([("patients", g) for g in vc.groups], "all")
+    return c.protect()
+
+
 def _temperature_card(vc: ViewContext, options: FeverOptions, threshold_c: float) -> Card:
     opts = options.analysis_options()
     tr = vc.run("temperature", opts)
     origin = "admission" if tr.origin == "admission" else "treatment start (first IVIG, else first anakinra day)"
     n = sum(tr.n_patients.values())
-    fig = figures.build_temperature_figure(tr, vc.groups, vc.colors(), threshold_c=threshold_c, origin=tr.origin)
+    shown = temperature_counts(vc, tr) if vc.policy is not None else None
+    counts = None if shown is None else privacy.GroupCounts.of(shown, {g: ("patients", g) for g in vc.groups})
+    fig = figures.build_temperature_figure(
+        tr, vc.groups, vc.colors(), threshold_c=threshold_c, origin=tr.origin, counts=counts
+    )
     note = figures.summary_note(fig)
     lines = "one thin line per patient" if note is None else "thin lines: a random sample of patients"
+    min_n = tr.min_n if counts is None else figures.median_min_n(counts)
+    n_txt = str(n) if shown is None else shown.text("all")
     caption = (
         f"Daily maximum temperature: {lines} (each patient's highest reading per day since "
         f"{origin}; day 0 = the first 24 h), thick line = group median and band = interquartile range of the "
-        f"patients measured that day, drawn on days with at least {tr.min_n} of them; dotted line = fever threshold "
-        f"{threshold_c:g} °C. {n} patient(s) with readings. Cohort: {vc.description}."
+        f"patients measured that day, drawn on days with at least {min_n} of them; dotted line = fever threshold "
+        f"{threshold_c:g} °C. {n_txt} patient(s) with readings. Cohort: {vc.description}."
     )
     if note is not None:
         caption = f"{caption} {note[:1].upper()}{note[1:]}."

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .. import figures
+from .. import figures, privacy
 from .. import formatting as fmt
 from ..cards import Card, CardTable
 from ..vocabulary import LAB_LABELS
@@ -32,17 +32,18 @@ def available_analytes(lr) -> list[str]:
     return [a for a in LAB_LABELS if a in present]
 
 
-def first_value_table(lr, groups) -> pd.DataFrame:
-    """First value per analyte and group; for two groups the Hodges–Lehmann shift (first − second) with its CI."""
+def first_value_table(lr, groups, policy=None) -> pd.DataFrame:
+    """First value per analyte and group; for two groups the Hodges–Lehmann shift (first − second) with its CI.
+    ``policy``: small-cell suppression of each n (in no sum the page shows: the primary rule)."""
     two = any(rec.get("effect") for rec in lr.records)
     rows = []
     for rec in lr.records:
         row = {"Analyte (first value)": f"{LAB_LABELS[rec['analyte']]} ({rec['unit']})"}
         for g in groups:
             v = rec["groups"][g]
+            n = f"n = {v['n']}" if policy is None else policy.n(v["n"])
             row[g] = (
-                f"{fmt.significant(v['median'])} [{fmt.significant(v['q1'])}, {fmt.significant(v['q3'])}] "
-                f"(n = {v['n']})"
+                f"{fmt.significant(v['median'])} [{fmt.significant(v['q1'])}, {fmt.significant(v['q3'])}] ({n})"
                 if v["n"]
                 else fmt.NA
             )
@@ -62,8 +63,13 @@ def build_labs_cards(vc: ViewContext, options: LabsOptions = LabsOptions()) -> l
     available = available_analytes(lr)
     analyte = options.analyte if options.analyte in available else available[0]
     common = vc.card_fields()
+    counts = None
+    if vc.policy is not None:
+        t = lr.trajectories[lr.trajectories["analyte"] == analyte]
+        per_group = t.groupby("group")["patient_id"].nunique()
+        counts = privacy.GroupCounts.primary(vc.policy, {g: int(per_group.get(g, 0)) for g in vc.groups})
     fig = figures.build_labs_figure(
-        lr.trajectories, analyte, vc.groups, x=options.xaxis, log_y=options.log_y, colors=vc.colors()
+        lr.trajectories, analyte, vc.groups, x=options.xaxis, log_y=options.log_y, colors=vc.colors(), counts=counts
     )
     note = figures.summary_note(fig)
     if note is None:
@@ -78,15 +84,15 @@ def build_labs_cards(vc: ViewContext, options: LabsOptions = LabsOptions()) -> l
         figure_key="lab",
         caption=(
             f"{shown}, each interpolated linearly between that patient's own measurements (not beyond them), drawn "
-            f"on days with at least {figures.MIN_MEDIAN_N} patients' trajectories. Treatment start = first IVIG "
-            f"(else first anakinra day). Cohort: {vc.description}."
+            f"on days with at least {figures.median_min_n(counts)} patients' trajectories. Treatment start = first "
+            f"IVIG (else first anakinra day). Cohort: {vc.description}."
         ),
         **common,
     )
     first = Card(
         "labs.first_values",
         title="First (admission) value by group",
-        tables=(CardTable(first_value_table(lr, vc.groups), formats={"p": "p"}),),
+        tables=(CardTable(first_value_table(lr, vc.groups, vc.policy), formats={"p": "p"}),),
         methods=METHODS,
         **common,
     )

@@ -34,6 +34,12 @@ def build_literature_cards(vc: ViewContext, options: None = None) -> list[Card]:
     )
     traj = vc.run("lvef_since_anakinra")
     traj, shown = _sampled(traj)
+    if vc.policy is not None and len(traj):  # no patient's line for a group below the small-cell threshold
+        n = traj.groupby("group")["patient_id"].transform("nunique")
+        kept = traj[n >= vc.policy.threshold]
+        if len(kept) < len(traj):
+            shown += f" (groups with fewer than {vc.policy.threshold} of them are not drawn: small-cell rule)"
+        traj = kept
     lvef = Card(
         "literature.lvef",
         title="LVEF recovery after anakinra: reports vs this cohort",
