@@ -1792,7 +1792,8 @@ def validate_files(
             Problem("upload", "contains no cohort table", "add at least patients.csv (see data/template/)")
         )
     extra = []
-    absent = [t for t in C.TYPICAL_TABLES if t not in src.tables]
+    uploaded = {PurePosixPath(n).stem.strip().lower() for n in members}  # read or not: a bad file was uploaded
+    absent = [t for t in C.TYPICAL_TABLES if t not in uploaded]
     if absent and src.tables and _manifest(src.meta, []) is None:
         extra.append(
             Problem(

@@ -321,3 +321,16 @@ def test_latin1_and_semicolon_files_are_named_as_such(tmp_path):
     assert got["echo.csv"].startswith("is not UTF-8 text")
     assert got["labs.csv"] == "is separated by semicolons, not commas"
     assert got["cytokines.csv"] == "is separated by tabs, not commas"
+
+
+def test_an_unreadable_typical_table_is_not_reported_as_not_uploaded():
+    """A Latin-1 labs.csv is named as such, and not also as "labs.csv was not uploaded" (it was)."""
+    from misc_dash.loading import DEFAULT_COHORT_DIR, validate_files
+
+    files = [(p.name, p.read_bytes()) for p in sorted(DEFAULT_COHORT_DIR.glob("*.csv"))]
+    latin1 = lambda b: b.decode().replace("U/L", "µmol/l é", 5).encode("latin-1")
+    files = [(n, latin1(b) if n == "labs.csv" else b) for n, b in files]
+    cohort, problems = validate_files(files)
+    assert cohort is None
+    assert any(p.file == "labs.csv" and "not UTF-8" in p.message for p in problems)
+    assert not any("was not uploaded" in p.message for p in problems)
