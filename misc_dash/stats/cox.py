@@ -5,7 +5,11 @@
   0.9999999999999999) are merged into one, so they count as ties.
 * :func:`cox_fit` = R ``coxph(ties = "efron")`` (or "breslow"): Newton–Raphson from β = 0 with step halving and R's
   stopping rule (``coxph.control``: relative change in the log partial likelihood ≤ 1e-9, at most 20 iterations),
-  case weights and strata; the variance is the inverse information at the final β, as R's.
+  case weights and strata; the variance is the inverse information at the final β, as R's. With ``robust=True``
+  also the sandwich variance of R ``coxph(..., robust = TRUE)``: the cross product of the weighted dfbeta residuals
+  (score residuals × variance × weight, Efron's split of tied deaths as R ``residuals.coxph(type = "dfbeta",
+  weighted = TRUE)``). R's warning "Loglik converged before variable …; coefficient may be infinite" (monotone
+  likelihood: the next Newton step is still larger than 1e-9 and than √1e-9·|β|) is ``CoxFit.infinite``.
 * :func:`cox_zph` = R ``cox.zph(fit, transform = "km")`` (survival ≥ 3.0): the score test for adding x·g(t) to the
   fitted model, g = 1 − KM(t−) centred on the events, per covariate and global.
 """
@@ -54,6 +58,14 @@ class CoxFit:
     n: int
     events: int
     ties: str
+    #: per coefficient, R's "coefficient may be infinite" flag (monotone likelihood / separation)
+    infinite: tuple[bool, ...] = ()
+
+    @property
+    def naive_se(self) -> tuple[float, ...]:
+        """Standard errors from the inverse information (R ``fit$naive.var`` when the fit is robust)."""
+        v = self.var
+        return tuple(math.sqrt(v[i][i]) if v[i][i] >= 0 else math.nan for i in range(len(self.coef)))
 
     @property
     def se(self) -> tuple[float, ...]:
@@ -61,7 +73,8 @@ class CoxFit:
         return tuple(math.sqrt(v[i][i]) if v[i][i] >= 0 else math.nan for i in range(len(self.coef)))
 
     def wald(self, i: int = 0, conf_level: float = 0.95) -> tuple[float, float, float, float]:
-        """(z, p, CI low, CI high) for coefficient ``i``, CI on the hazard-ratio scale (R summary.coxph)."""
+        """(z, p, CI low, CI high) for coefficient ``i``, CI on the hazard-ratio scale (R summary.coxph); from the
+        robust variance when it was computed (as R's summary of a robust fit)."""
         b, s = self.coef[i], self.se[i]
         z = b / s
         p = 2 * _sps.norm.sf(abs(z))
@@ -155,6 +168,68 @@ def _solve(imat, u):
         return np.linalg.pinv(imat) @ u
 
 
+def _score_residuals(beta, t, e, X, w, s, ties: str) -> np.ndarray:
+    """Score residuals per row (the rows as :func:`_prepare` sorted them) = R ``residuals.coxph(type = "score")``
+    (survival's coxscore2): for row i, Σ over the death terms of its own death (x_i − x̄_k)/d, minus
+    exp(η_i)·Σ over the terms of the risk sets it is in of meanwt·c_ik·(x_i − x̄_k)/den_k, where Efron's k-th term
+    of d tied deaths has den_k = S0 − (k/d)·D0 and c_ik = 1 − k/d for the rows dying then (1 otherwise); Breslow:
+    one term with the deaths' total weight. Σ_i w_i·resid_i is the score."""
+    n, p = X.shape
+    eta = X @ beta
+    risk = np.exp(eta)
+    r = w * risk
+    out = np.zeros((n, p))
+    for st in np.unique(s):
+        m = np.nonzero(s == st)[0]
+        ts, es, Xs, ws, rs = t[m], e[m], X[m], w[m], r[m]
+        if not es.any():
+            continue
+        times, first = np.unique(ts, return_index=True)
+        rev = lambda a: np.cumsum(a[::-1], axis=0)[::-1]
+        S0 = rev(rs)[first]
+        S1 = rev(rs[:, None] * Xs)[first]
+        idx = np.searchsorted(times, ts)
+        D = np.bincount(idx[es], minlength=times.size)
+        D0 = np.bincount(idx[es], weights=rs[es], minlength=times.size)
+        D1 = np.zeros((times.size, p))
+        np.add.at(D1, idx[es], rs[es, None] * Xs[es])
+        WD = np.bincount(idx[es], weights=ws[es], minlength=times.size)
+        j = np.nonzero(D > 0)[0]
+        d = D[j]
+        if ties == "efron":
+            jj = np.repeat(np.arange(j.size), d)
+            frac = np.concatenate([np.arange(k) / k for k in d])
+            mw = (WD[j] / d)[jj]
+            dn = d[jj].astype(float)
+        else:
+            jj = np.arange(j.size)
+            frac = np.zeros(j.size)
+            mw = WD[j]
+            dn = np.ones(j.size)
+        den = S0[j][jj] - frac * D0[j][jj]
+        mean = (S1[j][jj] - frac[:, None] * D1[j][jj]) / den[:, None]
+        h = mw / den
+        # per distinct time: Σ_k h_k and Σ_k h_k x̄_k (risk part), Σ_k x̄_k / d (death part), Σ_k frac_k h_k and
+        # Σ_k frac_k h_k x̄_k (Efron's correction for the rows dying at that time)
+        tpos = j[jj]
+        A = np.bincount(tpos, weights=h, minlength=times.size)
+        B = np.zeros((times.size, p))
+        np.add.at(B, tpos, h[:, None] * mean)
+        M = np.zeros((times.size, p))
+        np.add.at(M, tpos, mean / dn[:, None])
+        Fa = np.bincount(tpos, weights=frac * h, minlength=times.size)
+        Fb = np.zeros((times.size, p))
+        np.add.at(Fb, tpos, (frac * h)[:, None] * mean)
+        cA, cB = np.cumsum(A), np.cumsum(B, axis=0)
+        res = -risk[m][:, None] * (Xs * cA[idx][:, None] - cB[idx])
+        dead = np.nonzero(es)[0]
+        k = idx[dead]
+        res[dead] += Xs[dead] - M[k]
+        res[dead] += risk[m][dead][:, None] * (Xs[dead] * Fa[k][:, None] - Fb[k])
+        out[m] = res
+    return out
+
+
 def cox_fit(
     time,
     event,
@@ -164,10 +239,14 @@ def cox_fit(
     ties: str = "efron",
     eps: float = EPS,
     max_iter: int = MAX_ITER,
+    robust: bool = False,
 ) -> CoxFit:
     """Fit a Cox model as R ``coxph(Surv(time, event) ~ X, weights, strata, ties)`` does (see the module
     docstring). ``X``: n × p (or n) covariates; rows must have no missing values (complete cases are the caller's
-    choice, stated on screen)."""
+    choice, stated on screen). ``robust=True`` adds the sandwich variance (``robust_var``; then ``se`` and
+    :meth:`CoxFit.wald` use it, as R's summary of ``coxph(..., robust = TRUE)``, and ``naive_se`` is R's
+    ``naive.var``). R turns ``robust`` on by itself for non-integer weights; here it is always the caller's
+    choice."""
     if ties not in ("efron", "breslow"):
         raise ValueError("ties must be 'efron' or 'breslow'")
     t, e, Xs, w, s, _order = _prepare(time, event, X, weights, strata)
@@ -202,7 +281,17 @@ def cox_fit(
         var = np.linalg.inv(imat)
     except np.linalg.LinAlgError:
         var = np.full((p, p), np.nan)
+    # R coxph.fit: |u' var| (the Newton step still to go) > eps and > toler.inf·|β| → "coefficient may be
+    # infinite" (checked only when the fit converged; otherwise R says it ran out of iterations)
+    step = np.abs(u @ var)
+    infinite = (~np.isfinite(u)) | ((step > eps) & (step > math.sqrt(eps) * np.abs(beta)))
+    if not converged:
+        infinite = (~np.isfinite(step)) | np.zeros(p, bool)
     rvar = None
+    if robust and np.all(np.isfinite(var)):
+        resid = _score_residuals(beta, t, e, Xc, w, s, ties)
+        dfbeta = (w[:, None] * resid) @ var
+        rvar = dfbeta.T @ dfbeta
     return CoxFit(
         coef=tuple(float(b) for b in beta),
         var=tuple(tuple(float(x) for x in row) for row in var),
@@ -214,6 +303,7 @@ def cox_fit(
         n=int(t.size),
         events=int(e.sum()),
         ties=ties,
+        infinite=tuple(bool(x) for x in infinite),
     )
 
 
