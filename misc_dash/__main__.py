@@ -106,7 +106,8 @@ def _cmd_import_redcap(args) -> int:
             return 1
     export, problems = read_export(args.dictionary, args.records)
     if export is None:
-        _print_problems(args.records, problems)
+        records = Path(args.records).name
+        _print_problems(args.records if any(p.file == records for p in problems) else args.dictionary, problems)
         return 1
     print(export.summary())
     if args.propose_mapping:

@@ -32,6 +32,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import contract as C
 from .loading import Problem, _make_cohort, validate_tables
@@ -181,7 +182,7 @@ class RedcapProblem(Problem):
             if ctx:
                 where += f" ({', '.join(ctx)})"
         if self.column:
-            where += f", field {_show(self.column) if _show(self.column) != self.column else repr(self.column)}"
+            where += f", field {self.column!r}"
             if self.target:
                 where += f" (→ {self.target})"
         val = f" (value: {self.value!r})" if self.value is not None else ""
@@ -221,7 +222,7 @@ def _read_csv_table(label: str, data: bytes, fix: str) -> tuple[tuple[list[str],
         return None, [Problem(label, msg, fix + "; do not open and save it in Excel first")]
     if not text.strip():
         return None, [Problem(label, "is empty", fix)]
-    first = text.split("\n", 1)[0]
+    first = text[: text.find("\n")] if "\n" in text else text
     if "," not in first:
         for sep, what in ((";", "semicolons"), ("\t", "tabs")):
             if sep in first:
@@ -270,15 +271,26 @@ def _read_csv_table(label: str, data: bytes, fix: str) -> tuple[tuple[list[str],
     return ([h.strip() for h in header], cols), []
 
 
+def _arrow(a) -> pa.Array:
+    return pa.array(np.asarray(a, dtype=object), type=pa.string(), from_pandas=True)
+
+
 def _strip(a: np.ndarray) -> np.ndarray:
     """Cells with the spaces around them removed; an empty or blank cell is None."""
-    s = pd.Series(a, dtype=object).str.strip()
-    return s.where(s.notna() & (s != ""), None).to_numpy(dtype=object)
+    t = pc.utf8_trim_whitespace(_arrow(a))
+    t = pc.if_else(pc.equal(pc.binary_length(t), 0), pa.scalar(None, pa.string()), t)
+    return t.to_numpy(zero_copy_only=False).astype(object)
 
 
-def _matches(s: pd.Series, pattern: str) -> np.ndarray:
+def _has(a: np.ndarray) -> np.ndarray:
+    """Which cells hold a value (cells are text or None)."""
+    return np.not_equal(a, None)
+
+
+def _matches(s, pattern: str) -> np.ndarray:
     """Which cells (text) match ``pattern`` (an empty cell does not)."""
-    return s.str.match(pattern).eq(True).to_numpy(dtype=bool)
+    m = pc.match_substring_regex(_arrow(s), pattern)
+    return pc.fill_null(m, False).to_numpy(zero_copy_only=False).astype(bool)
 
 
 def _key(label: str) -> str:
@@ -708,7 +720,7 @@ def _convert(c: _Col, s: np.ndarray, mode: str) -> tuple[np.ndarray, np.ndarray,
     f = c.field
     assert f is not None
     ser = pd.Series(s, dtype=object)
-    present = ser.notna().to_numpy()
+    present = _has(s)
     if f.coded:
         pairs = f.codes()
         if f.type in ("radio", "dropdown"):
@@ -761,17 +773,16 @@ def _instrument_of(values: np.ndarray, forms: tuple[str, ...], has_data: dict[st
     form's name (raw export), its label read as a name ("Anakinra Doses" → anakinra_doses), or else the one form
     that has values in that row (a labelled export of an instrument renamed since it was created)."""
     out = np.full(len(values), None, dtype=object)
-    present = np.flatnonzero(pd.notna(values))
+    present = np.flatnonzero(_has(values))
     known = set(forms)
     by_value: dict[str, str | None] = {}
     for u in pd.unique(values[present]):
         by_value[u] = u if u in known else (_norm(u) if _norm(u) in known else None)
-    for p in present:
-        form = by_value[values[p]]
-        if form is None:
-            filled = [f for f in forms if has_data[f][p]]
-            form = filled[0] if len(filled) == 1 else ""
-        out[p] = form
+    named = pd.Series(values[present], dtype=object).map(by_value).to_numpy(dtype=object)
+    out[present] = named
+    for p in present[pd.isna(named)]:  # rare: an instrument label that is not its name
+        filled = [f for f in forms if has_data[f][p]]
+        out[p] = filled[0] if len(filled) == 1 else ""
     return out
 
 
@@ -849,10 +860,10 @@ def read_records(dd: DataDictionary, src) -> tuple[RedcapExport | None, list[Pro
             if f.type == "checkbox":
                 for col, _, _ in f.checkbox_columns():
                     if col in stripped:
-                        s = pd.Series(stripped[col], dtype=object).str.casefold()
-                        m |= s.isin(["1", "checked"]).to_numpy()
+                        ticked = pc.is_in(pc.utf8_lower(_arrow(stripped[col])), value_set=pa.array(["1", "checked"]))
+                        m |= pc.fill_null(ticked, False).to_numpy(zero_copy_only=False).astype(bool)
             elif f.name in stripped:
-                m |= pd.notna(stripped[f.name])
+                m |= _has(stripped[f.name])
         has_data[form] = m
 
     form_of_row = (
@@ -860,7 +871,7 @@ def read_records(dd: DataDictionary, src) -> tuple[RedcapExport | None, list[Pro
     )
     cells = _Cells(label, rid, form_of_row, instance, event)
     ok = np.ones(n, dtype=bool)
-    no_id = np.flatnonzero(pd.isna(rid))
+    no_id = np.flatnonzero(~_has(rid))
     if len(no_id):
         cells.add(rid_field, rid_field, no_id, raw[rid_field], "has no record id", RECORDS_FIX)
         ok[no_id] = False
@@ -876,16 +887,16 @@ def read_records(dd: DataDictionary, src) -> tuple[RedcapExport | None, list[Pro
                 RECORDS_FIX + "; check that the data dictionary is this project's",
             )
             ok[unknown_form] = False
-    repeated = pd.notna(instance) if instance is not None else np.zeros(n, dtype=bool)
+    repeated = _has(instance) if instance is not None else np.zeros(n, dtype=bool)
     if instance is not None:
         bad_inst = repeated & ~_matches(pd.Series(instance, dtype=object), r"^[0-9]+$")
-        bad_inst |= repeated & (pd.Series(instance, dtype=object).str.lstrip("0") == "").to_numpy(bool)
+        bad_inst |= repeated & _matches(instance, r"^0+$")
         if bad_inst.any():
             cells.add(
                 INSTANCE, INSTANCE, np.flatnonzero(bad_inst), raw[INSTANCE], "is not an instance number", RECORDS_FIX
             )
             ok &= ~bad_inst
-    in_instrument = pd.notna(form_of_row) & (form_of_row != "")
+    in_instrument = _has(form_of_row) & (form_of_row != "")
     if inst_col is not None:
         lone = in_instrument & ~repeated
         if lone.any():
