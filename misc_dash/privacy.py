@@ -101,14 +101,13 @@ class SuppressionPolicy:
 
     def describe(self) -> str:
         """The rule in one plain sentence (page caption, exports)."""
-        hidden = f"1–{self.threshold - 1}" if self.threshold > 2 else "1"
         txt = (
-            f"Small-cell suppression (real patients): counts of {hidden} patients are shown as “{self.label}”, "
-            f"a count that would give one back from a total as “{self.high_label}”"
+            f"Small-cell suppression (real patients): any count from 1 to {self.threshold - 1} is shown as "
+            f"“{self.label}”, and a count that would give one back from a total as “{self.high_label}”"
         )
         if self.rounding > 1:
-            txt += f", and every other count is rounded to the nearest {self.rounding}"
-        return txt + "; no patient-level list or line is drawn for fewer patients."
+            txt += f"; every other count is rounded to the nearest {self.rounding}"
+        return txt + f". Nothing is drawn patient by patient for fewer than {self.threshold} patients."
 
     def small_notice(self, what: str) -> str:
         """The one notice when a selection or a group has fewer patients than the threshold."""
@@ -632,9 +631,10 @@ def protect_binary_rows(
 # ------------------------------------------------------------------------------------------------ free text
 _NOUNS = (
     r"patients?(?:\(s\))?|pairs?(?:\(s\))?|events?(?:\(s\))?|values?(?:\(s\))?|missing values?(?:\(s\))?|"
-    r"incomplete pairs?(?:\(s\))?|readings?|rows?"
+    r"incomplete pairs?(?:\(s\))?|readings?|rows?|(?:zero )?differences?(?:\(s\))?"
 )
-_COUNT_PHRASE = re.compile(rf"(?<![\w.,−-])(\d[\d,]*)(\s+(?:{_NOUNS})\b)")
+# a number before a count noun, not a bound ("fewer than 5 patients", "≥ 5 patients", "at least 5 patients")
+_COUNT_PHRASE = re.compile(rf"(?<![\w.,−-])(?<!than )(?<!least )(?<![<>≤≥] )(\d[\d,]*)(\s+(?:{_NOUNS})\b)")
 _N_EQUALS = re.compile(r"\bn = (\d[\d,]*)((?:\s+vs\s+\d[\d,]*)*)")
 _ONLY = re.compile(r"\bOnly (\d[\d,]*)\b")
 _FEWER = re.compile(r"\bfewer than (\d[\d,]*)(?= patients)")

@@ -203,42 +203,41 @@ def build_paired_slope(
                     cats, [qb[lo], qf[lo]], [qb[hi], qf[hi]], None, col, alpha, f"{_esc(g)} {what_band}", g
                 ):
                     fig.add_trace(tr, row=1, col=k)
-        if not draws(g, counts):
-            shown = shown.iloc[:0]
-        ms = len(shown)
-        xs = np.tile(np.array(cats + [None], dtype=object), ms)
-        ys = np.full(3 * ms, np.nan)
-        ys[0::3] = shown["baseline"].to_numpy(float)
-        ys[1::3] = shown["followup"].to_numpy(float)
-        cd = np.full(3 * ms, None, dtype=object)
-        pid = shown["patient_id"].astype(str)
-        for j, dcol in ((0, "baseline_day"), (1, "followup_day")):
-            day = shown[dcol].map(lambda v: f", day {v:g}" if pd.notna(v) else "") if dcol in shown.columns else ""
-            cd[j::3] = (pid + day).to_numpy(object)
-        fig.add_trace(
-            scatter(
-                x=xs,
-                y=ys,
-                customdata=esc_data(cd),
-                **(
-                    sample_style(col)
-                    if banded
-                    else {
-                        "mode": "lines+markers",
-                        "line": {"color": rgba(col, 0.5), "width": 1.5},
-                        "marker": {"size": 7, "color": rgba(col, 0.7)},
-                    }
+        ms = len(shown) if draws(g, counts) else 0
+        if ms:  # no per-patient lines for a panel whose number of pairs is hidden
+            xs = np.tile(np.array(cats + [None], dtype=object), ms)
+            ys = np.full(3 * ms, np.nan)
+            ys[0::3] = shown["baseline"].to_numpy(float)
+            ys[1::3] = shown["followup"].to_numpy(float)
+            cd = np.full(3 * ms, None, dtype=object)
+            pid = shown["patient_id"].astype(str)
+            for j, dcol in ((0, "baseline_day"), (1, "followup_day")):
+                day = shown[dcol].map(lambda v: f", day {v:g}" if pd.notna(v) else "") if dcol in shown.columns else ""
+                cd[j::3] = (pid + day).to_numpy(object)
+            fig.add_trace(
+                scatter(
+                    x=xs,
+                    y=ys,
+                    customdata=esc_data(cd),
+                    **(
+                        sample_style(col)
+                        if banded
+                        else {
+                            "mode": "lines+markers",
+                            "line": {"color": rgba(col, 0.5), "width": 1.5},
+                            "marker": {"size": 7, "color": rgba(col, 0.7)},
+                        }
+                    ),
+                    name=legend_name(g, m, counts),
+                    legendgroup=g,
+                    connectgaps=False,
+                    hovertemplate=(
+                        f"patient %{{customdata}} — {_esc(g)}<br>%{{x}} echo<br>{what} %{{y:.1f}} %<extra></extra>"
+                    ),
                 ),
-                name=legend_name(g, m, counts),
-                legendgroup=g,
-                connectgaps=False,
-                hovertemplate=(
-                    f"patient %{{customdata}} — {_esc(g)}<br>%{{x}} echo<br>{what} %{{y:.1f}} %<extra></extra>"
-                ),
-            ),
-            row=1,
-            col=k,
-        )
+                row=1,
+                col=k,
+            )
         med = [float(np.median(sub["baseline"])), float(np.median(sub["followup"]))]
         median_trace = scatter(
             x=cats,
