@@ -327,9 +327,15 @@ def _cmd_report(args) -> int:
     flt = _filter_from_args(args)
     options = {p: o for p, o in view_options.items() if p in pages}
     from .exports import build_report_cards
+    from .privacy import command_line_policy
 
+    try:  # a cohort that is not synthetic: small counts suppressed as in the app (docs/CONVENTIONS.md)
+        policy = command_line_policy(args.small_cells)
+    except ValueError as exc:
+        print(f"small cells: {exc}", file=sys.stderr)
+        return 2
     try:
-        cards = build_report_cards(cohort, flt, grouping, pages, options, data_path=args.data)
+        cards = build_report_cards(cohort, flt, grouping, pages, options, data_path=args.data, suppression=policy)
     except AnalysisError as exc:
         print(f"cannot build the report: {exc}", file=sys.stderr)
         return 1
@@ -451,6 +457,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", required=True, help="the file to write")
     r.add_argument("--pages", help="comma-separated pages (default: every page), e.g. fever,cardiac")
     r.add_argument("--title", help="the report's title (default: the cohort description)")
+    r.add_argument(
+        "--small-cells", choices=["5", "11", "round5"],
+        help="small-cell preset for a real cohort (default: [privacy] in .streamlit/secrets.toml, else 5)",
+    )  # fmt: skip
     _add_selection_flags(r)
     r.set_defaults(func=_cmd_report)
 

@@ -181,6 +181,17 @@ def policy_from_files(paths: Iterable[Path | str]) -> SuppressionPolicy:
     return policy_from_config(section)
 
 
+def command_line_policy(preset: str | None = None, cwd: Path | None = None) -> SuppressionPolicy:
+    """The policy of ``python -m misc_dash report``: the named preset (``--small-cells``), else the deployer's
+    ``[privacy]`` section in the secrets files Streamlit reads by default (:func:`secrets_paths`), else
+    :data:`DEFAULT_POLICY`. ValueError when a preset or a file is wrong."""
+    if preset is not None:
+        if preset not in PRESETS:
+            raise ValueError(f"--small-cells {preset!r}: one of {', '.join(PRESETS)}")
+        return PRESETS[preset]
+    return policy_from_files(secrets_paths(cwd))
+
+
 # ------------------------------------------------------------------------------------------------ the rule
 @dataclass(frozen=True)
 class Shown:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ..cards import Card
     from ..filters import CohortFilter, Grouping
     from ..loading import Cohort
+    from ..privacy import SuppressionPolicy
 
 
 def build_report_cards(
@@ -36,12 +37,14 @@ def build_report_cards(
     pages: Sequence[str] | None = None,
     options: Mapping[str, object] | None = None,
     data_path: str | None = None,
+    suppression: SuppressionPolicy | None = None,
 ) -> list[Card]:
     """The cards of each page in ``pages`` (default: every view), in :data:`misc_dash.views.VIEWS` order, for the
     selection ``flt`` / ``grouping``: exactly what the pages show for the same state (the same
     :func:`misc_dash.views.build_cards` with the same option values; ``options`` maps a view name to its options
     value, a view not named gets its defaults). ``data_path`` is the cohort's folder/file for the reproduce
-    commands (None: the default cohort, or a placeholder for a loaded one, as the app writes it).
+    commands (None: the default cohort, or a placeholder for a loaded one, as the app writes it). ``suppression``:
+    the small-cell policy for a cohort that is not synthetic (None: :data:`misc_dash.privacy.DEFAULT_POLICY`).
 
     Raises KeyError naming an unknown page and :class:`~misc_dash.analyses.AnalysisError` when no patient matches.
     """
@@ -59,8 +62,15 @@ def build_report_cards(
     if data_path is None and not _is_default(cohort):
         data_path = "PATH/TO/THIS/COHORT"  # as the app's reproduce commands say for a loaded cohort
     ctx = A.prepare(cohort, flt, grouping)
+    from ..privacy import DEFAULT_POLICY
+
     vc = views.ViewContext(
-        ctx, cohort.n_patients, data_path=data_path, cohort_name=cohort.name, is_synthetic=cohort.synthetic
+        ctx,
+        cohort.n_patients,
+        data_path=data_path,
+        cohort_name=cohort.name,
+        is_synthetic=cohort.synthetic,
+        suppression=suppression or DEFAULT_POLICY,
     )
     cards: list[Card] = []
     for name in views.VIEWS:  # VIEWS order, whatever order the pages were given in

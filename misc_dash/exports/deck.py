@@ -1,11 +1,11 @@
 """A report of cards as a PPTX slide deck (python-pptx), 16:9.
 
-A title slide (title, cohort, data source, the synthetic label, date, app version), then one slide per card that
-has a figure or a table: the card's title, the chart as a PNG at 2× (:func:`~.images.card_image`, caption burned
-in) — or, when the card has no figure, its first table as a native table (at most :data:`MAX_ROWS` rows and
-:data:`MAX_COLS` columns, with a note saying what was left out) —, the caption (context line and caption) in a text
-box on the slide, and the methods, test lines, caveats and the reproduce command in the slide's notes. Where
-static images cannot be made (no Chromium), the slide says so in words instead of failing.
+A title slide (title, cohort, data source, the synthetic label, the small-cell rule, date, app version), then one
+slide per card that has a figure or a table: the card's title, the chart as a PNG at 2× (:func:`~.images.card_image`,
+caption burned in) — or, when the card has no figure, its first table as a native table (at most :data:`MAX_ROWS`
+rows and :data:`MAX_COLS` columns, with a note saying what was left out) —, the caption (context line and caption)
+in a text box on the slide, and the methods, test lines, caveats and the reproduce command in the slide's notes.
+Where static images cannot be made (no Chromium), the slide says so in words instead of failing.
 """
 
 from __future__ import annotations
@@ -157,6 +157,7 @@ def report_pptx(cards: Sequence[Card], title: str, state: dict | None = None) ->
         resampled = any("resampled" in (c.source or "") for c in cards if c.synthetic)
         kind = "patients resampled from the reconstructed cohort" if resampled else "reconstructed patients"
         lines.append(f"SYNTHETIC DATA — {kind}, not real patients")
+    lines += list(dict.fromkeys(c.privacy for c in cards if c.privacy))
     lines.append(f"{dt.date.today().isoformat()} · MIS-C Cohort Explorer {app_version()}")
     sub = s0.placeholders[1]
     sub.text = _text("\n".join(lines))

@@ -2,7 +2,8 @@
 
 plotly.js is inlined once (the copy installed with plotly), each card's figure is an interactive chart, its tables
 are HTML tables, and the test lines, caveats, warnings, caption, methods and the reproduce command follow, under a
-header with the cohort, the data source (SYNTHETIC when it is), the app version and the date. The report embeds
+header with the cohort, the data source (SYNTHETIC when it is), the small-cell rule applied (a real cohort's counts
+are suppressed in the cards already), the app version and the date. The report embeds
 its own state as JSON (``<script type="application/json" id="misc-dash-state">``) and, when the caller gives one,
 a loopback or relative "Reopen in the app" link.
 
@@ -274,6 +275,9 @@ def report_html(cards: Sequence[Card], title: str, state: dict | None = None, ap
     head.append("<dl>")
     head.append(f"<dt>Cohort</dt><dd>{'<br>'.join(_e(c) for c in cohorts) or '—'}</dd>")
     head.append(f"<dt>Data source</dt><dd>{'<br>'.join(_e(s) for s in sources) or '—'}</dd>")
+    privacy = _distinct([c.privacy for c in cards])
+    if privacy:
+        head.append(f"<dt>Small cells</dt><dd>{'<br>'.join(_e(p) for p in privacy)}</dd>")
     head.append(f"<dt>App</dt><dd>MIS-C Cohort Explorer {_e(app_version())}</dd>")
     head.append(f"<dt>Date</dt><dd>{_e(now.strftime('%Y-%m-%d %H:%M %Z').strip())}</dd>")
     head.append("</dl>")

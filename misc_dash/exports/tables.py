@@ -1,6 +1,7 @@
 """A card's table as CSV or xlsx that carries its context: header rows naming the table, the cohort (the
-selection), the data source ("synthetic" for the reconstructed cohort), the command that reproduces the numbers
-and the export date, then a blank row and the table.
+selection), the data source ("synthetic" for the reconstructed cohort), the small-cell rule applied (or that a
+synthetic cohort is exempt), the command that reproduces the numbers and the export date, then a blank row and the
+table (a real cohort's counts already suppressed in the card: :mod:`misc_dash.privacy`).
 
 **Formula safety.** A spreadsheet runs a cell that starts with ``=``, ``+``, ``-`` or ``@`` (and some read a
 leading tab or carriage return the same way) as a formula: text from data must never do that. In CSV such text
@@ -46,6 +47,8 @@ def header_rows(card: Card, table: CardTable) -> list[tuple[str, str]]:
     ]
     if card.synthetic:
         rows.append(("Synthetic data", "yes — synthetic patients, not real patients"))
+    if card.privacy:
+        rows.append(("Small cells", card.privacy))
     rows += [
         ("Reproduce", card.reproduce or "—"),
         ("Exported", export_date()),
