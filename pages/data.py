@@ -54,6 +54,7 @@ st.caption(
 UPLOAD_KINDS = {
     "contract": "Files in the data contract",
     "export": "Another export: map its columns",
+    "redcap": "A REDCap export (data dictionary + records)",
 }
 kind = st.radio(
     "What are you uploading?",
@@ -63,10 +64,15 @@ kind = st.radio(
     horizontal=True,
     help="Another export (a data warehouse's, a spreadsheet with other column names or codes): map each contract "
     "column to one of its columns, preview, then load; save the mapping to reuse it here or with "
-    "python -m misc_dash validate PATH --mapping FILE.",
+    "python -m misc_dash validate PATH --mapping FILE. A REDCap project: upload its data dictionary and a records "
+    "export; a project built on the data contract (docs/REDCAP.md) needs no mapping.",
 )
 files = st.file_uploader(
-    "Cohort files" if kind == "contract" else "Export files (CSV, Parquet, .xlsx or a .zip; and a saved mapping)",
+    {
+        "contract": "Cohort files",
+        "export": "Export files (CSV, Parquet, .xlsx or a .zip; and a saved mapping)",
+        "redcap": "The data dictionary and the records export (CSV; and a saved mapping)",
+    }[kind],
     type=["xlsx", "csv", "json", "zip", "parquet"],
     accept_multiple_files=True,
     key="upload_files",
@@ -79,6 +85,8 @@ made_up = st.checkbox(
 )
 if kind == "export" and files:
     ui.mapping_upload(files, synthetic=made_up)
+elif kind == "redcap" and files:
+    ui.redcap_upload(files, synthetic=made_up)
 c1, c2 = st.columns(2)
 if kind == "contract" and c1.button("Validate and load", disabled=not files, type="primary"):
     with st.status("Validating the upload …", expanded=True) as status:

@@ -214,3 +214,34 @@ def test_data_page_proposes_a_mapping_and_names_what_is_left():
     at.button(key=next(b.key for b in at.button if b.label == "Load with this mapping")).click().run()
     assert not at.exception
     assert any("not loaded" in e.value or "refused" in e.value.lower() for e in at.error)
+
+
+def test_data_page_imports_the_redcap_example_without_a_mapping():
+    """The shipped REDCap example (a project built on the contract): dictionary + raw records uploaded, imported
+    as they are, the default cohort's 46 patients loaded as real data unless ticked."""
+    from misc_dash.redcap import EXAMPLE_DIR
+    from tests.test_app import start
+
+    at = start("pages/data.py")
+    at.radio(key="upload_kind").set_value("redcap").run()
+    files = [
+        (p.name, p.read_bytes(), "text/csv")
+        for p in sorted(EXAMPLE_DIR.glob("*.csv"))
+        if "labels" not in p.name  # one records export
+    ]
+    _upload(at, files)
+    assert any("REDCap raw export" in c.value.replace("\\", "") for c in at.caption)
+    at.button(key=next(b.key for b in at.button if b.label == "Load with this mapping")).click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    text = " ".join(m.value for m in at.markdown).replace("\\", "")
+    assert "REDCap import" in text and "as loaded; 46 patients rows" in text
+
+
+def test_data_page_redcap_needs_a_dictionary_and_one_records_file():
+    from misc_dash.redcap import EXAMPLE_DIR
+    from tests.test_app import start
+
+    at = start("pages/data.py")
+    at.radio(key="upload_kind").set_value("redcap").run()
+    _upload(at, [(p.name, p.read_bytes(), "text/csv") for p in sorted(EXAMPLE_DIR.glob("*DATA*.csv"))])
+    assert any("Found 0 dictionary and 2 other CSV" in i.value for i in at.info)

@@ -20,6 +20,7 @@ from .elements import (
     view_switch,
 )
 from .mapping_editor import export_upload as mapping_upload
+from .mapping_editor import redcap_upload
 from .page import bound_value, controls, get_view, page_failed, page_header, reproduce_panel, show_cards
 from .plot import PLOT_CONFIG, STATIC_DIR, plot, plotly_js_url
 from .report import basket, card_tools, presenting
@@ -70,6 +71,7 @@ __all__ = [
     "plot",
     "plotly_js_url",
     "presenting",
+    "redcap_upload",
     "reproduce_panel",
     "reset_filters",
     "show",

@@ -346,3 +346,56 @@ def export_upload(files, synthetic: bool) -> None:
         else ":material/info: A first mapping is proposed from the column names: check every table."
     )
     mapping_section(sources, base, reset, synthetic, "upload")
+
+
+def _is_dictionary(data: bytes) -> bool:
+    first = data[:4096].decode("utf-8-sig", errors="replace").splitlines()[:1]
+    head = first[0].strip().lower() if first else ""
+    return head.startswith(('"variable / field name"', "variable / field name", "field_name"))
+
+
+def redcap_upload(files, synthetic: bool) -> None:
+    """The REDCap path: the data dictionary and the records export (raw or labelled) uploaded together, read by
+    :mod:`misc_dash.redcap`; a project built on the contract maps itself, any other starts from what could be
+    matched (or from a saved mapping uploaded with them)."""
+    from .. import redcap as R
+
+    csvs = [f for f in files if f.name.lower().endswith(".csv")]
+    dictionaries = [f for f in csvs if _is_dictionary(f.getvalue())]
+    records = [f for f in csvs if f not in dictionaries]
+    if len(dictionaries) != 1 or len(records) != 1:
+        st.info(
+            "Upload the project's **data dictionary** (Project Setup → Data Dictionary → Download, a CSV whose "
+            "first column is “Variable / Field Name”) and **one records export** (Data Exports → CSV, raw or "
+            f"labelled, with variable names as headers). Found {len(dictionaries)} dictionary and {len(records)} "
+            "other CSV file(s).",
+            icon=":material/info:",
+        )
+        return
+    reset = ("redcap", *((f.file_id, f.name) for f in files))
+    cached = st.session_state.get("_redcap_export")
+    if cached is None or cached[0] != reset:
+        try:
+            export, problems = R.read_export(
+                (dictionaries[0].name, dictionaries[0].getvalue()), (records[0].name, records[0].getvalue())
+            )
+        except Exception as exc:  # never a traceback for a bad upload
+            export, problems = None, [Problem(records[0].name, f"could not be read ({type(exc).__name__})", "")]
+        saved, saved_problems = _saved_mapping(files)
+        cached = (reset, export, problems + saved_problems, saved)
+        st.session_state["_redcap_export"] = cached
+    _, export, problems, saved = cached
+    if export is None:
+        st.error(f"The REDCap export cannot be read: {len(problems)} problem(s).", icon=":material/block:")
+        table(pd.DataFrame([p.to_dict() for p in problems]))
+        return
+    st.caption(":material/info: " + md_escape(export.summary()))
+    base = R.resolve_mapping(export, saved)
+
+    def load(mapping, progress):
+        progress(0.1, "Importing the REDCap records")
+        cohort, probs, _ = R.import_export(export, mapping, synthetic=synthetic)
+        progress(1.0, "Imported" if cohort is not None else "Refused")
+        return cohort, probs
+
+    mapping_section(export.sources, base, reset, synthetic, records[0].name, load=load)
