@@ -575,6 +575,15 @@ def _vertex_ranges(x0: np.ndarray, null: np.ndarray, lo: np.ndarray, hi: np.ndar
 
 
 # ------------------------------------------------------------------------------------------------ common models
+def protect_selection(policy: SuppressionPolicy, n_cohort: int, n_selection: int) -> Shown:
+    """The loaded cohort's size ("cohort") and the selection's ("selection"): with the patients the filters leave
+    out (derived) they make a line. Decided before the groups (:func:`protect_sizes`), so the sidebar, which has
+    no groups, shows the selection as every page does."""
+    c = Counts(policy)
+    c.add("cohort", n_cohort).add("selection", n_selection).add("outside", n_cohort - n_selection, derived=True)
+    return c.line(["selection", "outside"], "cohort").protect()
+
+
 def protect_sizes(
     policy: SuppressionPolicy,
     n_cohort: int,
@@ -582,13 +591,12 @@ def protect_sizes(
     group_sizes: Mapping[str, int],
     noted: Sequence[int] = (),
 ) -> Shown:
-    """The counts every page shows: the loaded cohort's size ("cohort"), the selection's ("selection"), each
-    group's (("group", g)) and the patients the notes say are left out of the groups (("noted", i): free text;
-    "ung_total": every patient in no group). Lines: the selection and the patients the filter leaves out make the
-    cohort; the groups, the noted and the other ungrouped patients make the selection."""
+    """The counts every page shows: the loaded cohort's size ("cohort"), the selection's ("selection", both
+    from :func:`protect_selection`), each group's (("group", g)) and the patients the notes say are left out of
+    the groups (("noted", i); "ung_total": every patient in no group). The groups, the noted and the other
+    ungrouped patients make the selection."""
     c = Counts(policy)
-    c.add("cohort", n_cohort).add("selection", n_selection).add("outside", n_cohort - n_selection, derived=True)
-    c.line(["selection", "outside"], "cohort")
+    add_fixed(c, fixed_from(protect_selection(policy, n_cohort, n_selection), ["cohort", "selection", "outside"]))
     parts = []
     for g, n in group_sizes.items():
         c.add(("group", g), n)
@@ -604,6 +612,25 @@ def protect_sizes(
         c.line([*parts, "ungrouped"], "selection")
         c.line(["ungrouped", *[("noted", i) for i in range(len(noted))]], "ung_total")
     return c.protect()
+
+
+def protect_options(
+    policy: SuppressionPolicy, counts: Mapping[str, int], total: tuple[int, str] | None = None
+) -> dict[str, str]:
+    """A filter's live counts (the sidebar: patients per option, given the other filters) as the rule shows them.
+    ``total``: (value, state) of the patients they are counted among when the page shows that number (the
+    selection's n, while this filter is not set); the options then add up to it with the patients who have no
+    value (derived, not protected for themselves)."""
+    c = Counts(policy)
+    for o, k in counts.items():
+        c.add(("option", o), k)
+    if total is not None and total[0] >= sum(counts.values()):
+        c.add("total", total[0], fixed=total[1]).add(
+            "no value", total[0] - sum(counts.values()), derived=True, primary=False
+        )
+        c.line([*(("option", o) for o in counts), "no value"], "total")
+    s = c.protect()
+    return {o: s.text(("option", o)) for o in counts}
 
 
 def fixed_from(shown: Shown, keys: Iterable[Hashable]) -> dict[Hashable, tuple[int, str, bool]]:

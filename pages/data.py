@@ -149,37 +149,48 @@ def filtered_zip_parquet() -> bytes:
     return cohort_zip(tables, _export_meta(tables), fmt="parquet")
 
 
-# sized from row counts per patient (cached): nothing is filtered until a button is clicked
-rows = ui_state.selection_rows(cohort, ids)
-refusal = xlsx_refusal({name: (n, cohort.tables[name].shape[1]) for name, n in rows.items()})
-if refusal is None:
-    st.download_button(
-        f"Download {len(ids)} patients (.xlsx, same data contract)",
-        filtered_workbook,
-        file_name="misc_cohort_filtered.xlsx",
-        on_click="ignore",
+# small-cell rule (real patients): no patient-level download of fewer patients than the threshold
+small_cells = ui_state.suppression_policy() if not cohort.synthetic else None
+n_ids = str(len(ids)) if small_cells is None else view.view_context.sizes.text("selection")
+if small_cells is not None and small_cells.hides(len(ids)):
+    st.info(
+        f"**No download for this selection:** it has fewer than {small_cells.threshold} patients, and a file of "
+        "real patients' data this small is never offered (small-cell rule). Relax a filter to download.",
+        icon=":material/shield:",
     )
 else:
-    st.info(
-        f"**No .xlsx for this selection:** {ui.md_escape(refusal)}. Download it as one .zip instead (the CSV files, "
-        "or Parquet — smaller and faster — with metadata.json listing the tables); the Data page loads either back.",
-        icon=":material/info:",
+    # sized from row counts per patient (cached): nothing is filtered until a button is clicked
+    rows = ui_state.selection_rows(cohort, ids)
+    refusal = xlsx_refusal({name: (n, cohort.tables[name].shape[1]) for name, n in rows.items()})
+    if refusal is None:
+        st.download_button(
+            f"Download {n_ids} patients (.xlsx, same data contract)",
+            filtered_workbook,
+            file_name="misc_cohort_filtered.xlsx",
+            on_click="ignore",
+        )
+    else:
+        st.info(
+            f"**No .xlsx for this selection:** {ui.md_escape(refusal)}. Download it as one .zip instead (the CSV "
+            "files, or Parquet — smaller and faster — with metadata.json listing the tables); the Data page loads "
+            "either back.",
+            icon=":material/info:",
+        )
+    z1, z2 = st.columns(2)
+    z1.download_button(
+        f"Download {n_ids} patients (.zip of CSVs)",
+        filtered_zip_csv,
+        file_name="misc_cohort_filtered.zip",
+        mime="application/zip",
+        on_click="ignore",
     )
-z1, z2 = st.columns(2)
-z1.download_button(
-    f"Download {len(ids)} patients (.zip of CSVs)",
-    filtered_zip_csv,
-    file_name="misc_cohort_filtered.zip",
-    mime="application/zip",
-    on_click="ignore",
-)
-z2.download_button(
-    f"Download {len(ids)} patients (.zip of Parquet)",
-    filtered_zip_parquet,
-    file_name="misc_cohort_filtered_parquet.zip",
-    mime="application/zip",
-    on_click="ignore",
-)
+    z2.download_button(
+        f"Download {n_ids} patients (.zip of Parquet)",
+        filtered_zip_parquet,
+        file_name="misc_cohort_filtered_parquet.zip",
+        mime="application/zip",
+        on_click="ignore",
+    )
 
 st.subheader("Fidelity: published vs reconstructed")
 if cohort.synthetic and cohort.source and "default_cohort" in str(cohort.source):

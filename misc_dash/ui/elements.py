@@ -47,10 +47,12 @@ def show_header(h: PageHeader) -> None:
     st.title(h.title)
     if h.banner_md:
         st.warning(h.banner_md, icon=":material/warning:")
-    groups_txt = " · ".join(f"{md_escape(g)}: {n}" for g, n in h.group_sizes)
+    groups_txt = " · ".join(f"{md_escape(g)}: {md_escape(n)}" for g, n in h.group_sizes)
     st.markdown(f"**{md_escape(h.description)}**  \nCompared by *{md_escape(h.grouping_title)}* — {groups_txt}")
     if h.caption:
         st.caption(md_escape(h.caption))
+    if h.privacy:
+        st.caption(":material/shield: " + md_escape(h.privacy))
     for note in h.notes:
         st.info(md_escape(note), icon=":material/info:")
     for w in h.warnings:

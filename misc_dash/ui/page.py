@@ -10,7 +10,7 @@ from .elements import md_escape, show, show_compact_header, show_header
 from .plot import plot
 from .share import presentation_styles, slide_keys
 from .sidebar import sidebar
-from .state import K_REROUTED, K_VIEW, View
+from .state import K_REROUTED, K_VIEW, View, suppression_setting
 
 
 def _sidebar_drawn_this_run() -> bool:
@@ -66,6 +66,9 @@ def page_header(
     header = views.build_header(
         view.view_context, spec.title, caption=caption, need_groups=spec.need_groups, caution=spec.caution
     )
+    problem = suppression_setting()[1]
+    if problem and not view.cohort.synthetic:
+        st.warning(md_escape(problem), icon=":material/shield:")
     report.toolbar(view)
     if report.presenting():
         show_compact_header(header)

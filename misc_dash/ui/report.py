@@ -51,11 +51,13 @@ def basket_cards(view: View) -> list[Card]:
     """Every card in the basket, rebuilt from its state on the loaded cohort (an item whose filter no longer
     matches anyone is skipped)."""
     from ..analyses import AnalysisError
+    from .state import suppression_policy
 
     out: list[Card] = []
+    policy = suppression_policy()
     for s in basket():
         try:
-            out += cards_for(s, view.cohort, pf_all=view.pf_all)
+            out += cards_for(s, view.cohort, pf_all=view.pf_all, suppression=policy)
         except (AnalysisError, KeyError, ValueError):
             continue
     return out

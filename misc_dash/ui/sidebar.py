@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from .. import filters as F
+from .. import privacy
 from ..vocabulary import GROUP_BY_CHOICES, GROUP_BY_TITLES
 from .elements import md_escape
 from .plot import K_SHOW_IDS
@@ -22,6 +23,7 @@ from .state import (
     patient_frame,
     reset_filters,
     state_filter,
+    suppression_policy,
 )
 
 COMPARE_LABELS = {k: GROUP_BY_TITLES[k] for k in GROUP_BY_CHOICES}
@@ -35,16 +37,27 @@ def _multi(field: F.FilterField, options, counts: dict[str, int] | None):
         field.label, list(options), key=field.url_key, help=field.help, placeholder="All", bind="query-params"
     )
     if counts is not None:
-        st.caption(" · ".join(f"{md_escape(o)}: {counts.get(o, 0)}" for o in options))
+        st.caption(" · ".join(f"{md_escape(o)}: {md_escape(counts.get(o, 0))}" for o in options))
     return value
 
 
-def _filter_widget(field: F.FilterField, pf: pd.DataFrame, counts: dict[str, dict[str, int]]) -> None:
+def _shown_counts(field: F.FilterField, counts: dict[str, int], pre: F.CohortFilter, policy, selection):
+    """A real cohort's live counts under the small-cell rule (:func:`misc_dash.privacy.protect_options`); while
+    this filter is not set they are counted among the selection, whose n the pages show (``selection``)."""
+    if policy is None:
+        return counts
+    unset = not getattr(pre, field.key, ())
+    return privacy.protect_options(policy, counts, selection if unset else None)
+
+
+def _filter_widget(field: F.FilterField, pf: pd.DataFrame, counts: dict[str, dict[str, int]], shown=None) -> None:
     if field.kind == "range":
         lo, hi = age_bounds(pf)
         st.slider(field.label, lo, hi, (lo, hi), key=field.url_key, bind="query-params")
     else:
-        _multi(field, field.options(pf), counts[field.key])
+        options = field.options(pf)
+        c = counts[field.key] if shown is None else shown(field, {o: counts[field.key].get(o, 0) for o in options})
+        _multi(field, options, c)
 
 
 def _group_filter_widgets(prefix: str, pf: pd.DataFrame, default_name: str) -> tuple[str, F.CohortFilter]:
@@ -80,22 +93,30 @@ def sidebar() -> View:
         if cohort.synthetic:
             st.warning(f"Synthetic: {md_escape(cohort.name)} — not real patients", icon=":material/warning:")
         else:
-            st.info(
-                f"Loaded: {md_escape(cohort.name)} ({cohort.n_patients} patients)", icon=":material/local_hospital:"
-            )
+            n = suppression_policy().count(cohort.n_patients)
+            st.info(f"Loaded: {md_escape(cohort.name)} ({md_escape(n)} patients)", icon=":material/local_hospital:")
             st.toggle(
                 "Show patient ids in chart hovers", key=K_SHOW_IDS,
                 help="Off by default for a real cohort: hovers say 'a patient'. Ids never go in the address.",
             )  # fmt: skip
         st.markdown("### Filters")
         counts = option_counts(cohort.fingerprint, pre, pf)
+        shown = None
+        if not cohort.synthetic:  # small-cell rule: the selection's n as every page shows it
+            policy = suppression_policy()
+            sizes = privacy.protect_selection(policy, cohort.n_patients, int(pre.mask(pf).sum()))
+            selection = (sizes.value("selection"), sizes.state("selection"))
+
+            def shown(field, c):
+                return _shown_counts(field, c, pre, policy, selection)
+
         for field in F.FILTER_FIELDS:
             if not field.more:
-                _filter_widget(field, pf, counts)
+                _filter_widget(field, pf, counts, shown)
         more = [f for f in F.FILTER_FIELDS if f.more]
         with st.expander("More filters", expanded=any(f.mask(pf, pre) is not None for f in more)):
             for field in more:
-                _filter_widget(field, pf, counts)
+                _filter_widget(field, pf, counts, shown)
         st.markdown("### Compare by")
         by = st.selectbox(
             "Compare groups by",

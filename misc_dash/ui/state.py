@@ -34,7 +34,7 @@ import streamlit as st
 
 from .. import analyses as A
 from .. import cache as disk_cache
-from .. import derive, views
+from .. import derive, privacy, views
 from .. import filters as F
 from ..loading import (
     DEFAULT_COHORT_DIR,
@@ -369,9 +369,35 @@ def run_analysis(
 @budget_cached(hash_funcs=_KEYS)
 def cards(
     name: str, cohort: tuple, flt: F.CohortFilter, grouping: F.Grouping, options, _vc: views.ViewContext
-):  # cohort: (fingerprint, name, synthetic) — the same data under another label gets its own cards
+):  # cohort: (fingerprint, name, synthetic, small-cell policy) — another label or policy gets its own cards
     """The cards of a view for the current selection and the page's options (shared, never mutated)."""
     return tuple(views.build_cards(name, _vc, options))
+
+
+# ------------------------------------------------------------------------------------------------ small cells
+def suppression_setting() -> tuple[privacy.SuppressionPolicy, str | None]:
+    """The deployer's small-cell policy for cohorts that are not synthetic, and what is wrong with the setting
+    (None when nothing is). Read from ``[privacy]`` in Streamlit's secrets (``.streamlit/secrets.toml``, or the
+    secrets of the deployment), never from the viewer: ``small_cell_preset = "5" | "11" | "round5"``,
+    ``small_cell_threshold = 7`` (:func:`misc_dash.privacy.policy_from_config`). No setting: hide counts below 5.
+    A setting that cannot be used gives the strictest preset, and the pages say so."""
+    try:
+        section = st.secrets.get(privacy.CONFIG_SECTION)
+    except Exception:  # no secrets file (Streamlit raises): the default policy
+        section = None
+    try:
+        if section is not None and hasattr(section, "to_dict"):
+            section = section.to_dict()
+        return privacy.policy_from_config(section), None
+    except ValueError as exc:
+        return privacy.STRICTEST_POLICY, (
+            f"The server's small-cell setting cannot be used ({exc}); the strictest preset is applied (counts "
+            f"below {privacy.STRICTEST_POLICY.threshold} hidden)."
+        )
+
+
+def suppression_policy() -> privacy.SuppressionPolicy:
+    return suppression_setting()[0]
 
 
 @budget_cached()
@@ -427,7 +453,13 @@ class View:
         c = self.cohort
         data = None if c.source and "default_cohort" in str(c.source) else "PATH/TO/THIS/COHORT"
         return views.ViewContext(
-            self.ctx, c.n_patients, data_path=data, runner=self.run, cohort_name=c.name, is_synthetic=c.synthetic
+            self.ctx,
+            c.n_patients,
+            data_path=data,
+            runner=self.run,
+            cohort_name=c.name,
+            is_synthetic=c.synthetic,
+            suppression=suppression_policy(),
         )
 
     def cards(self, name: str, options=None) -> tuple:
@@ -436,8 +468,9 @@ class View:
         if options is None and view.options is not None:
             options = view.options()
         c = self.cohort
+        vc = self.view_context
         out = CardList(
-            cards(name, (c.fingerprint, c.name, c.synthetic), self.flt, self.grouping, options, self.view_context)
+            cards(name, (c.fingerprint, c.name, c.synthetic, vc.suppression), self.flt, self.grouping, options, vc)
         )
         out.view_name, out.options = name, options
         return out

@@ -101,10 +101,14 @@ class ViewState:
         return cls(str(d["view"]), str(d.get("card") or ""), filters, grouping, options)
 
 
-def cards_for(state: ViewState, cohort: Cohort, pf_all=None) -> list[Card]:
-    """The cards this state shows (only its card when it names one). AnalysisError if the filter leaves nobody."""
+def cards_for(state: ViewState, cohort: Cohort, pf_all=None, suppression=None) -> list[Card]:
+    """The cards this state shows (only its card when it names one). AnalysisError if the filter leaves nobody.
+    ``suppression``: the small-cell policy for a cohort that is not synthetic (None: the default policy)."""
+    from ..privacy import DEFAULT_POLICY
+
     ctx = A.prepare(cohort, state.filter(), state.grouping_value(), pf_all=pf_all)
-    cards = build_cards(state.view, ViewContext(ctx, cohort.n_patients), state.options_value())
+    vc = ViewContext(ctx, cohort.n_patients, suppression=suppression or DEFAULT_POLICY)
+    cards = build_cards(state.view, vc, state.options_value())
     return [c for c in cards if not state.card or c.key == state.card] or cards
 
 
