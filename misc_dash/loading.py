@@ -478,7 +478,19 @@ def _read_csv(src: Path | bytes | memoryview, name: str) -> pa.Table:
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             pass  # pandas decides (and names the error the way it always has)
     data = src if isinstance(src, Path) else io.BytesIO(bytes(src))
-    df = pd.read_csv(data, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+    fix = "every row needs as many cells as the header: check the separators and quotes in that row"
+    with warnings.catch_warnings():
+        # a first row with one cell more than the header would silently become the index (a=2, b=3 for 1,2,3)
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        try:
+            df = pd.read_csv(
+                data, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig", index_col=False
+            )
+        except pd.errors.ParserWarning:
+            raise CsvFormatError("has a row with more cells than the header", fix) from None
+        except pd.errors.ParserError as exc:
+            detail = str(exc).split("error: ")[-1].strip().rstrip(".")  # "Expected 2 fields in line 3, saw 3"
+            raise CsvFormatError(f"has a row with another number of cells than the header ({detail})", fix) from None
     return _text_table(df)
 
 

@@ -575,7 +575,7 @@ def apply_mapping(sources: Mapping[str, pd.DataFrame], mapping: CohortMapping) -
             row_admission = pd.Series(admission.reindex(keys.to_numpy()).to_numpy(), index=df.index)
         for cname, cm in tm.columns.items():
             if cm.column is None:
-                out[cname] = pd.Series([cm.value] * len(df), dtype=object)
+                out[cname] = pd.Series([cm.value or None] * len(df), dtype=object)  # "" is an empty cell
                 continue
             if cm.column not in df:
                 problems.append(

@@ -334,3 +334,19 @@ def test_an_unreadable_typical_table_is_not_reported_as_not_uploaded():
     assert cohort is None
     assert any(p.file == "labs.csv" and "not UTF-8" in p.message for p in problems)
     assert not any("was not uploaded" in p.message for p in problems)
+
+
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("patient_id,age_years\nSYN-001,5,3\n", "more cells than the header"),
+        ("patient_id,age_years\nSYN-001,5\nSYN-002,6,7\n", "Expected 2 fields in line 3, saw 3"),
+    ],
+)
+def test_a_row_with_extra_cells_is_named_not_misread(text, fragment):
+    """pandas reads 'a,b / 1,2,3' as a=2, b=3 (the first cell becomes the index): named instead."""
+    from misc_dash.loading import validate_files
+
+    cohort, problems = validate_files([("patients.csv", text.encode())])
+    assert cohort is None
+    assert any(p.file == "patients.csv" and fragment in p.message for p in problems), [p.text() for p in problems]
