@@ -350,6 +350,7 @@ class Counts:
             else:
                 state.append(SHOWN)
         self._memo: dict = {}
+        self._pinned = self._pinned_cells()
         while True:
             self._complete(state)
             determined = self._determined(state, vals)
@@ -362,11 +363,35 @@ class Counts:
             frozenset(self._keys[i] for i in self._derived),
         )
 
+    def _pinned_cells(self) -> set[int]:
+        """Cells whose value the lines, the fixed shown cells and the zeros (never hidden) give, whatever else is
+        hidden (a crosstab total that is also a group size in the page header; a group's count when nobody in it
+        lacks the characteristic): hiding one protects nothing, so the rule never picks it and the audit does not
+        ask for more around it."""
+        const = {i for i, st in self._fixed.items() if st == SHOWN} | {i for i, v in enumerate(self._values) if v == 0}
+        free = [i for i in range(len(self._values)) if i not in const]
+        out: set[int] = set()
+        for group in _line_groups(set(free), self._lines, set()):
+            cells = sorted({c for r in group for c in (*self._lines[r][0], self._lines[r][1]) if c not in const})
+            cols = {c: j for j, c in enumerate(cells)}
+            a = np.zeros((len(group), len(cells)))
+            for k, r in enumerate(group):
+                parts, total = self._lines[r]
+                for c, sign in [(p, 1.0) for p in parts] + [(total, -1.0)]:
+                    if c in cols:
+                        a[k, cols[c]] += sign
+            _, sv, vt = np.linalg.svd(a)
+            rank = int((sv > 1e-9 * max(1.0, sv.max(initial=0))).sum())
+            null = vt[rank:].T
+            out |= {c for c in cells if not null.size or np.abs(null[cols[c]]).max() < 1e-9}
+        return out
+
     def _candidate(self, cells: Iterable[int], state: list[str]) -> int | None:
-        """The smallest non-zero shown cell the rule may hide (not fixed), first in order on ties."""
+        """The smallest non-zero shown cell the rule may hide (not fixed, not pinned by shown cells), first in
+        order on ties."""
         best = None
         for c in cells:
-            ok = state[c] == SHOWN and self._values[c] > 0 and c not in self._fixed
+            ok = state[c] == SHOWN and self._values[c] > 0 and c not in self._fixed and c not in self._pinned
             if ok and (best is None or self._values[c] < self._values[best]):
                 best = c
         return best
@@ -431,7 +456,7 @@ class Counts:
                 elif _one_integer(mn, mx):
                     out.append(c)
         out += [c for c, (mn, mx) in shared_range.items() if _one_integer(mn, mx)]
-        return out
+        return [c for c in out if c not in self._pinned]  # nothing hidden around a pinned cell would help
 
     def _group_ranges(self, lines, cells, hset, state, vals, shared, big) -> list[tuple[int, tuple]]:
         """(cell, (min, max)) of a group's hidden cells (:func:`_ranges`): the lines as equations in the hidden
@@ -507,15 +532,19 @@ def _ranges(
     if dof == 0:
         ok = np.all(x0 >= lo - 1e-6) and np.all(x0 <= hi + 1e-6)
         return [(float(x), float(x)) if ok else (None, 0.0) for x in x0]
-    if dof <= 3 and math.comb(2 * n, dof) <= 20000:
+    if dof <= 3 and math.comb(2 * n, dof) <= 5000:
         return _vertex_ranges(x0, null, lo, hi)
-    return _lp_ranges(a, b, lo, hi, exact)
+    return _lp_ranges(a, b, lo, hi, exact, null)
 
 
-def _lp_ranges(a: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray, exact: Sequence[int] = ()):
-    """Ranges by linear programming, economically: a few feasible points first (random objectives); a variable
-    that already takes values a whole number apart is not determined, and its range is left as seen (an inner
-    bound, enough to say so); the others, and those in ``exact``, get their exact minimum and maximum."""
+def _lp_ranges(
+    a: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray, exact: Sequence[int] = (), null=None
+) -> list[tuple[float, float] | tuple[None, float]]:
+    """Ranges by linear programming, economically. A few vertices first (random objectives; their mean is a
+    feasible point inside), then for each variable the segment through that point along the direction that moves
+    it most (its unit vector projected on the null space of ``a``), cut by the bounds: a variable that moves a
+    whole number or more along it is not determined, and that segment is its range (an inner bound, enough to say
+    so). The others, and those in ``exact``, get their exact minimum and maximum."""
     from scipy.optimize import linprog
 
     n = a.shape[1]
@@ -526,10 +555,23 @@ def _lp_ranges(a: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray, exa
         return r.x if r.status == 0 else None
 
     rng = np.random.default_rng(0)
-    pts = [solve(rng.standard_normal(n)) for _ in range(2)]
+    pts = [solve(rng.standard_normal(n)) for _ in range(3)]
     if any(p is None for p in pts):
         return [(None, 0.0)] * n
-    mn, mx = np.minimum(*pts), np.maximum(*pts)
+    mn, mx = np.min(pts, axis=0), np.max(pts, axis=0)
+    centre = np.mean(pts, axis=0)
+    if null is not None:
+        for j in range(n):
+            v = null @ null[j]  # e_j projected on the null space: the feasible direction that moves x_j most
+            if abs(v[j]) < 1e-12:
+                continue
+            with np.errstate(divide="ignore", invalid="ignore"):
+                up = np.where(v > 1e-12, (hi - centre) / v, np.where(v < -1e-12, (lo - centre) / v, np.inf))
+                down = np.where(v > 1e-12, (lo - centre) / v, np.where(v < -1e-12, (hi - centre) / v, -np.inf))
+            t_hi, t_lo = float(np.min(up)), float(np.max(down))
+            if t_hi >= t_lo:
+                e1, e2 = centre[j] + t_lo * v[j], centre[j] + t_hi * v[j]
+                mn[j], mx[j] = min(mn[j], e1, e2), max(mx[j], e1, e2)
     want = set(exact)
     for j in range(n):
         if mx[j] - mn[j] >= 1 - 1e-9 and j not in want:

@@ -80,9 +80,9 @@ def overview_counts(vc: ViewContext, kf: dict, flow, ct: pd.DataFrame) -> privac
         same = dict(zip(BOOL_GROUP_LABELS["anakinra"], (("flow", "No anakinra"), ("flow", "Anakinra"))))
     elif vc.ctx.grouping.by == "cv_shock":
         same = {BOOL_GROUP_LABELS["cv_shock"][1]: "cv_shock"}
-    for g, key in same.items():
+    for g, key in same.items():  # the same patients: the group's size as the page header shows it
         if key in c and ("group", g) in c and c.value(key) == vc.ctx.group_sizes().get(g):
-            c.line([key], ("group", g))
+            c.add(key, c.value(key), fixed=sizes.state(("group", g)))
     return c.protect()
 
 
