@@ -16,6 +16,14 @@ module documents its own:
 * :mod:`.survival` — Kaplan–Meier and log-rank (numpy implementations, tested against lifelines and R
   ``survfit``/``survdiff``), Cox (lifelines ``CoxPHFitter`` = R ``coxph`` defaults);
 * :mod:`.multiplicity` — R ``p.adjust`` "BH" and "holm";
+* :mod:`.stratified` — stratified log-rank (R ``survdiff`` with ``strata()``), Mantel–Haenszel (R
+  ``mantelhaen.test``), van Elteren's stratified Wilcoxon;
+* :mod:`.regression` — logistic regression (R ``glm(binomial)``) and the linear model (R ``lm``);
+* :mod:`.weighting` — propensity scores, stabilised ATE weights, the SMD balance table, weighted Kaplan–Meier
+  (R ``survfit(weights = w)``);
+* :mod:`.firth` — Firth's penalised Cox (R ``coxphf``);
+* :mod:`.adjusted` — the adjusted and weighted hazard ratios, the adjusted follow-up difference, the positivity
+  check and the E-value;
 * :mod:`.results` — the result dataclasses; :mod:`._common` — thresholds, input cleaning, notes.
 
 p-value text (:func:`format_p`, from :mod:`misc_dash.formatting`): two decimals from 0.01 up ("0.02", "0.57"),
@@ -35,6 +43,7 @@ from ._common import _is_missing as _is_missing
 from ._common import _json_safe as _json_safe
 from ._common import _small_group_notes as _small_group_notes
 from ._common import _to_float as _to_float
+from .adjusted import EValue, Positivity, adjusted_difference, cox_adjusted, e_value, iptw_cox, positivity_check
 from .categorical import _R_REL_ERR as _R_REL_ERR
 from .categorical import _as_table as _as_table
 from .categorical import _expand_columns as _expand_columns
@@ -51,6 +60,7 @@ from .descriptive import (
     standardized_difference_categorical,
     wilson_interval,
 )
+from .firth import FirthCoxFit, firth_cox_fit
 from .multiplicity import _pvec as _pvec
 from .multiplicity import benjamini_hochberg, holm
 from .rank import _TOL_ROOT as _TOL_ROOT
@@ -65,11 +75,22 @@ from .rank import _signrank_p as _signrank_p
 from .rank import _step_root as _step_root
 from .rank import _wilcox_null_pmf as _wilcox_null_pmf
 from .rank import kruskal_wallis, mann_whitney, wilcoxon_paired
+from .regression import ModelFit, linear_model, logistic_regression, model_matrix
 from .results import CategoricalSummary, ContinuousSummary, Effect, ProportionSummary, TestResult
+from .stratified import mantel_haenszel, mantel_haenszel_by, stratified_logrank, van_elteren
 from .survival import KMCurve, cox_hr, kaplan_meier, logrank, pairwise_logrank
 from .survival import _logrank_chisq as _logrank_chisq
 from .survival import _r_findq as _r_findq
 from .survival import _survival_frame as _survival_frame
+from .weighting import (
+    Balance,
+    BalanceRow,
+    IPTWeights,
+    WeightedKMCurve,
+    balance_table,
+    iptw,
+    weighted_kaplan_meier,
+)
 
 # the number formatting moved to misc_dash.formatting; the old private names stay as aliases
 _fmt = _formatting.number
@@ -77,35 +98,59 @@ _round_half_up = _formatting.round_half_up
 
 __all__ = [
     "SMALL_GROUP",
+    "Balance",
+    "BalanceRow",
     "CategoricalSummary",
     "ContinuousSummary",
     "CoxFit",
+    "EValue",
     "Effect",
+    "FirthCoxFit",
+    "IPTWeights",
     "KMCurve",
+    "ModelFit",
+    "Positivity",
     "ProportionSummary",
     "TestResult",
+    "WeightedKMCurve",
+    "adjusted_difference",
+    "balance_table",
     "benjamini_hochberg",
+    "cox_adjusted",
     "cox_fit",
     "cox_hr",
     "cox_zph",
     "describe_categorical",
     "describe_continuous",
+    "e_value",
+    "firth_cox_fit",
     "fisher_2x2",
     "fisher_counts",
     "fisher_rxc",
     "format_p",
     "holm",
+    "iptw",
+    "iptw_cox",
     "kaplan_meier",
     "kruskal_wallis",
+    "linear_model",
+    "logistic_regression",
     "logrank",
     "mann_whitney",
+    "mantel_haenszel",
+    "mantel_haenszel_by",
+    "model_matrix",
     "odds_ratio_2x2",
     "pairwise_logrank",
+    "positivity_check",
     "risk_difference",
     "share_normal",
     "standardized_difference",
     "standardized_difference_categorical",
+    "stratified_logrank",
     "timefix",
+    "van_elteren",
+    "weighted_kaplan_meier",
     "wilcoxon_paired",
     "wilson_interval",
 ]
