@@ -161,5 +161,7 @@ def summary_note(fig) -> str | None:
     return None
 
 
-def n_text(n: int) -> str:
-    return f"{int(n):,}"
+def n_text(n: int, counts=None) -> str:
+    """A (large) number of patients in a subtitle, "12,345"; under the small-cell rounding preset rounded like
+    every count (``counts``: :class:`misc_dash.privacy.GroupCounts`)."""
+    return f"{int(n):,}" if counts is None else f"{counts.policy.value(n):,}"

@@ -104,11 +104,12 @@ def build_cytokine_figure(
     if banded:
         sub = (
             f"Boxes: median and quartiles ({QUANTILE_RULE}); whiskers: the most extreme values within 1.5 × IQR "
-            f"of the box<br>{n_text(n_all)} patients: points not drawn"
+            f"of the box<br>{n_text(n_all, counts)} patients: points not drawn"
         )
         set_summary(
             fig,
-            f"{n_text(n_all)} patients: boxes from the median and quartiles per cytokine and group ({QUANTILE_RULE}; "
+            f"{n_text(n_all, counts)} patients: boxes from the median and quartiles per cytokine and group "
+            f"({QUANTILE_RULE}; "
             "whiskers to the most extreme values within 1.5 × IQR), without the individual points",
         )
     if len(nonpos):

@@ -117,7 +117,7 @@ def build_echo_trajectories(
         )  # fmt: skip
         for tr in traces:
             fig.add_trace(tr)
-        note = _band_note(n_total, n_sample)
+        note = _band_note(n_total, n_sample, counts=counts)
     else:
         for tr in _patient_line_traces(
             d, groups, rows, cmap, x, line_style, patient_hover, what, " %", day_word, counts
@@ -132,7 +132,8 @@ def build_echo_trajectories(
         sub = f"Thin lines: patients; thick: {median_rule(counts)}<br>Dotted: {_normal_text(measure, normal)}"
         return _style(fig, title, sub).figure()
     sub = (
-        f"{band_rule(counts)}<br>Thin lines: {n_sample} random patients per group (of {n_text(n_total)}); "
+        f"{band_rule(counts)}<br>Thin lines: {n_text(n_sample, counts)} random patients per group "
+        f"(of {n_text(n_total, counts)}); "
         f"dotted: {_normal_text(measure, normal)}"
     )
     set_summary(fig, note)
@@ -282,8 +283,8 @@ def build_paired_slope(
     sub = "Thin lines: patients (first echo → follow-up echo); diamonds: group median"
     if banded:
         sub = (
-            f"Diamonds: group median; bands: IQR and 10–90 % ({QUANTILE_RULE}) of all {n_text(n_all)} patients"
-            f"<br>Thin lines: {n_sample} random patients per group (first echo → follow-up echo)"
+            f"Diamonds: group median; bands: IQR and 10–90 % ({QUANTILE_RULE}) of all {n_text(n_all, counts)} patients"
+            f"<br>Thin lines: {n_text(n_sample, counts)} random patients per group (first echo → follow-up echo)"
         )
     if missing:
         sub += f"<br>No pairs: {_esc(', '.join(missing))}"
@@ -292,7 +293,7 @@ def build_paired_slope(
     if banded:
         set_summary(
             fig,
-            f"{n_text(n_all)} patients: median, IQR and 10–90 % band at the first and the follow-up echo "
-            f"({QUANTILE_RULE}), with {n_sample} random patients per group drawn as lines",
+            f"{n_text(n_all, counts)} patients: median, IQR and 10–90 % band at the first and the follow-up echo "
+            f"({QUANTILE_RULE}), with {n_text(n_sample, counts)} random patients per group drawn as lines",
         )
     return fig.figure()

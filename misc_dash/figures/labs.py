@@ -92,7 +92,7 @@ def build_labs_figure(
         )  # fmt: skip
         for tr in traces:
             fig.add_trace(tr)
-        note = _band_note(n_total, n_sample)
+        note = _band_note(n_total, n_sample, counts=counts)
     else:
         for tr in _patient_line_traces(
             d, groups, rows, cmap, x, line_style, patient_hover, _esc(label), f" {_esc(unit)}", day_word, counts
@@ -117,7 +117,10 @@ def build_labs_figure(
     if note is None:
         sub = f"Thin lines: patients; thick: {median_rule(counts)}"
     else:
-        sub = f"{band_rule(counts)}<br>Thin lines: {n_sample} random patients per group (of {n_text(n_total)})"
+        sub = (
+            f"{band_rule(counts)}<br>Thin lines: {n_text(n_sample, counts)} random patients per group "
+            f"(of {n_text(n_total, counts)})"
+        )
         set_summary(fig, note)
     if n_nonpos:
         k = str(n_nonpos) if counts is None else _esc(counts.policy.text_count(n_nonpos))

@@ -372,9 +372,9 @@ def _banded_trajectories(
     return [*lines_, *bands_, *medians], n_total, n_sample
 
 
-def _band_note(n_total: int, n_sample: int, per: str = "day") -> str:
-    """The caption sentence of a chart drawn with bands."""
+def _band_note(n_total: int, n_sample: int, per: str = "day", counts: Any = None) -> str:
+    """The caption sentence of a chart drawn with bands (counts rounded under the small-cell rounding preset)."""
     return (
-        f"{n_text(n_total)} patients: median, IQR and 10–90 % band per {per} ({QUANTILE_RULE}), with "
-        f"{n_sample} random patients per group drawn as lines"
+        f"{n_text(n_total, counts)} patients: median, IQR and 10–90 % band per {per} ({QUANTILE_RULE}), with "
+        f"{n_text(n_sample, counts)} random patients per group drawn as lines"
     )

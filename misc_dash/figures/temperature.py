@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..plotspec import FigureSpec, scatter
-from .bands import QUANTILE_RULE, esc_data, in_sample, sample_ids, set_summary
+from .bands import QUANTILE_RULE, esc_data, in_sample, n_text, sample_ids, set_summary
 from .lines import _patient_lines, _threshold_line
 from .style import (
     X_TITLES,
@@ -170,11 +170,12 @@ def build_temperature_figure(
     lines = "Thin lines: patients"
     if len(shown) < len(daily):
         n_shown = shown["patient_id"].nunique()
-        lines = f"Thin lines: a random sample of {n_shown:,} of {n_total:,} patients (median and IQR from all)"
+        shown_n, total_n = n_text(n_shown, counts), n_text(n_total, counts)
+        lines = f"Thin lines: a random sample of {shown_n} of {total_n} patients (median and IQR from all)"
         set_summary(
             fig,
-            f"{n_total:,} patients: median and IQR band per day of the daily maxima of all patients measured that "
-            f"day ({QUANTILE_RULE}), with a random sample of {n_shown:,} patients drawn as lines",
+            f"{total_n} patients: median and IQR band per day of the daily maxima of all patients measured that "
+            f"day ({QUANTILE_RULE}), with a random sample of {shown_n} patients drawn as lines",
         )
     sub = (
         f"{lines}; thick: group median, band: IQR (days with ≥ {median_min_n(counts)} patients measured)"

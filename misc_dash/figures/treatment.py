@@ -111,13 +111,15 @@ def build_dosing_figure(
         return _style(fig, title, sub).figure()
     sub = (
         f"Thick: median daily dose of the patients on anakinra that day; bands: IQR and 10–90 % ({QUANTILE_RULE}), "
-        f"days with ≥ {median_min_n(counts)} patients<br>Thin step lines: {n_sample} random patients per group "
-        f"(of {n_text(n_all)}); ○ first day, ▲ peak dose"
+        f"days with ≥ {median_min_n(counts)} patients<br>Thin step lines: {n_text(n_sample, counts)} random patients "
+        "per group "
+        f"(of {n_text(n_all, counts)}); ○ first day, ▲ peak dose"
     )
     set_summary(
         fig,
-        f"{n_text(n_all)} patients: median, IQR and 10–90 % band of the daily dose per day ({QUANTILE_RULE}; "
-        f"patients on anakinra that day), with {n_sample} random patients per group drawn as step lines",
+        f"{n_text(n_all, counts)} patients: median, IQR and 10–90 % band of the daily dose per day ({QUANTILE_RULE}; "
+        f"patients on anakinra that day), with {n_text(n_sample, counts)} random patients per group drawn as step "
+        "lines",
     )
     return _style(fig, title, sub).figure()
 

@@ -33,7 +33,7 @@ def build_literature_cards(vc: ViewContext, options: None = None) -> list[Card]:
         **common,
     )
     traj = vc.run("lvef_since_anakinra")
-    traj, shown = _sampled(traj)
+    traj, shown = _sampled(traj, vc.policy)
     if vc.policy is not None and len(traj):  # no patient's line for a group below the small-cell threshold
         n = traj.groupby("group")["patient_id"].transform("nunique")
         kept = traj[n >= vc.policy.threshold]
@@ -68,10 +68,10 @@ def build_literature_cards(vc: ViewContext, options: None = None) -> list[Card]:
     return [evidence, lvef, case003]
 
 
-def _sampled(traj):
+def _sampled(traj, policy=None):
     """The cohort's trajectories for the figure, and what they are: every anakinra patient, or above
     figures.BAND_ABOVE patients a reproducible random sample of figures.SAMPLE_PER_GROUP per group (the figure draws
-    one line per patient)."""
+    one line per patient). ``policy``: the small-cell policy (its rounding applies to the counts said)."""
     n = int(traj["patient_id"].nunique()) if len(traj) else 0
     if not figures.use_bands(n):
         return traj, "this cohort's anakinra patients"
@@ -80,6 +80,6 @@ def _sampled(traj):
     per = max((k.size for k in keep), default=0)
     return (
         traj[traj["patient_id"].astype(str).isin(ids)],
-        f"a random sample of {per} of this cohort's anakinra patients per group (of {n:,}; the legend counts "
-        "the sample)",
+        f"a random sample of {per if policy is None else policy.value(per)} of this cohort's anakinra patients per "
+        f"group (of {n if policy is None else policy.value(n):,}; the legend counts the sample)",
     )
