@@ -250,6 +250,18 @@ SCENARIOS = {
     "girls, by CV shock": (CohortFilter(sex=("F",)), Grouping("cv_shock"), "5"),
     "all, by sex, preset 11": (CohortFilter(), Grouping("sex"), "11"),
     "CV shock, preset round5": (CohortFilter(phenotype=("CV shock",)), Grouping("treatment"), "round5"),
+    "all, by anakinra": (CohortFilter(), Grouping("anakinra"), "5"),
+    "custom groups that overlap": (
+        CohortFilter(),
+        Grouping(
+            "custom",
+            a=CohortFilter(sex=("F",)),
+            b=CohortFilter(phenotype=("KD-like",)),
+            a_name="Girls",
+            b_name="KD-like",
+        ),
+        "5",
+    ),
 }
 
 
