@@ -132,8 +132,8 @@ def stratified_logrank(
             used += 1
     if one_group:
         notes.append(
-            f"{strata_name.capitalize()} with patients of one group only contribute nothing to the test: "
-            f"{', '.join(one_group)}."
+            f"Only one group in {strata_name} {', '.join(one_group)}: no comparison there, so it contributes "
+            "nothing to the test."
         )
     if no_events:
         notes.append(f"No events in {strata_name} {', '.join(no_events)}: it contributes nothing to the test.")
@@ -348,8 +348,8 @@ def van_elteren(
         VT += mk * lk / (nk * (nk - 1)) * ss / (nk + 1) ** 2
     if one_group:
         notes.append(
-            f"{strata_name.capitalize()} with patients of one group only contribute nothing to the test: "
-            f"{', '.join(one_group)}."
+            f"Only one group in {strata_name} {', '.join(one_group)}: no comparison there, so it contributes "
+            "nothing to the test."
         )
     if tied:
         notes.append(f"All values tied in {strata_name} {', '.join(tied)}: it contributes nothing to the test.")
