@@ -481,7 +481,102 @@ def test_weighted_km_with_weights_one_is_kaplan_meier(d):
 
 
 # ------------------------------------------------------------------------------------------------ Firth
-# (Firth's tests follow the E-value's)
+# coxphf cannot be installed here (not in Debian, no CRAN), and neither the coxphf manual nor Heinze & Schemper
+# (2001) prints its breast-cancer example's output to full precision. The reference is therefore Firth's penalised
+# likelihood written out in R from its definition, on survival's own log likelihood, score and information at a
+# fixed β (coxph(init = b, control = coxph.control(iter.max = 0))) — a computation independent of ours:
+#   pen(b) = loglik + 0.5 * log det solve(var); the penalty's gradient by Richardson-extrapolated central
+#   differences (h = 1e-3); Newton steps solve(I, U + 0.5 * grad) to |step| < 1e-10; the profile penalised
+#   likelihood CI by uniroot(2 * (pen(b̂) − max pen | b_j) − qchisq(0.95, 1), tol = 1e-11) and the p-value
+#   by the penalised likelihood ratio with b_j = 0 (the full model's penalty throughout, as coxphf/coxphftest).
+# coxphf itself stops at 1e-6 (standardised coefficients), so its printout agrees with these to about 1e-6.
+# Tolerance: 1e-9 relative (the R side's numerical derivative).
+F = dict(rel=1e-9, abs=1e-11)
+
+
+@pytest.fixture(scope="module")
+def breast():
+    """coxphf's breast cancer data (Heinze & Schemper 2001): 100 patients, tumour stage T, nodal status N,
+    grading G, cathepsin-D CD; no patient with G = 0 has an event (monotone likelihood in G)."""
+    return pd.read_csv(DATA / "breast.csv")
+
+
+def test_firth_breast_vs_r(breast):
+    """coxphf(Surv(TIME, CENS) ~ T + N + G + CD, breast) by hand in R (see above): coef 1.22443880709599306,
+    0.91888819551869549, 2.42441414405839373, 0.39711809939678661; se 0.49160443092763983, 0.42257335533904594,
+    1.47354635138163581, 0.44185539902517768; profile CI (log scale) 0.30950189018305385 to 2.2483595198802844,
+    0.11373505589791505 to 1.7635077516477811, 0.38231077730610513 to 7.2806599617778618, -0.46702043068055454 to
+    1.2561240679529859; p 0.0082252035047900417, 0.0252828304996489187, 0.0135898757070055682,
+    0.3645024396601407868; penalised loglik (null, fit) -110.328129108987483, -92.352418929893631."""
+    f = S.firth_cox_fit(
+        breast.TIME, breast.CENS, breast[["T", "N", "G", "CD"]].to_numpy(float), terms=["T", "N", "G", "CD"]
+    )
+    assert f.converged and f.ties == "breslow"
+    assert f.coef == pytest.approx(
+        (1.22443880709599306, 0.91888819551869549, 2.42441414405839373, 0.39711809939678661), **F
+    )
+    assert f.se == pytest.approx(
+        (0.49160443092763983, 0.42257335533904594, 1.47354635138163581, 0.44185539902517768), **F
+    )
+    assert f.ci_low == pytest.approx(
+        (0.30950189018305385, 0.11373505589791505, 0.38231077730610513, -0.46702043068055454), **F
+    )
+    assert f.ci_high == pytest.approx(
+        (2.2483595198802844, 1.7635077516477811, 7.2806599617778618, 1.2561240679529859), **F
+    )
+    assert f.p_value == pytest.approx(
+        (0.0082252035047900417, 0.0252828304996489187, 0.0135898757070055682, 0.3645024396601407868), **F
+    )
+    assert (f.loglik_null, f.loglik) == pytest.approx((-110.328129108987483, -92.352418929893631), **F)
+    hr, lo, hi = f.hazard_ratio(2)
+    assert (hr, lo, hi) == pytest.approx(
+        (math.exp(2.42441414405839373), math.exp(0.38231077730610513), math.exp(7.2806599617778618)), **F
+    )
+
+
+def test_firth_finite_where_the_mle_diverges_vs_r(breast):
+    """G alone: no event among G = 0, so R coxph(Surv(TIME, CENS) ~ G, breast) warns "Loglik converged before
+    variable 1; coefficient may be infinite" (coef ≈ 19.6). Firth by hand in R: coef 3.1564640670672102, se
+    1.4555761635493423, CI 1.1910045382471464 to 7.9994958497038287, p 7.8781830242016538e-05; loglik
+    -112.80108613390941, -105.00743448597153. Through cox_adjusted with G as the group: no ordinary HR, a note
+    that it diverges, and Firth's finite HR."""
+    mle = S.cox_fit(breast.TIME, breast.CENS, breast[["G"]].to_numpy(float))
+    assert mle.converged and mle.infinite == (True,)
+    f = S.firth_cox_fit(breast.TIME, breast.CENS, breast[["G"]].to_numpy(float))
+    assert f.coef[0] == pytest.approx(3.1564640670672102, **F) and f.se[0] == pytest.approx(1.4555761635493423, **F)
+    assert (f.ci_low[0], f.ci_high[0]) == pytest.approx((1.1910045382471464, 7.9994958497038287), **F)
+    assert f.p_value[0] == pytest.approx(7.8781830242016538e-05, **F)
+    assert (f.loglik_null, f.loglik) == pytest.approx((-112.80108613390941, -105.00743448597153), **F)
+    g = np.where(breast.G == 1, "G1", "G0")
+    ordinary = S.cox_adjusted(breast.TIME, breast.CENS, g, group_order=("G0", "G1"))
+    assert ordinary.estimate is None and any("diverges" in n and "Firth" in n for n in ordinary.notes)
+    firth = S.cox_adjusted(breast.TIME, breast.CENS, g, group_order=("G0", "G1"), firth=True)
+    assert firth.estimate == pytest.approx(math.exp(3.1564640670672102), **F)
+    assert firth.ci_high == pytest.approx(math.exp(7.9994958497038287), **F) and math.isfinite(firth.ci_high)
+    assert firth.p_value == pytest.approx(7.8781830242016538e-05, **F) and firth.statistic > 0
+
+
+def test_firth_default_cohort_vs_r(d):
+    """Firth's adjusted HR on the default cohort (two tied event times; Breslow as coxphf), by hand in R:
+    firth_ref(time_days, event, cbind(anakinra, cv_shock, age_years)): coef -1.166314048137811810, se
+    0.418845501134124165, CI -1.990856125835797519 to -0.35859815521023658, p 0.0048708133293981293; cv_shock
+    0.225259649443507154 (p 0.4842478437621955956). With Efron ties (anakinra + cv_shock): -1.19940004403431355,
+    CI -2.02233070185884811 to -0.39293964597354492, p 0.0037628948350834491."""
+    r = S.cox_adjusted(d.time_days, d.event, d.group, d[["cv_shock", "age_years"]], group_order=GROUPS, firth=True)
+    assert r.extra("coef") == pytest.approx(-1.166314048137811810, **F)
+    assert r.extra("se") == pytest.approx(0.418845501134124165, **F)
+    assert r.estimate == pytest.approx(math.exp(-1.166314048137811810), **F)
+    assert (r.ci_low, r.ci_high) == pytest.approx(
+        (math.exp(-1.990856125835797519), math.exp(-0.35859815521023658)), **F
+    )
+    assert r.p_value == pytest.approx(0.0048708133293981293, **F)
+    assert r.extra("HR cv_shock") == pytest.approx(math.exp(0.225259649443507154), **F)
+    assert r.extra("p cv_shock") == pytest.approx(0.4842478437621955956, **F)
+    assert r.test.startswith("Firth's penalised Cox") and "coxphf" in r.method
+    e = S.cox_adjusted(d.time_days, d.event, d.group, d[["cv_shock"]], group_order=GROUPS, firth=True, ties="efron")
+    assert e.extra("coef") == pytest.approx(-1.19940004403431355, **F)
+    assert (math.log(e.ci_low), math.log(e.ci_high)) == pytest.approx((-2.02233070185884811, -0.39293964597354492), **F)
+    assert e.p_value == pytest.approx(0.0037628948350834491, **F)
 
 
 # ------------------------------------------------------------------------------------------------ E-value
