@@ -824,19 +824,26 @@ def read_raw_tables(
     return tables, src.meta, src.problems, src.label
 
 
-def _read_workbook(src, label: str, problems: list[Problem]) -> tuple[dict[str, pd.DataFrame], dict]:
-    tables: dict[str, pd.DataFrame] = {}
-    meta: dict = {}
+def read_sheets(src, label: str, problems: list[Problem]) -> dict[str, pd.DataFrame] | None:
+    """Every sheet of an .xlsx as text (an empty cell missing); None, with a problem, if it cannot be read."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            sheets = pd.read_excel(
+            return pd.read_excel(
                 src, sheet_name=None, dtype=str, keep_default_na=False, na_values=[""], engine="openpyxl"
             )
     except Exception as exc:
         problems.append(
             Problem(label, f"cannot be read as an .xlsx workbook ({type(exc).__name__})", "save the workbook as .xlsx")
         )
+        return None
+
+
+def _read_workbook(src, label: str, problems: list[Problem]) -> tuple[dict[str, pd.DataFrame], dict]:
+    tables: dict[str, pd.DataFrame] = {}
+    meta: dict = {}
+    sheets = read_sheets(src, label, problems)
+    if sheets is None:
         return tables, meta
     for sheet, df in sheets.items():
         name = str(sheet).strip()

@@ -38,6 +38,7 @@ from .loading import (
     _read_parquet,
     _stage,
     _validate_tables,
+    read_sheets,
     zip_members,
 )
 
@@ -321,15 +322,7 @@ def _frame(table) -> pd.DataFrame:
 
 
 def _read_xlsx_sheets(src, label: str, problems: list[Problem]) -> dict[str, pd.DataFrame]:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            sheets = pd.read_excel(
-                src, sheet_name=None, dtype=str, keep_default_na=False, na_values=[""], engine="openpyxl"
-            )
-    except Exception as exc:
-        problems.append(Problem(label, f"cannot be read as an .xlsx workbook ({type(exc).__name__})", "save it again"))
-        return {}
+    sheets = read_sheets(src, label, problems) or {}
     return {f"{label}[{str(k).strip()}]": _frame(v) for k, v in sheets.items()}
 
 

@@ -245,3 +245,16 @@ def test_data_page_redcap_needs_a_dictionary_and_one_records_file():
     at.radio(key="upload_kind").set_value("redcap").run()
     _upload(at, [(p.name, p.read_bytes(), "text/csv") for p in sorted(EXAMPLE_DIR.glob("*DATA*.csv"))])
     assert any("Found 0 dictionary and 2 other CSV" in i.value for i in at.info)
+
+
+def test_a_workbook_export_names_each_sheet(sources):
+    """Each sheet of an .xlsx export is a source table named ``book.xlsx[sheet]``, read as text."""
+    import io
+
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
+        for name in ("demographics.csv", "vitals.csv"):
+            sources[name].to_excel(xw, sheet_name=name.removesuffix(".csv"), index=False)
+    src, problems = M.read_sources([("book.xlsx", buf.getvalue())])
+    assert problems == [] and sorted(src) == ["book.xlsx[demographics]", "book.xlsx[vitals]"]
+    assert src["book.xlsx[demographics]"]["STUDY_ID"].tolist() == sources["demographics.csv"]["STUDY_ID"].tolist()
