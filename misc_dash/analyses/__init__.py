@@ -8,11 +8,13 @@ which test produced a number, on how many patients, and its caveats. Display for
 Modules: :mod:`.context` (filter + groups, options, default tests), one module per topic (:mod:`.overview`,
 :mod:`.baseline` — Table 1, :mod:`.defervescence` — fever, :mod:`.cardiac` — echo, :mod:`.cytokine_panel`,
 :mod:`.laboratory`, :mod:`.anakinra` — dosing / Table 2, :mod:`.safety` — adverse events / Table 3,
-:mod:`.literature`, :mod:`.temperature` — daily maximum temperature), :mod:`.registry` (name → analysis) and
+:mod:`.literature`, :mod:`.temperature` — daily maximum temperature, :mod:`.adjusted` — stratified, adjusted
+and weighted comparisons), :mod:`.registry` (name → analysis) and
 :mod:`.report` (the ``analyze`` JSON).
 """
 
 from ..vocabulary import AE_LABELS, CONFOUNDING_NOTE, LAB_LABELS
+from .adjusted import AGE_BANDS, AdjustedEcho, AdjustedFever, AdjustedResult, AdjustOptions, adjusted_analysis
 from .anakinra import TABLE2_CONTINUOUS, DosingResult, dosing
 from .baseline import Table1, table1, table1_variables
 from .cardiac import EchoGroup, EchoResult, echo
@@ -37,11 +39,16 @@ _summary_dict = summary_dict
 
 __all__ = [
     "AE_LABELS",
+    "AGE_BANDS",
     "ANALYSES",
     "CONFOUNDING_NOTE",
     "LAB_LABELS",
     "TABLE2_CONTINUOUS",
     "AEResult",
+    "AdjustOptions",
+    "AdjustedEcho",
+    "AdjustedFever",
+    "AdjustedResult",
     "Analysis",
     "AnalysisError",
     "AnalysisOptions",
@@ -54,6 +61,7 @@ __all__ = [
     "LabsResult",
     "Table1",
     "TemperatureResult",
+    "adjusted_analysis",
     "adverse_events",
     "analyze_to_dict",
     "cohort_flow",

@@ -4,6 +4,7 @@ options a page or the command line can set (:class:`AnalysisOptions`), and the t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,9 @@ import pandas as pd
 from .. import derive, stats
 from ..filters import CohortFilter, Grouping, assign_groups
 from ..loading import Cohort
+
+if TYPE_CHECKING:
+    from .adjusted import AdjustOptions
 
 
 class AnalysisError(Exception):
@@ -31,6 +35,7 @@ class AnalysisOptions:
     cox: bool = False
     at_risk_days: tuple[float, ...] = (0, 2, 4, 6, 8, 10, 12, 14)
     survival_days: tuple[float, ...] = (3, 5, 7)  # still febrile at these days, with CIs (R summary.survfit)
+    adjust: AdjustOptions | None = None  # strata / covariates / weights of the adjusted analysis (issue 17)
 
 
 @dataclass(frozen=True, eq=False)

@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 from . import (
+    adjusted,
     anakinra,
     baseline,
     cardiac,
@@ -38,6 +39,7 @@ class Analysis:
     params: Mapping[str, tuple] = field(default_factory=dict)  # parameter → allowed values (first = default)
     json_key: str | None = None  # its key in the analyze JSON (None: not in the JSON)
     to_json: Callable[[Callable[..., Any]], Any] | None = None  # to_json(run) with run(**params) -> result
+    in_json: Callable[[AnalysisOptions], bool] | None = None  # when its JSON key is written (None: always)
 
     def narrow(self, opts: AnalysisOptions) -> AnalysisOptions:
         """``opts`` with every field this analysis does not read set to its default (a tighter cache key)."""
@@ -88,6 +90,15 @@ _ENTRIES = (
     _of_context(anakinra.dosing, "Anakinra dosing (Table 2)", anakinra, "anakinra"),
     _of_context(laboratory.labs, "Laboratory values", laboratory, "labs_first_value"),
     _of_context(literature.lvef_since_anakinra, "LVEF since anakinra start"),
+    Analysis(
+        "adjusted",
+        lambda ctx, o: adjusted.adjusted_analysis(ctx, o),
+        "Adjusted & sensitivity — stratified, adjusted and weighted comparisons",
+        options=(*_FEVER_OPTIONS, *_ECHO_OPTIONS, "adjust"),
+        json_key="adjusted",
+        to_json=lambda run: adjusted.to_json(run()),
+        in_json=lambda o: o.adjust is not None and o.adjust.active,
+    ),
 )
 ANALYSES: Mapping[str, Analysis] = MappingProxyType({a.name: a for a in _ENTRIES})
 

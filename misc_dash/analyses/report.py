@@ -39,7 +39,7 @@ def analyze_to_dict(
         g = ctx.grouping
         out["custom_groups"] = {g.a_name: g.a.to_query_params(), g.b_name: g.b.to_query_params()}
     for spec in ANALYSES.values():
-        if spec.json_key is not None:
+        if spec.json_key is not None and (spec.in_json is None or spec.in_json(opts)):
             out[spec.json_key] = spec.to_json(lambda _name=spec.name, **params: run(_name, ctx, opts, **params))
     return json_clean(out)
 
