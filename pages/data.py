@@ -152,7 +152,17 @@ def filtered_zip_parquet() -> bytes:
 # small-cell rule (real patients): no patient-level download of fewer patients than the threshold
 small_cells = ui_state.suppression_policy() if not cohort.synthetic else None
 n_ids = str(len(ids)) if small_cells is None else view.view_context.sizes.text("selection")
-if small_cells is not None and small_cells.hides(len(ids)):
+# a real cohort the server opens for every session (MISC_DASH_COHORT) is never handed out patient by patient: the
+# viewers of a deployment are not all the people who may hold the patient-level data
+server_real = not cohort.synthetic and st.session_state.get(ui.K_UPLOAD_COHORT) is None
+if server_real:
+    st.info(
+        "**No patient-level download of the server's cohort:** it holds real patients' data, opened by the server "
+        "for every viewer. The team that may hold the data has its files where the server reads them; the cards' "
+        "exports (summary tables, charts, report) are available on each page.",
+        icon=":material/shield:",
+    )
+elif small_cells is not None and small_cells.hides(len(ids)):
     st.info(
         f"**No download for this selection:** it has fewer than {small_cells.threshold} patients, and a file of "
         "real patients' data this small is never offered (small-cell rule). Relax a filter to download.",

@@ -427,3 +427,26 @@ def test_a_command_line_run_writes_the_cache_before_it_exits(synth_dir, cache_di
     assert "not written" not in out.stderr
     entries = [p for p in cache_dir.iterdir() if not p.name.startswith(".")]
     assert len(entries) == 1 and any(entries[0].glob("*.parquet"))
+
+
+def test_a_real_server_cohort_is_never_downloaded_patient_by_patient(tmp_path, monkeypatch, no_cache):
+    """A real cohort the server opens for every viewer (MISC_DASH_COHORT) has no filtered-cohort download; an upload
+    of the same patients (the session's own) keeps it."""
+    from misc_dash.loading import DEFAULT_COHORT_DIR, export_metadata, load_default_cohort, write_cohort_folder
+
+    c = load_default_cohort()
+    meta = export_metadata(c, dict(c.tables), "Hospital registry", "")
+    meta["synthetic"] = False
+    d = write_cohort_folder(dict(c.tables), meta, tmp_path / "registry")
+    monkeypatch.setenv("MISC_DASH_COHORT", str(d))
+    at = _app()
+    at.switch_page("pages/data.py").run()
+    assert not at.exception
+    assert any("No patient-level download of the server's cohort" in i.value for i in at.info)
+    assert not [b for b in at.get("download_button") if "patients (.zip of CSVs)" in str(b.proto.label)]
+    files = [(p.name, p.read_bytes(), "text/csv") for p in sorted(DEFAULT_COHORT_DIR.glob("*.csv"))]
+    at.file_uploader(key="upload_files").set_value(files).run()
+    at.button[[b.label for b in at.button].index("Validate and load")].click().run()
+    assert not at.exception
+    assert not any("server's cohort" in i.value for i in at.info)
+    assert [b for b in at.get("download_button") if "patients (.zip of CSVs)" in str(b.proto.label)]
