@@ -220,6 +220,23 @@ def _echo_followup(args) -> str | int:
         raise _UsageError(f"--echo-followup {v!r}: 'last' or a day number (e.g. 10)") from None
 
 
+def _adjust_from_args(args):
+    """The AdjustOptions of --strata / --adjust-for / --weights / --trim / --firth (None when none is given)."""
+    from .analyses import AdjustOptions
+
+    given = (args.strata, args.adjust_for, args.weights, args.trim, args.firth or None)
+    if all(v is None for v in given):
+        return None
+    try:
+        return AdjustOptions.parse(
+            args.adjust_for, strata=args.strata, weights=args.weights, trim=args.trim, firth=args.firth
+        )
+    except ValueError as exc:
+        flag = "--strata" if "stratum" in str(exc) else "--weights" if "weights" in str(exc) else "--adjust-for"
+        flag = "--trim" if str(exc).startswith("trim") else flag
+        raise _UsageError(f"{flag}: {exc}") from None
+
+
 def _options_from_args(args):
     """The AnalysisOptions the option flags select (shared by analyze and report)."""
     from .analyses import AnalysisOptions
@@ -232,6 +249,7 @@ def _options_from_args(args):
         lvef_normal=args.lvef_normal,
         strain_normal=args.strain_normal,
         cox=args.cox,
+        adjust=_adjust_from_args(args),
     )
 
 
@@ -309,6 +327,8 @@ def _cmd_report(args) -> int:
     try:
         grouping = _grouping_from_args(args)
         view_options = _view_options_from_args(args)
+        if _adjust_from_args(args) is not None:  # checked like analyze; no report page shows them yet
+            print("note: --strata / --adjust-for / --weights are in analyze's JSON, not on the report's pages")
     except _UsageError as exc:
         print(f"usage: {exc}", file=sys.stderr)
         return 2
@@ -403,6 +423,17 @@ def _add_selection_flags(a: argparse.ArgumentParser) -> None:
     a.add_argument("--lvef-normal", type=float, default=55.0, help="LVEF normal at or above this (%%)")
     a.add_argument("--strain-normal", type=float, default=-21.4, help="Ap4 strain normal at or below this (%%)")
     a.add_argument("--cox", action="store_true", help="add a Cox hazard ratio for defervescence")
+    a.add_argument(
+        "--strata", metavar="FIELD",
+        help="stratified log-rank by cv_shock, icu, kd_like, sex, age_band or phenotype (JSON key adjusted)",
+    )  # fmt: skip
+    a.add_argument(
+        "--adjust-for", metavar="FIELD[,FIELD…]",
+        help="adjusted Cox HR, E-value and echo difference for: cv_shock, icu, kd_like, sex, age_years, phenotype",
+    )  # fmt: skip
+    a.add_argument("--weights", choices=["iptw"], help="IPTW Cox HR and balance (propensity on --adjust-for)")
+    a.add_argument("--trim", type=float, metavar="Q", help="with --weights iptw: truncate weights at quantile Q")
+    a.add_argument("--firth", action="store_true", help="Firth's penalised Cox for the adjusted HR (R coxphf)")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -64,8 +64,13 @@ def test_every_registered_analysis_runs(cohort):
 def test_analyze_json_keys_come_from_the_registry(cohort):
     out = A.analyze_to_dict(cohort, F.CohortFilter())
     json_keys = [s.json_key for s in A.ANALYSES.values() if s.json_key]
-    assert [k for k in out if k in json_keys] == json_keys
-    assert json_keys == ["table1", "fever", "echo", "cytokines", "adverse_events", "anakinra", "labs_first_value"]
+    always = [s.json_key for s in A.ANALYSES.values() if s.json_key and s.in_json is None]
+    assert [k for k in out if k in json_keys] == always
+    assert always == ["table1", "fever", "echo", "cytokines", "adverse_events", "anakinra", "labs_first_value"]
+    # "adjusted" is written only when an adjustment is asked for (--strata / --adjust-for / --weights)
+    assert json_keys == [*always, "adjusted"]
+    asked = A.AnalysisOptions(adjust=A.AdjustOptions(strata="cv_shock"))
+    assert list(A.analyze_to_dict(cohort, F.CohortFilter(), opts=asked))[-1] == "adjusted"
 
 
 def test_narrowed_options_keep_only_what_an_analysis_reads():
