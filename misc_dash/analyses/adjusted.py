@@ -303,6 +303,9 @@ def _echo(ctx: Context, measure: str, opts: AnalysisOptions, adj: AdjustOptions)
     x0 = pairs["baseline"].to_numpy(dtype=float, na_value=np.nan)
     miss = _missing(cov) | np.isnan(y) | np.isnan(x0)
     notes: list[str] = []
+    no_pair = int(ctx.pf["group"].notna().sum()) - len(pairs)
+    if no_pair:
+        notes.append(f"{no_pair} patient(s) without a first and a follow-up echo are not in the comparison.")
     if miss.any():
         notes.append(f"{int(miss.sum())} patient(s) with a missing value left out (complete cases).")
     present = tuple(g for g in ctx.groups if (pairs["group"][~miss] == g).any())
