@@ -245,3 +245,16 @@ def test_usage_errors_exit_2_without_traceback(args, message):
     rc, out, err = analyze("--json", "--group-by", "anakinra", *args)
     assert rc == 2 and out == ""
     assert err.startswith("usage: ") and message in err and "Traceback" not in err
+
+
+def test_text_summary_shows_adjusted_and_positivity():
+    """Without --json: the adjusted lines next to the naive one, and the positivity problem instead of an HR (and
+    Table 1's categorical rows print their counts)."""
+    rc, out, err = analyze("--group-by", "anakinra", "--adjust-for", "cv_shock,age_years", "--weights", "iptw")
+    assert rc == 0, err
+    assert "naive: HR 0.32 (0.15–0.70)" in out and "adjusted Cox: HR 0.31 (0.14–0.70) p=0.005" in out
+    assert "IPTW Cox: HR 0.30 (0.15–0.62)" in out and "E-value 3.90 (CI 1.88)" in out
+    assert "Race  " in out and "African American 8" in out
+    rc, out, _ = analyze("--group-by", "treatment", *NO_OVERLAP, "--adjust-for", "icu")
+    assert rc == 0 and "POSITIVITY: no IVIG + anakinra with CS patient without ICU admission" in out
+    assert "adjusted Cox: not given" in out

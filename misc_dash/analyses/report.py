@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..filters import CohortFilter, Grouping
-from ..formatting import p_or
+from ..formatting import number, p_or
 from ..loading import Cohort
 from ..vocabulary import confounding_caution
 from .context import AnalysisOptions, prepare
@@ -52,7 +52,7 @@ def format_summary(d: dict) -> str:
         lines.append("CAUTION: " + d["caution"])
     lines.append("\nTable 1")
     for r in d["table1"]:
-        cells = " | ".join(r["groups"][g]["text"] for g in d["groups"])
+        cells = " | ".join(_cell_text(r["groups"][g]) for g in d["groups"])
         lines.append(f"  {r['variable']:<28} {cells} | {r['test'] or '-'} p={p_or(r['p_value'])}")
     f = d["fever"]
     lines.append(f"\nFever (origin {f['origin']}, < {f['threshold_c']} °C)")
@@ -67,8 +67,51 @@ def format_summary(d: dict) -> str:
                 f"  {g}: pairs={v['n_pairs']} {v['baseline_median']} → {v['followup_median']} ({v['test']}) "
                 f"p={p_or(v['p_value'])}"
             )
+    if "adjusted" in d:
+        lines += _adjusted_summary(d["adjusted"])
     lines.append("\nCytokines")
     for c, v in d["cytokines"].items():
         medians = " | ".join(f"{g} {m}" for g, m in v["median"].items())
         lines.append(f"  {c}: {medians} p={p_or(v['p_value'])}")
     return "\n".join(lines)
+
+
+def _cell_text(cell: dict) -> str:
+    """A Table 1 cell: its text, or a categorical row's counts per level."""
+    if "text" in cell:
+        return cell["text"]
+    return ", ".join(f"{level} {k}" for level, k in cell.get("counts", {}).items()) or "—"
+
+
+def _hr_text(h: dict | None) -> str:
+    if not h:
+        return "not given"
+    lo, hi = h["ci"]
+    return f"HR {number(h['hr'], 2)} ({number(lo, 2)}–{number(hi, 2)}) p={p_or(h['p_value'])}"
+
+
+def _adjusted_summary(a: dict) -> list[str]:
+    """The ``adjusted`` key in a few lines (only when an adjustment was asked for)."""
+    f = a["fever"]
+    lines = [f"\nFever, adjusted ({', '.join(a['options']['adjust_for']) or 'no covariates'})"]
+    s = f["stratified_logrank"]
+    if s:
+        lines.append(f"  stratified log-rank by {s['strata']}: chi-square {number(s['statistic'], 2)} on {s['df']} df, "
+                     f"p={p_or(s['p_value'])}")  # fmt: skip
+    if f["naive"]:
+        lines.append(f"  naive: {_hr_text(f['naive'])}")
+    for p in (f["positivity"] or {}).get("problems", []):
+        lines.append(f"  POSITIVITY: {p}")
+    if f["cox"]:
+        lines.append(f"  adjusted Cox: {_hr_text(f['cox']['treatment'])}")
+    if f["iptw"]:
+        lines.append(f"  IPTW Cox: {_hr_text(f['iptw']['treatment'])}")
+    if f["e_value"]:
+        lines.append(f"  E-value {number(f['e_value']['point'], 2)} (CI {number(f['e_value']['ci'], 2)})")
+    lines += [f"  note: {n}" for n in f["notes"]]
+    for m, e in a["echo"].items():
+        if e["estimate"] is not None:
+            lo, hi = e["ci"]
+            est = f"{number(e['estimate'], 2)} ({number(lo, 2)} to {number(hi, 2)}) p={p_or(e['p_value'])}"
+            lines.append(f"  echo {m} follow-up difference adjusted for {', '.join(e['covariates'])}: {est}")
+    return lines
