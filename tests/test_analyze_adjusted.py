@@ -258,3 +258,14 @@ def test_text_summary_shows_adjusted_and_positivity():
     rc, out, _ = analyze("--group-by", "treatment", *NO_OVERLAP, "--adjust-for", "icu")
     assert rc == 0 and "POSITIVITY: no IVIG + anakinra with CS patient without ICU admission" in out
     assert "adjusted Cox: not given" in out
+
+
+def test_options_value_is_a_cache_key():
+    """The UI caches on the narrowed options: AdjustOptions is hashable and kept by the adjusted analysis only."""
+    adj = A.AdjustOptions.parse("cv_shock, age_years", strata="cv_shock", weights="iptw")
+    assert adj.adjust_for == ("cv_shock", "age_years") and adj.active and not A.AdjustOptions().active
+    opts = A.AnalysisOptions(adjust=adj, fever_threshold=37.5)
+    same = A.AdjustOptions.parse("cv_shock,age_years", strata="cv_shock", weights="iptw")
+    assert hash(opts) == hash(A.AnalysisOptions(adjust=same, fever_threshold=37.5))
+    assert A.ANALYSES["adjusted"].narrow(opts) == opts
+    assert A.ANALYSES["fever"].narrow(opts).adjust is None

@@ -1,8 +1,9 @@
 """The analysis registry: every analysis the app offers, declared once.
 
 An entry names the function, the :class:`AnalysisOptions` fields it reads, its parameters, and its key in the
-``analyze`` JSON with the function that writes that key. The UI's cache, ``python -m misc_dash analyze`` and
-the fidelity report all go through :func:`run`; adding an analysis is one entry here.
+``analyze`` JSON with the function that writes that key (and, for ``adjusted``, when it is written: only when an
+adjustment is asked for). The UI's cache, ``python -m misc_dash analyze`` and the fidelity report all go through
+:func:`run`; adding an analysis is one entry here.
 """
 
 from __future__ import annotations
