@@ -253,8 +253,35 @@ def _distinct(values: Sequence[str]) -> list[str]:
     return [v for v in dict.fromkeys(values) if v]
 
 
-def report_html(cards: Sequence[Card], title: str, state: dict | None = None, app_url: str | None = None) -> str:
-    """The report (module docstring) as a string; ``app_url`` must be relative or loopback (:func:`check_app_url`)."""
+def ledger_html(entries: Sequence) -> str:
+    """The "Tests viewed" section: the session's ledger (misc_dash.ledger) with BH q over all of it."""
+    from .. import ledger
+
+    df = ledger.ledger_table(entries)
+    head = "".join(f"<th>{_e(c)}</th>" for c in df.columns)
+    rows = []
+    for r in df.itertuples(index=False, name=None):
+        page, comparison, test, p, q, n, selection = r
+        cells = [page, comparison, test, format_p(p), format_p(q), n, selection]
+        rows.append("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in cells) + "</tr>")
+    return (
+        '<section class="card" id="tests-viewed"><h2>Tests viewed this session</h2>'
+        f"<p>{_e(ledger.summary_sentence(entries))}</p>"
+        '<p class="caption">Only tests shown on screen in the browser session that made this report; q is the '
+        "Benjamini–Hochberg adjustment over all of them.</p>"
+        f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></section>'
+    )
+
+
+def report_html(
+    cards: Sequence[Card],
+    title: str,
+    state: dict | None = None,
+    app_url: str | None = None,
+    ledger: Sequence | None = None,
+) -> str:
+    """The report (module docstring) as a string; ``app_url`` must be relative or loopback (:func:`check_app_url`).
+    ``ledger``: the session's tests viewed (misc_dash.ledger entries); when non-empty, a section lists them."""
     from plotly.offline import get_plotlyjs
 
     url = check_app_url(app_url) if app_url else None
@@ -294,6 +321,9 @@ def report_html(cards: Sequence[Card], title: str, state: dict | None = None, ap
             body.append(f'<h2 class="page" id="page-{_e(p)}">{_e(_page_title(p))}</h2>')
         toc.append(f'<li><a href="#card-{i}">{_e(card.title or card.key)}</a></li>')
         body.append(card_html(card, i))
+    if ledger:
+        toc.append('<li><a href="#tests-viewed">Tests viewed this session</a></li>')
+        body.append(ledger_html(ledger))
     nav = f"<nav><h2>Contents</h2><ol>{''.join(toc)}</ol></nav>" if len(cards) > 1 else ""
     plotly_js = get_plotlyjs().replace("</script", "<\\/script")
     state_json = _json_for_script(state or {})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from .. import compat, views
-from . import report
+from . import ledger, report
 from .elements import md_escape, show, show_compact_header, show_header
 from .plot import plot
 from .share import presentation_styles, slide_keys
@@ -74,6 +74,7 @@ def page_header(
         show_compact_header(header)
     else:
         show_header(header)
+    ledger.counter()
     return view
 
 
@@ -86,12 +87,15 @@ def show_cards(cards, name: str | None = None, options=None) -> None:
     view = get_view()
     if report.presenting():
         _present(view, list(cards))
+        ledger.record(name, cards)
         return
     for card in cards:
         show(card)
         if card.warnings and card.figure is None and not card.tables and not card.tests:
+            ledger.record(name, cards)
             st.stop()
         report.card_tools(card, view, name, options)
+    ledger.record(name, cards)
     reproduce_panel(cards)
 
 

@@ -123,10 +123,12 @@ def _report_state() -> dict:
 
 def _report_html(view: View) -> bytes:
     from ..exports import report_html
+    from .ledger import entries
 
     cards = basket_cards(view)
     state = _report_state()
-    return report_html(cards, "MIS-C Cohort Explorer — report", state=state, app_url=state["link"]).encode("utf-8")
+    title = "MIS-C Cohort Explorer — report"
+    return report_html(cards, title, state=state, app_url=state["link"], ledger=entries()).encode("utf-8")
 
 
 def _report_pptx(view: View) -> bytes:
