@@ -29,6 +29,7 @@ PAGES = {
     "Evidence & data": [
         st.Page("pages/literature.py", title="Literature", icon=":material/menu_book:"),
         st.Page("pages/data.py", title="Data & fidelity", icon=":material/folder_open:"),
+        st.Page("pages/ledger.py", title="Tests viewed", icon=":material/fact_check:"),
     ],
 }
 
