@@ -5,9 +5,11 @@ import streamlit as st
 from misc_dash import ledger, ui
 from misc_dash.ui import ledger as session_ledger
 
-ui.get_view()  # the sidebar and filters (the ledger itself does not depend on them)
-st.title("Tests viewed")
-session_ledger.counter()
+if ui.get_view().ctx is not None:  # the usual header (banner, cohort line, report basket, the counter)
+    ui.page_header("ledger", title="Tests viewed", need_groups=False, caution=False)
+else:  # the ledger does not depend on the filters: shown even when they match no patient
+    st.title("Tests viewed")
+    session_ledger.counter()
 st.caption(
     "The ledger only counts tests shown on screen in this browser session; it is not saved. The same test on the "
     "same selection is counted once; a re-run with other filters is a new test looked at."

@@ -23,6 +23,7 @@ PAGES = [
     "pages/safety.py",
     "pages/literature.py",
     "pages/data.py",
+    "pages/ledger.py",
 ]
 
 

@@ -27,6 +27,7 @@ PAGES = {
     "safety": "Safety",
     "literature": "Literature",
     "data": "Data",
+    "ledger": "Tests viewed",
 }
 CHARTS = {"": 1, "cardiac": 1, "fever": 1, "cytokines": 1, "labs": 1, "anakinra": 1, "safety": 1, "literature": 2}
 
