@@ -107,3 +107,17 @@ def test_app_counter_page_and_clear():
     at.button(key="ledger_clear").click().run()
     assert not at.exception
     assert not at.dataframe and _counter(at) == 0
+
+
+def test_app_ledger_page_shown_when_filters_match_no_patient():
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    at.switch_page("pages/fever.py").run()
+    n = _counter(at)
+    at.switch_page("pages/ledger.py").run()
+    at.multiselect(key="f_treatment").select("IVIG monotherapy").run()
+    at.multiselect(key="f_phenotype").select("KDSS-like").run()
+    at.multiselect(key="f_cs").select("With CS").run()  # no patient (tests/test_app.py)
+    assert not at.exception, [e.message for e in at.exception]
+    assert not any("No patients match" in w.value for w in at.warning)
+    assert len(at.dataframe[0].value) == n and _counter(at) == n
