@@ -69,6 +69,18 @@ def sidebar_has_content() -> bool | None:
         return None
 
 
+def script_run_token() -> object | None:
+    """An object that identifies the current script run (the run context's cursor dict, a new one on every run;
+    compare by identity); None when this cannot be told (no run context, or the internal changed)."""
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        ctx = get_script_run_ctx()
+        return None if ctx is None else ctx.cursors
+    except Exception:
+        return None
+
+
 def leave_pages_directory_mode() -> bool:
     """Switch the server out of Streamlit's legacy ``pages/`` directory mode (``PagesManager.uses_pages_directory``,
     a private class attribute). Returns True if it was on.

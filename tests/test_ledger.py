@@ -121,3 +121,21 @@ def test_app_ledger_page_shown_when_filters_match_no_patient():
     assert not at.exception, [e.message for e in at.exception]
     assert not any("No patients match" in w.value for w in at.warning)
     assert len(at.dataframe[0].value) == n and _counter(at) == n
+
+
+def test_script_run_token_same_within_a_run_new_on_the_next():
+    def script():
+        import streamlit as st
+
+        from misc_dash import compat
+
+        a, b = compat.script_run_token(), compat.script_run_token()
+        st.session_state.setdefault("tokens", []).append(a)
+        st.markdown("same" if a is not None and a is b else "different")
+
+    at = AppTest.from_function(script)
+    at.run()
+    at.run()
+    assert at.markdown[0].value == "same"
+    first, second = at.session_state["tokens"]
+    assert first is not second

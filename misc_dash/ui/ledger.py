@@ -4,9 +4,8 @@ the page header, listed on the "Tests viewed" page. Kept in session_state (bound
 from __future__ import annotations
 
 import streamlit as st
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from .. import ledger, views
+from .. import compat, ledger, views
 
 K_LEDGER = "_test_ledger"
 K_SLOT = "_test_ledger_slot"
@@ -29,7 +28,8 @@ def record(name: str | None, cards) -> None:
     """Log the tests with a p-value on the cards just drawn, then refresh the header's counter."""
     st.session_state[K_LEDGER] = ledger.add(entries(), ledger.entries_from_cards(page_title(name), cards))
     slot, run = st.session_state.get(K_SLOT, (None, None))
-    if slot is not None and run is _run_token():  # only this run's header (an earlier run's element is gone)
+    # only this run's header: an earlier run's element is gone (no token: the internal changed, update anyway)
+    if slot is not None and (run is None or run is compat.script_run_token()):
         slot.caption(ledger.counter_text(len(entries())))
 
 
@@ -37,11 +37,4 @@ def counter() -> None:
     """The header's small counter (a placeholder: the cards drawn below update it in the same run)."""
     slot = st.empty()
     slot.caption(ledger.counter_text(len(entries())))
-    st.session_state[K_SLOT] = (slot, _run_token())
-
-
-def _run_token() -> object:
-    """Identifies the current script run: the run context's cursors, a new dict on every run (kept by reference,
-    compared by identity)."""
-    ctx = get_script_run_ctx()
-    return ctx.cursors if ctx is not None else None
+    st.session_state[K_SLOT] = (slot, compat.script_run_token())
