@@ -21,6 +21,7 @@ PAGES = {
         st.Page("pages/fever.py", title="Fever", icon=":material/thermometer:"),
         st.Page("pages/cytokines.py", title="Cytokines", icon=":material/science:"),
         st.Page("pages/labs.py", title="Labs", icon=":material/bloodtype:"),
+        st.Page("pages/adjusted.py", title="Adjusted & sensitivity", icon=":material/balance:"),
     ],
     "Treatment": [
         st.Page("pages/anakinra.py", title="Anakinra dosing", icon=":material/vaccines:"),

@@ -19,6 +19,7 @@ PAGES = [
     "pages/fever.py",
     "pages/cytokines.py",
     "pages/labs.py",
+    "pages/adjusted.py",
     "pages/anakinra.py",
     "pages/safety.py",
     "pages/literature.py",

@@ -23,6 +23,7 @@ PAGES = {
     "fever": "Fever",
     "cytokines": "Cytokines",
     "labs": "Laboratory",
+    "adjusted": "Adjusted & sensitivity",
     "anakinra": "Anakinra",
     "safety": "Safety",
     "literature": "Literature",

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from .adjusted import AdjustedOptions, build_adjusted_cards
 from .anakinra import AnakinraOptions, build_anakinra_cards
 from .cardiac import CHARTS as CARDIAC_CHARTS
 from .cardiac import CardiacOptions, build_cardiac_cards
@@ -73,6 +74,7 @@ VIEWS = MappingProxyType(
                 CytokineOptions,
                 charts=CYTOKINE_CHARTS,
             ),
+            View("adjusted", "Adjusted & sensitivity", build_adjusted_cards, AdjustedOptions),
             View("labs", "Laboratory trajectories", build_labs_cards, LabsOptions),
             View(
                 "anakinra", "Anakinra dosing", build_anakinra_cards, AnakinraOptions, need_groups=False, caution=False
@@ -118,6 +120,7 @@ def build_cards(name: str, vc: ViewContext, options=None):
 __all__ = [
     "SYNTHETIC_BANNER",
     "VIEWS",
+    "AdjustedOptions",
     "AnakinraOptions",
     "CardiacOptions",
     "CytokineOptions",
@@ -127,6 +130,7 @@ __all__ = [
     "Table1Options",
     "View",
     "ViewContext",
+    "build_adjusted_cards",
     "build_anakinra_cards",
     "build_cardiac_cards",
     "build_cards",
