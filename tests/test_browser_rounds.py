@@ -40,9 +40,11 @@ def _settle(pg):
 
 
 def _main_numbers(pg) -> list[str]:
-    """Every line of the main area that carries a number (the cohort line, tables, test lines, metrics)."""
+    """Every line of the main area that carries a number (the cohort line, tables, test lines, metrics); not the
+    ledger's counter, which counts this browser session's tests (a fresh session starts it again)."""
     text = pg.locator('[data-testid="stMain"]').inner_text()
-    return [ln.strip() for ln in text.splitlines() if re.search(r"\d", ln) and "Link copied" not in ln]
+    skip = ("Link copied", "tests viewed this session")
+    return [ln.strip() for ln in text.splitlines() if re.search(r"\d", ln) and not any(k in ln for k in skip)]
 
 
 def _chart_data(pg) -> str:
@@ -102,6 +104,7 @@ CONTROLS = {
     "anakinra": [_radio("Days since admission")],
     "safety": [],
     "literature": [],
+    "adjusted": [_toggle("Firth's penalised Cox (small samples)")],
 }
 START = "f_phenotype=CV+shock&f_phenotype=KDSS-like&compare_by=Anakinra+%28any%29+vs+none"
 
