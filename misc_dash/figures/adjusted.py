@@ -54,7 +54,9 @@ def build_hr_comparison_figure(rows: Sequence[Mapping], title: str = "Hazard rat
                            xanchor="left", yshift=-14, font={"size": 11, "color": "#666666"})  # fmt: skip
     fig.add_vline(x=1.0, line={"dash": "dot", "color": "#555555"})
     fig.update_xaxes(type="log", title={"text": "Hazard ratio of defervescence (second vs first group), 95% CI"})
-    fig.update_yaxes(categoryorder="array", categoryarray=list(reversed(labels)), autorange=True)
+    # room above the top row for its label (the estimate text sits above each point)
+    top = len(labels) - 0.5 + 0.45
+    fig.update_yaxes(categoryorder="array", categoryarray=list(reversed(labels)), range=[-0.6, top])
     sub = "HR > 1: the second group defervesces faster; the dotted line = no difference"
     return _style(fig, title, sub, height=max(300, 150 + 70 * len(rows)), legend="none").figure()
 
