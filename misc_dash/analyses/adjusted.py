@@ -86,6 +86,22 @@ class AdjustOptions:
         """Anything asked (the ``adjusted`` JSON key is written only then)."""
         return bool(self.strata or self.adjust_for or self.weights)
 
+    def cli_args(self) -> list[str]:
+        """The ``analyze`` flags that ask for this (``--strata``, ``--adjust-for``, ``--weights``, ``--trim``,
+        ``--firth``)."""
+        out: list[str] = []
+        if self.strata:
+            out += ["--strata", self.strata]
+        if self.adjust_for:
+            out += ["--adjust-for", ",".join(self.adjust_for)]
+        if self.weights:
+            out += ["--weights", self.weights]
+        if self.trim is not None:
+            out += ["--trim", f"{self.trim:g}"]
+        if self.firth:
+            out.append("--firth")
+        return out
+
     @classmethod
     def parse(cls, adjust_for: str | None = None, **kw) -> AdjustOptions:
         """From a comma-separated ``adjust_for`` text (as the command line gives it)."""

@@ -6,8 +6,7 @@ with the interaction p; and the fever comparison over every what-if at once (the
 from __future__ import annotations
 
 import math
-import shlex
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -93,32 +92,8 @@ class AdjustedOptions:
 
 
 def adjust_args(adj: AdjustOptions) -> list[str]:
-    """The ``analyze`` flags of the adjusted analysis (``--strata``, ``--adjust-for``, ``--weights``, ``--trim``,
-    ``--firth``)."""
-    out: list[str] = []
-    if adj.strata:
-        out += ["--strata", adj.strata]
-    if adj.adjust_for:
-        out += ["--adjust-for", ",".join(adj.adjust_for)]
-    if adj.weights:
-        out += ["--weights", adj.weights]
-    if adj.trim is not None:
-        out += ["--trim", f"{adj.trim:g}"]
-    if adj.firth:
-        out.append("--firth")
-    return out
-
-
-def reproduce_adjusted(vc: ViewContext, opts: A.AnalysisOptions) -> str:
-    """The analyze command of this view: the usual one with the adjustment flags (JSON key ``adjusted``)."""
-    args = shlex.split(vc.reproduce(replace(opts, adjust=None)))
-    extra = adjust_args(opts.adjust) if opts.adjust is not None else []
-    at = args.index("--json") if "--json" in args else len(args)
-    return shlex.join(args[:at] + extra + args[at:])
-
-
-def _fields(vc: ViewContext, opts: A.AnalysisOptions) -> dict:
-    return {**vc.card_fields(opts), "reproduce": reproduce_adjusted(vc, opts)}
+    """The ``analyze`` flags of the adjusted analysis (see :meth:`AdjustOptions.cli_args`)."""
+    return adj.cli_args()
 
 
 def _caution(vc: ViewContext) -> tuple[str, ...]:
@@ -174,7 +149,7 @@ def _not_two_card(vc: ViewContext, opts: A.AnalysisOptions, f) -> Card:
         notices=tuple(n for n in f.notes if not n.startswith("The adjusted and weighted")),
         caveats=_caution(vc),
         methods=METHODS,
-        **_fields(vc, opts),
+        **vc.card_fields(opts),
     )
 
 
@@ -242,7 +217,7 @@ def _hr_card(vc: ViewContext, opts: A.AnalysisOptions, options: AdjustedOptions,
         warnings=tuple(warnings),
         caption=caption,
         methods=METHODS,
-        **_fields(vc, opts),
+        **vc.card_fields(opts),
     )
 
 
@@ -279,7 +254,7 @@ def _weight_cards(vc: ViewContext, opts: A.AnalysisOptions, f) -> list[Card]:
                     f"and after (filled) stabilised IPTW; dashed line = {f.balance.threshold:g}. {f.balance.method}."
                 ),
                 methods=METHODS,
-                **_fields(vc, opts),
+                **vc.card_fields(opts),
             )
         )
     # the overlap strip and the weighted curves show patients and numbers at risk: only for synthetic cohorts
@@ -302,7 +277,7 @@ def _weight_cards(vc: ViewContext, opts: A.AnalysisOptions, f) -> list[Card]:
                     f"regression), by group.{trim}"
                 ),
                 methods=METHODS,
-                **_fields(vc, opts),
+                **vc.card_fields(opts),
             )
         )
         cards.append(
@@ -320,7 +295,7 @@ def _weight_cards(vc: ViewContext, opts: A.AnalysisOptions, f) -> list[Card]:
                     "covariates do not predict the group). Numbers at risk count patients, not weights."
                 ),
                 methods=METHODS,
-                **_fields(vc, opts),
+                **vc.card_fields(opts),
             )
         )
     return cards
@@ -443,7 +418,7 @@ def _subgroup_card(vc: ViewContext, opts: A.AnalysisOptions, f) -> Card:
             f"age band (dot: estimate, bar: 95% CI, log scale; ⚠ = small). Cohort: {vc.description}."
         ),
         methods=SUBGROUP_METHODS,
-        **_fields(vc, opts),
+        **vc.card_fields(opts),
     )
 
 

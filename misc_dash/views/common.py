@@ -200,6 +200,8 @@ def option_args(opts: A.AnalysisOptions) -> list[str]:
             continue
         if f.name == "cox":
             out.append("--cox")
+        elif f.name == "adjust":
+            out += v.cli_args()
         elif f.name in _OPTION_FLAGS:
             out += [_OPTION_FLAGS[f.name], _num(v)]
     return out
