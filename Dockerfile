@@ -46,6 +46,8 @@ COPY pages/ pages/
 COPY misc_dash/ misc_dash/
 COPY data/ data/
 COPY static/ static/
+# (the Data page shows the data dictionary)
+COPY docs/DATA_DICTIONARY.md docs/DATA_DICTIONARY.md
 
 # plotly.js for the in-place charts, copied into static/ now by the app's own function (it would otherwise copy
 # it at first use, which a read-only /app cannot take: the charts would fall back to st.plotly_chart)
