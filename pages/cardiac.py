@@ -3,6 +3,7 @@
 import streamlit as st
 
 from misc_dash import ui
+from misc_dash.analyses.adjusted import COVARIATES, LABELS
 from misc_dash.views import CardiacOptions
 from misc_dash.views.cardiac import CHARTS
 
@@ -41,7 +42,11 @@ with ui.controls():
         strain_normal = t2.number_input(
             "Strain normal ≤ (%)", -30.0, -10.0, -21.4, 0.1, key="cardiac_strain_normal", bind="query-params"
         )
+    adjust_for = st.multiselect(
+        "Adjust for… (two groups: the between-group line becomes the follow-up difference adjusted for baseline and "
+        "these)", list(COVARIATES), format_func=LABELS.get, key="cardiac_adjust", bind="query-params",
+    )  # fmt: skip
     chart = ui.view_switch("Chart", list(CHARTS), key="cardiac_chart")
 
-options = CardiacOptions(measure, xaxis, fu_mode, int(fu_day), lvef_normal, strain_normal, chart)
+options = CardiacOptions(measure, xaxis, fu_mode, int(fu_day), lvef_normal, strain_normal, chart, tuple(adjust_for))
 ui.show_cards(view.cards("cardiac", options))

@@ -4,6 +4,7 @@ temperature over time."""
 import streamlit as st
 
 from misc_dash import ui
+from misc_dash.analyses.adjusted import COVARIATES, LABELS
 from misc_dash.views import FeverOptions
 from misc_dash.views.fever import CHARTS, ORIGIN_LABELS
 
@@ -22,6 +23,11 @@ with ui.controls():
     sustained = c3.toggle("Sustained: no fever in the next 24 h", key="fever_sustained", bind="query-params")
     cox = c4.toggle("Show Cox hazard ratio", key="fever_cox", bind="query-params")
 
+    adjust_for = st.multiselect(
+        "Adjust for… (two groups: the between-group line becomes the adjusted Cox hazard ratio)", list(COVARIATES),
+        format_func=LABELS.get, key="fever_adjust", bind="query-params",
+    )  # fmt: skip
     chart = ui.view_switch("Chart", list(CHARTS), key="fever_chart")
 
-ui.show_cards(view.cards("fever", FeverOptions(origin, float(threshold), sustained, cox, chart)))
+options = FeverOptions(origin, float(threshold), sustained, cox, chart, tuple(adjust_for))
+ui.show_cards(view.cards("fever", options))

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
 from .. import analyses as A
 from .. import figures, privacy
+from ..analyses.adjusted import LABELS
 from ..cards import Card, CardTable, TestLine
-from ..vocabulary import ECHO_MEASURE_NAMES
+from ..vocabulary import ECHO_MEASURE_NAMES, confounding_caution
 from .common import ViewContext
 
 CHARTS = ("Trajectories over time", "Before and after (paired)")
@@ -24,12 +25,14 @@ class CardiacOptions:
     lvef_normal: float = 55.0
     strain_normal: float = -21.4
     chart: str = CHARTS[0]  # which chart to build (only one is drawn at a time)
+    adjust_for: tuple[str, ...] = ()  # "adjust for …": the between-group line becomes the adjusted difference
 
     def analysis_options(self) -> A.AnalysisOptions:
         return A.AnalysisOptions(
             echo_followup="last" if self.followup == "last" else int(self.followup_day),
             lvef_normal=self.lvef_normal,
             strain_normal=self.strain_normal,
+            adjust=A.AdjustOptions(adjust_for=tuple(self.adjust_for)) if self.adjust_for else None,
         )
 
 
@@ -208,14 +211,56 @@ def build_cardiac_cards(vc: ViewContext, options: CardiacOptions = CardiacOption
         methods=PAIRED_METHODS,
         **common,
     )
-    change = Card(
+    change_line = TestLine(f"Change in {name}", _change_test(er.change_test, shown))
+    if options.adjust_for:
+        change = _adjusted_change_card(vc, opts, options.measure, change_line, shown, common)
+    else:
+        change = Card(
+            "cardiac.change",
+            title="Did one group improve more? (change from baseline, between groups)",
+            tests=(change_line,),
+            methods=CHANGE_METHODS,
+            **common,
+        )
+    return [chart, paired, change]
+
+
+ADJUSTED_CHANGE_METHODS = (
+    "Adjust for …: linear model of the follow-up value on the group, the baseline value and the chosen covariates "
+    "(R lm(followup ~ group + baseline + covariates)); the group coefficient = the follow-up difference, second "
+    "group minus first, at equal baseline, with its t-based 95% CI and p. Adjusting for baseline answers the "
+    "change score's problem (a child starting lower has more room to improve). Complete cases; only when every "
+    "combination of the categorical covariates has patients in both groups (positivity)."
+)
+
+
+def _adjusted_change_card(vc: ViewContext, opts, measure: str, unadjusted: TestLine, shown, common: dict) -> Card:
+    """The between-group card with "adjust for …": the adjusted follow-up difference first, the unadjusted test of
+    the change under it."""
+    e = vc.run("adjusted", opts).echo[measure]
+    name = ECHO_MEASURE_NAMES[measure]
+    covs = ", ".join([f"baseline {name}", *(LABELS[c] for c in e.covariates if c != "baseline")])
+    what = f"Follow-up {name}, second − first group, adjusted for {covs} (linear model)"
+    warnings: tuple[str, ...] = ()
+    notices = tuple(n for n in e.notes if not n.startswith("Positivity fails"))
+    if e.positivity is not None and not e.positivity.ok:
+        warnings = tuple(f"{p[:1].upper()}{p[1:]}." for p in e.positivity.problems)
+        line = TestLine(what, None, missing="no estimate: positivity fails: " + "; ".join(e.positivity.problems))
+    elif e.result is None:
+        line = TestLine(what, None, missing="no estimate: the adjusted difference compares two groups")
+    else:
+        line = TestLine(what, _change_test(e.result, shown))
+    caveat = confounding_caution(vc.ctx.grouping.by)
+    return Card(
         "cardiac.change",
-        title="Did one group improve more? (change from baseline, between groups)",
-        tests=(TestLine(f"Change in {name}", _change_test(er.change_test, shown)),),
-        methods=CHANGE_METHODS,
+        title="Did one group improve more? (follow-up adjusted for baseline, between groups)",
+        tests=(line, replace(unadjusted, what=f"{unadjusted.what} (unadjusted)")),
+        notices=notices,
+        warnings=warnings,
+        caveats=(caveat,) if caveat else (),
+        methods=f"{ADJUSTED_CHANGE_METHODS} {CHANGE_METHODS}",
         **common,
     )
-    return [chart, paired, change]
 
 
 def _pair_test(res, g: str, shown: privacy.Shown | None):

@@ -10,7 +10,9 @@ import pandas as pd
 from .. import analyses as A
 from .. import figures, privacy
 from .. import formatting as fmt
+from ..analyses.adjusted import LABELS
 from ..cards import Card, CardTable, TestLine
+from ..vocabulary import confounding_caution
 from .common import ViewContext
 
 CHARTS = ("Time to defervescence", "Temperature over time")
@@ -23,6 +25,7 @@ class FeverOptions:
     sustained: bool = False
     cox: bool = False
     chart: str = CHARTS[0]  # which chart to build (only one is drawn at a time)
+    adjust_for: tuple[str, ...] = ()  # "adjust for …": the between-group line becomes the adjusted Cox HR
 
     def analysis_options(self) -> A.AnalysisOptions:
         return A.AnalysisOptions(
@@ -30,6 +33,7 @@ class FeverOptions:
             fever_threshold=float(self.threshold),
             fever_sustained_hours=24.0 if self.sustained else None,
             cox=self.cox,
+            adjust=A.AdjustOptions(adjust_for=tuple(self.adjust_for)) if self.adjust_for else None,
         )
 
 
@@ -109,7 +113,9 @@ def build_fever_cards(vc: ViewContext, options: FeverOptions = FeverOptions()) -
             f"{fr.threshold_c:g} °C{sustained}, from {origin}; patients who never defervesce are censored at their "
             f"last reading. Cohort: {vc.description}."
         )
-    tests = [TestLine("Overall", _test_n(fr.logrank, shown))]
+    adjusted = adjusted_lines(vc, opts, shown) if options.adjust_for else None
+    tests = [*adjusted.tests] if adjusted else []
+    tests += [TestLine("Overall (unadjusted)" if adjusted else "Overall", _test_n(fr.logrank, shown))]
     tests += [TestLine("", _test_n(t, shown)) for t in fr.pairwise]
     if fr.cox is not None:
         tests.append(
@@ -173,14 +179,58 @@ def build_fever_cards(vc: ViewContext, options: FeverOptions = FeverOptions()) -
         tables=tuple(tables),
         tests=tuple(tests),
         tests_heading="Pairwise log-rank (Holm-adjusted for the number of pairs)" if fr.pairwise else "",
-        notices=tuple(fr.notes),
+        notices=tuple(fr.notes) + (adjusted.notices if adjusted else ()),
+        warnings=adjusted.warnings if adjusted else (),
+        caveats=adjusted.caveats if adjusted else (),
         caption=caption,
-        methods=METHODS,
+        methods=METHODS + (" " + ADJUSTED_METHODS if adjusted else ""),
         **vc.card_fields(opts),
     )
     if km_chart:
         return [km]
     return [_temperature_card(vc, options, fr.threshold_c), km]
+
+
+@dataclass(frozen=True)
+class AdjustedLines:
+    """What "adjust for …" adds to the Fever card: the adjusted test line (or why there is none) and its notes."""
+
+    tests: tuple[TestLine, ...]
+    notices: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    caveats: tuple[str, ...] = ()
+
+
+ADJUSTED_METHODS = (
+    "Adjust for …: Cox proportional hazards of the group with the chosen covariates (R coxph(Surv(t, e) ~ group + "
+    'covariates, ties = "efron")), Wald 95% CI, on the patients with every covariate known; only when every '
+    "combination of the categorical covariates has patients in both groups (positivity). E-value (VanderWeele & Ding) "
+    "after the common-outcome HR → RR conversion. The curves and the log-rank stay unadjusted. Weighting, strata "
+    "and the subgroups: the Adjusted & sensitivity page."
+)
+
+
+def adjusted_lines(vc: ViewContext, opts: A.AnalysisOptions, shown: privacy.Shown | None = None) -> AdjustedLines:
+    """The between-group line adjusted for ``opts.adjust`` (two groups), or a plain sentence saying why there is no
+    adjusted number (positivity fails, not two groups)."""
+    f = vc.run("adjusted", opts).fever
+    covs = ", ".join(LABELS[c] for c in f.covariates)
+    what = f"Cox adjusted for {covs} (hazard ratio of defervescence, second vs first group)"
+    if len(f.groups) != 2:
+        why = f"the adjusted hazard ratio compares two groups; this selection has {len(f.groups)}"
+        return AdjustedLines((TestLine(what, None, missing=f"no estimate: {why}"),))
+    caveat = confounding_caution(vc.ctx.grouping.by)
+    caveats = ((caveat,) if caveat else ()) + (f.cox.notes if f.cox is not None and f.estimable else ())
+    notices = tuple(n for n in f.notes if "left out" in n or "complete cases" in n)
+    if not f.estimable:
+        problems = tuple(f"{p[:1].upper()}{p[1:]}." for p in f.positivity.problems)
+        why = "positivity fails: " + "; ".join(f.positivity.problems)
+        return AdjustedLines((TestLine(what, None, missing=f"no estimate: {why}"),), notices, problems, caveats)
+    line = TestLine(what, _test_n(f.cox, shown))
+    naive = TestLine("Unadjusted Cox on the same patients", _test_n(f.naive, shown))
+    if f.e_value is not None:
+        notices = (*notices, f.e_value.text)
+    return AdjustedLines((line, naive), notices, (), tuple(dict.fromkeys(caveats)))
 
 
 def temperature_counts(vc: ViewContext, tr) -> privacy.Shown:
