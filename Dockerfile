@@ -59,7 +59,8 @@ USER 10001:10001
 EXPOSE 8501
 
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-    CMD ["/app/.venv/bin/python", "-c", "import urllib.request as u; u.urlopen('http://localhost:8501/_stcore/health', timeout=4)"]
+    CMD ["/app/.venv/bin/python", "-c", \
+         "import urllib.request as u; u.urlopen('http://localhost:8501/_stcore/health', timeout=4)"]
 
 # 0.0.0.0 only here, inside the container's own network namespace: .streamlit/config.toml pins 127.0.0.1 for
 # every other run. Publish the port on the host's loopback (-p 127.0.0.1:8501:8501) or put the proxy in front.
