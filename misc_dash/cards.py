@@ -70,6 +70,16 @@ class Metric:
     help: str | None = None
 
 
+@dataclass(frozen=True)
+class TableP:
+    """One p-value shown in a table cell: what it compares, the test, p, and the groups' n as the table shows it."""
+
+    what: str
+    test: str
+    p: float
+    n: str
+
+
 @dataclass(frozen=True, eq=False)
 class Card:
     """What one view shows (see the module docstring). ``key`` is stable ("fever.km"); ``figure_key`` names the
@@ -96,6 +106,8 @@ class Card:
     source: str = ""  # the data source ("Reconstructed synthetic cohort (46 patients) — not real patients")
     synthetic: bool = False
     privacy: str = ""  # small-cell suppression: the rule applied (real patients) or the exemption (synthetic)
+    # p-values shown inside a table rather than as test lines (Table 1's p column), for the tests-viewed ledger
+    table_p_values: tuple[TableP, ...] = ()
 
     @property
     def test_results(self) -> tuple[TestResult, ...]:

@@ -36,7 +36,8 @@ class LedgerEntry:
 
 
 def entries_from_cards(page: str, cards: Iterable) -> list[LedgerEntry]:
-    """The tests with a p-value on a page's cards, in order (none for a test that could not be computed)."""
+    """The tests with a p-value on a page's cards, in order (none for a test that could not be computed): the test
+    lines, then the p-values shown in tables (``Card.table_p_values``)."""
     out = []
     for card in cards:
         for line in card.tests:
@@ -48,6 +49,9 @@ def entries_from_cards(page: str, cards: Iterable) -> list[LedgerEntry]:
             out.append(
                 LedgerEntry(page, card.key, line.what or card.title, res.test, float(res.p_value), n, card.cohort)
             )
+        for tp in getattr(card, "table_p_values", ()):
+            if tp.p == tp.p:
+                out.append(LedgerEntry(page, card.key, tp.what, tp.test, float(tp.p), tp.n, card.cohort))
     return out
 
 

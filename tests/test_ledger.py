@@ -109,6 +109,31 @@ def test_app_counter_page_and_clear():
     assert not at.dataframe and _counter(at) == 0
 
 
+def test_table1_p_column_is_in_the_ledger():
+    """Table 1 shows its p-values in a column, not as test lines: each variable's p is logged once (the level rows
+    of a categorical variable have none), with its test and the groups' n; the counter counts them."""
+    from misc_dash import analyses as A
+    from misc_dash import views
+    from misc_dash.loading import load_default_cohort
+
+    c = load_default_cohort()
+    vc = views.ViewContext(A.prepare(c, grouping="anakinra"), c.n_patients)
+    cards = views.build_cards("table1", vc)
+    entries = ledger.entries_from_cards("Table 1", cards)
+    t1 = vc.run("table1")
+    tested = [r for r in t1.records if "level_of" not in r and r.get("p_value") is not None]
+    assert len(entries) == len(tested) > 10
+    age = next(e for e in entries if e.comparison == "Table 1: Age, years")
+    rec = next(r for r in tested if r["variable"] == "Age, years")
+    assert age.p == rec["p_value"] and age.test == rec["test"] and age.n == "14 vs 32"
+
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    at.switch_page("pages/table1.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert _counter(at) >= 10
+
+
 def test_app_ledger_page_shown_when_filters_match_no_patient():
     at = AppTest.from_file(APP, default_timeout=90)
     at.run()

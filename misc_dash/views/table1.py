@@ -8,7 +8,7 @@ import pandas as pd
 
 from .. import formatting as fmt
 from .. import privacy
-from ..cards import Card, CardTable
+from ..cards import Card, CardTable, TableP
 from .common import ViewContext
 from .effects import difference_text, odds_ratio_text, smd_text
 
@@ -197,6 +197,18 @@ def table1_frame(t1, proportion_ci: bool = False, shown: privacy.Shown | None = 
     return pd.DataFrame(rows)
 
 
+def table1_p_values(t1, frame: pd.DataFrame, shown: privacy.Shown | None = None) -> tuple[TableP, ...]:
+    """The p-values the table shows (one per variable; none for a hidden row), for the tests-viewed ledger."""
+    sizes = [shown.n(("group", g)) if shown is not None else str(t1.group_n[g]) for g in t1.groups]
+    n = " vs ".join(str(v).removeprefix("n = ") for v in sizes)
+    out = []
+    for rec, p in zip(t1.records, frame["p"], strict=True):
+        if "level_of" in rec or rec.get("p_value") is None or p in ("—", HIDDEN_STAT):
+            continue
+        out.append(TableP(f"Table 1: {rec['variable']}", rec["test"], float(rec["p_value"]), n))
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Table1Options:
     proportion_ci: bool = False  # show the exact 95% CI of each proportion
@@ -223,6 +235,7 @@ def build_table1_cards(vc: ViewContext, options: Table1Options | None = None) ->
     return [
         Card(
             "table1.table",
+            table_p_values=table1_p_values(t1, frame, shown),
             title="Table 1 — baseline characteristics",
             heading=False,
             tables=(
