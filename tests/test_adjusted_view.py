@@ -259,3 +259,13 @@ def test_fever_and_cardiac_pages_adjust_for():
         assert not at.exception, [e.message for e in at.exception]
         text = "\n".join(m.value for m in at.markdown)
         assert needle in text, page
+
+
+def test_adjusted_page_has_the_echo_card(anakinra_cards):
+    """LVEF and strain at follow-up adjusted for baseline and the covariates (R lm(followup ~ group + baseline +
+    cv_shock + age_years)), the same numbers as the analysis' adjusted.echo."""
+    vc, cards = anakinra_cards
+    card = _by_key(cards)["adjusted.echo"]
+    res = vc.run("adjusted", AdjustedOptions(adjust_for=("cv_shock", "age_years")).analysis_options())
+    assert [t.result.estimate for t in card.tests] == [res.echo[m].result.estimate for m in ("lvef", "strain")]
+    assert all("adjusted for baseline" in t.what for t in card.tests)

@@ -22,7 +22,7 @@ from ..figures.adjusted import (
     build_overlap_figure,
     build_specification_figure,
 )
-from ..vocabulary import confounding_caution
+from ..vocabulary import ECHO_MEASURE_NAMES, confounding_caution
 from .common import ViewContext
 
 #: the what-ifs of the specification plot: origin × fever threshold × sustained
@@ -128,9 +128,44 @@ def build_adjusted_cards(vc: ViewContext, options: AdjustedOptions = AdjustedOpt
     cards = [_hr_card(vc, opts, options, f)]
     if f.iptw is not None:
         cards += _weight_cards(vc, opts, f)
+    cards.append(_echo_card(vc, opts, res.echo))
     cards.append(_subgroup_card(vc, opts, f))
     cards.append(_specification_card(vc))
     return cards
+
+
+ECHO_METHODS = (
+    "Follow-up value (last echo) of each measure on the group, its baseline value and the chosen covariates (R "
+    "lm(followup ~ group + baseline + covariates)): the group coefficient is the follow-up difference, second group "
+    "minus first, at equal baseline, t-based 95% CI. Adjusting for baseline answers the change score's problem: a "
+    "child who starts lower has more room to improve. Complete cases; positivity as for the hazard ratio."
+)
+
+
+def _echo_card(vc: ViewContext, opts: A.AnalysisOptions, echo: dict) -> Card:
+    """The echo counterpart: LVEF and Ap4 strain at follow-up, adjusted for baseline (and the covariates)."""
+    tests, notices, warnings = [], [], []
+    for measure, e in echo.items():
+        name = ECHO_MEASURE_NAMES[measure]
+        covs = ", ".join([f"baseline {name}", *(LABELS[c] for c in e.covariates if c != "baseline")])
+        what = f"Follow-up {name}, second − first group, adjusted for {covs}"
+        if e.positivity is not None and not e.positivity.ok:
+            why = "positivity fails: " + "; ".join(e.positivity.problems)
+            tests.append(TestLine(what, None, missing=f"no estimate: {why}"))
+            warnings += [f"{p[:1].upper()}{p[1:]}." for p in e.positivity.problems]
+        else:
+            tests.append(TestLine(what, e.result, missing="no estimate: the adjusted difference compares two groups"))
+        notices += [f"{name}: {n}" for n in e.notes if not n.startswith("Positivity fails")]
+    return Card(
+        "adjusted.echo",
+        title="LVEF and Ap4 strain at follow-up, adjusted for baseline",
+        tests=tuple(tests),
+        notices=tuple(notices),
+        warnings=tuple(dict.fromkeys(warnings)),
+        caveats=_caution(vc),
+        methods=ECHO_METHODS,
+        **vc.card_fields(opts),
+    )
 
 
 def _not_two_card(vc: ViewContext, opts: A.AnalysisOptions, f) -> Card:
