@@ -23,6 +23,7 @@ import time
 import urllib.error
 import urllib.request
 import zipfile
+from email.message import Message
 from pathlib import Path
 
 import pandas as pd
@@ -117,13 +118,14 @@ def _leftovers(pgid: int, run: Path, ports: list[int]) -> str:
     return "\n".join(out)
 
 
-def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
+def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, Message, str]:
+    """Status, headers (case-insensitive, repeated ones kept) and body of a GET."""
     req = urllib.request.Request(url, headers=headers or {})
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, dict(r.headers), r.read().decode(errors="replace")
+            return r.status, r.headers, r.read().decode(errors="replace")
     except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read().decode(errors="replace")
+        return e.code, e.headers, e.read().decode(errors="replace")
 
 
 def _log(run: Path) -> list[dict[str, str]]:
@@ -144,8 +146,8 @@ def _upstream_of(run: Path, key: str, timeout: float = 5) -> str:
     raise AssertionError(f"no access log line with key={key}")
 
 
-def _security_headers(headers: dict[str, str]) -> None:
-    h = {k.lower(): v for k, v in headers.items()}
+def _security_headers(h) -> None:
+    """``h``: an HTTPMessage (case-insensitive) or Playwright's headers (lower-case names)."""
     assert h.get("content-security-policy") == "frame-ancestors 'self'", h
     assert h.get("x-frame-options") == "SAMEORIGIN", h
     assert h.get("x-content-type-options") == "nosniff", h
@@ -204,9 +206,10 @@ def test_through_the_proxy_health_headers_and_metrics(proxy):
     status, headers, body = _get(url + "/")
     assert status == 200 and '<div id="root">' in body
     _security_headers(headers)
-    assert f"{COOKIE}=" in headers.get("Set-Cookie", "") or any(
-        f"{COOKIE}=" in v for k, v in headers.items() if k.lower() == "set-cookie"
-    )
+    # a browser without the replica cookie gets one, from nginx, beside Streamlit's own cookies
+    assert [c for c in headers.get_all("set-cookie", []) if c.startswith(f"{COOKIE}=") and "HttpOnly" in c], headers
+    again = _get(url + "/", {"Cookie": f"{COOKIE}=abc"})[1].get_all("set-cookie") or []
+    assert not [c for c in again if c.startswith(f"{COOKIE}=")], again  # and only once
     # the browser reads host-config at start: reachable
     assert _get(url + "/_stcore/host-config")[0] == 200
     # metrics refused in every spelling nginx normalises to it, with the headers on the error too
