@@ -73,9 +73,10 @@ def test_adjusted_hr_and_e_value_next_to_the_naive_one(cohort, anakinra_cards):
 def test_every_figure_is_small_and_every_p_says_its_test(anakinra_cards):
     _, cards = anakinra_cards
     for c in cards:
-        assert c.figure is not None, c.key
-        assert len(c.figure.to_json()) < 1_000_000, c.key
-        assert not any(t["type"] == "scattergl" for t in c.figure.to_dict()["data"]), c.key
+        assert (c.figure is None) == (c.key == "adjusted.echo"), c.key  # the echo card is its test lines
+        if c.figure is not None:
+            assert len(c.figure.to_json()) < 1_000_000, c.key
+            assert not any(t["type"] == "scattergl" for t in c.figure.to_dict()["data"]), c.key
         for t in c.tests:
             if t.result is not None and t.result.p_value is not None:
                 assert t.result.test and all(n > 0 for n in t.result.n), (c.key, t.what)
