@@ -293,23 +293,34 @@ REPORT_FORMATS = ("html", "pptx")
 
 def _view_options_from_args(args) -> dict:
     """The pages' options values the option flags select (the same values the pages' controls would hold)."""
-    from .views import CardiacOptions, FeverOptions
+    from .views import AdjustedOptions, CardiacOptions, FeverOptions
 
     sustained = args.fever_sustained_hours
     if sustained is not None and sustained != 24:
         raise _UsageError("report: the Fever page's 'sustained' rule is 24 hours; use --fever-sustained-hours 24")
     followup = _echo_followup(args)
-    return {
+    adj = _adjust_from_args(args)
+    out = {
         "fever": FeverOptions(
-            origin=args.fever_origin, threshold=args.fever_threshold, sustained=sustained is not None, cox=args.cox
+            origin=args.fever_origin,
+            threshold=args.fever_threshold,
+            sustained=sustained is not None,
+            cox=args.cox,
+            adjust_for=adj.adjust_for if adj else (),
         ),
         "cardiac": CardiacOptions(
             followup="last" if followup == "last" else "nearest",
             followup_day=10 if followup == "last" else int(followup),
             lvef_normal=args.lvef_normal,
             strain_normal=args.strain_normal,
+            adjust_for=adj.adjust_for if adj else (),
         ),
     }
+    if adj is not None:  # else the Adjusted page's own defaults (adjust for CV shock, weighted)
+        out["adjusted"] = AdjustedOptions(
+            strata=adj.strata, adjust_for=adj.adjust_for, weights=bool(adj.weights), trim=adj.trim, firth=adj.firth
+        )
+    return out
 
 
 def _cmd_report(args) -> int:
@@ -327,8 +338,6 @@ def _cmd_report(args) -> int:
     try:
         grouping = _grouping_from_args(args)
         view_options = _view_options_from_args(args)
-        if _adjust_from_args(args) is not None:  # checked like analyze; no report page shows them yet
-            print("note: --strata / --adjust-for / --weights are in analyze's JSON, not on the report's pages")
     except _UsageError as exc:
         print(f"usage: {exc}", file=sys.stderr)
         return 2

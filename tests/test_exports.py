@@ -638,6 +638,24 @@ def test_cli_report_html_matches_the_state(tmp_path, capsys):
         assert c.reproduce and html_escape(c.reproduce) in doc
 
 
+def test_cli_report_shows_the_adjustment(tmp_path, capsys):
+    """report --adjust-for / --strata: the Fever and Cardiac pages' between-group lines are the adjusted ones and
+    the Adjusted page uses the flags (as the pages' "adjust for …" controls would), each card's reproduce command
+    carrying them."""
+    out = tmp_path / "r.html"
+    flags = ["--group-by", "anakinra", "--adjust-for", "cv_shock,age_years", "--strata", "cv_shock"]
+    rc = main(["report", "--format", "html", "--out", str(out), "--pages", "fever,cardiac,adjusted", *flags])
+    assert rc == 0, capsys.readouterr().err
+    doc = out.read_text(encoding="utf-8")
+    m = re.search(rf'<script type="application/json" id="{STATE_ID}">(.*?)</script>', doc, re.S)
+    options = json.loads(m.group(1))["options"]
+    assert options["fever"]["adjust_for"] == options["cardiac"]["adjust_for"] == ["cv_shock", "age_years"]
+    assert options["adjusted"]["strata"] == "cv_shock" and options["adjusted"]["weights"] is False
+    assert "Cox adjusted for CV shock, age" in doc and "adjusted for baseline LVEF, CV shock, age" in doc
+    assert "Stratified log-rank (by CV shock)" in doc
+    assert "--adjust-for cv_shock,age_years" in doc
+
+
 @needs_chromium
 def test_cli_report_pptx(tmp_path, capsys, kaleido_server):
     """python -m misc_dash report --out deck.pptx (format from the suffix) writes a deck python-pptx opens."""
