@@ -115,7 +115,8 @@ def build_fever_cards(vc: ViewContext, options: FeverOptions = FeverOptions()) -
         )
     adjusted = adjusted_lines(vc, opts, shown) if options.adjust_for else None
     tests = [*adjusted.tests] if adjusted else []
-    tests += [TestLine("Overall (unadjusted)" if adjusted else "Overall", _test_n(fr.logrank, shown))]
+    overall = TestLine("Overall (unadjusted)" if adjusted else "Overall", _test_n(fr.logrank, shown))
+    tests.append(overall)
     tests += [TestLine("", _test_n(t, shown)) for t in fr.pairwise]
     if fr.cox is not None:
         tests.append(
@@ -164,7 +165,7 @@ def build_fever_cards(vc: ViewContext, options: FeverOptions = FeverOptions()) -
             fr.curves,
             vc.groups,
             fr.at_risk_days,
-            logrank=tests[0].result,
+            logrank=overall.result,  # the curves are unadjusted: their log-rank
             origin=fr.origin,
             threshold_c=fr.threshold_c,
             colors=vc.colors(),
