@@ -271,7 +271,7 @@ def _fever(ctx: Context, t: pd.DataFrame, adj: AdjustOptions) -> AdjustedFever:
     cox = pos = None
     if adj.adjust_for:
         pos = _positivity(group, cov, present)
-        cox = stats.cox_adjusted(time, event, group, cov, group_order=present, firth=adj.firth)
+        cox = stats.cox_adjusted(time, event, group, cov, group_order=present, firth=adj.firth, labels=LABELS)
         if not pos.ok:
             notes.append(
                 "Positivity fails (" + "; ".join(pos.problems) + "): no adjusted hazard ratio, weighted hazard ratio "

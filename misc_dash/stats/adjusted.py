@@ -93,8 +93,10 @@ def cox_adjusted(
     firth: bool = False,
     ties: str | None = None,
     conf_level: float = 0.95,
+    labels: Mapping[str, str] | None = None,
 ) -> TestResult:
-    """Adjusted hazard ratio of the second group vs the first (see the module docstring). ``ties`` defaults to
+    """Adjusted hazard ratio of the second group vs the first (see the module docstring). ``labels``: the
+    covariates' names in the test's name (default: the column names). ``ties`` defaults to
     "efron" (R coxph) for the ordinary fit and "breslow" (coxphf's only choice) for Firth's. ``extras``: each
     covariate column's HR, CI and p (``HR <column>``, ``CI low <column>``, ``CI high <column>``, ``p <column>``),
     events per group, iterations, and for the ordinary fit the proportional-hazards test of the group (R
@@ -123,11 +125,11 @@ def cox_adjusted(
     )
     what = "Firth's penalised Cox" if firth else "Cox proportional hazards"
     base = dict(
-        test=f"{what} (adjusted for {', '.join(names)})" if names else what,
+        test=f"{what} (adjusted for {', '.join((labels or {}).get(c, c) for c in names)})" if names else what,
         statistic_name="chi-square (penalised LR)" if firth else "z (Wald)",
         groups=levels,
         n=ns,
-        effect=f"hazard ratio ({levels[1]} vs {levels[0]}), adjusted",
+        effect=f"hazard ratio ({levels[1]} vs {levels[0]})" + (", adjusted" if names else ""),
         method=method,
         conf_level=conf_level,
     )

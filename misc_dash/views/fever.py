@@ -221,7 +221,7 @@ def adjusted_lines(vc: ViewContext, opts: A.AnalysisOptions, shown: privacy.Show
         why = f"the adjusted hazard ratio compares two groups; this selection has {len(f.groups)}"
         return AdjustedLines((TestLine(what, None, missing=f"no estimate: {why}"),))
     caveat = confounding_caution(vc.ctx.grouping.by)
-    caveats = ((caveat,) if caveat else ()) + (f.cox.notes if f.cox is not None and f.estimable else ())
+    caveats = (caveat,) if caveat else ()  # (the fits' own notes show under their lines)
     notices = tuple(n for n in f.notes if "left out" in n or "complete cases" in n)
     if not f.estimable:
         problems = tuple(f"{p[:1].upper()}{p[1:]}." for p in f.positivity.problems)
@@ -231,7 +231,7 @@ def adjusted_lines(vc: ViewContext, opts: A.AnalysisOptions, shown: privacy.Show
     naive = TestLine("Unadjusted Cox on the same patients", _test_n(f.naive, shown))
     if f.e_value is not None:
         notices = (*notices, f.e_value.text)
-    return AdjustedLines((line, naive), notices, (), tuple(dict.fromkeys(caveats)))
+    return AdjustedLines((line, naive), notices, (), caveats)
 
 
 def temperature_counts(vc: ViewContext, tr) -> privacy.Shown:
