@@ -11,7 +11,8 @@ Streamlit session, all on the same page), and reports:
    time) to the page showing the new cohort line (" — n = ") with Streamlit's run finished
    (``data-test-script-state="notRunning"``). The user steps between two selections (cached after the warm-up: the
    figure is the rerun, not the statistics) under three conditions, interleaved round by round so the VM's
-   minute-to-minute speed changes hit each condition alike:
+   minute-to-minute speed changes hit each condition alike (the order reversed every other round: alone · idle ·
+   busy, busy · idle · alone, …):
 
    - *alone*: the other N−1 pages navigated away (their sessions closed) — reopened after the round;
    - *idle*: the other N−1 sessions connected, doing nothing;
@@ -34,6 +35,7 @@ import json
 import math
 import os
 import random
+import signal
 import statistics
 import subprocess
 import sys
@@ -396,7 +398,8 @@ async def _room(args, browser, server_pid, url, rng, out) -> dict:
                 log(f"  measured change failed ({type(e).__name__}: {str(e)[:120]})")
                 me.failures += 1
                 # whatever happened, back to the two selections' rhythm from a settled page
-                await wait_idle(me.pg)
+                with contextlib.suppress(Exception):
+                    await wait_idle(me.pg)
         if per_round % 2:  # leave the slider where it started
             await me.change(0, "ArrowLeft")
         s1, b1 = cpu_seconds(server_pid)
@@ -419,26 +422,47 @@ async def _room(args, browser, server_pid, url, rng, out) -> dict:
             f"in {wall:.0f} s"
         )
 
-    for _ in range(args.rounds):
-        # alone: the others leave (their sessions end), then come back to the same addresses
-        if others:
+    present, where = True, []
+
+    async def others_leave():
+        nonlocal present, where
+        if others and present:  # the others leave (the websocket closes, their sessions end)
             where = await asyncio.gather(*(s.leave() for s in others))
             await asyncio.sleep(3)
-        await measure("alone")
-        if others:
+        present = False
+
+    async def others_back():
+        nonlocal present
+        if others and not present:  # back to the same addresses (their filters live in them)
             t = time.perf_counter()
             await gather_limited([s.open(u) for s, u in zip(others, where)], args.open_parallel)
-            log(f"  {len(others)} sessions back in {time.perf_counter() - t:.1f} s")
-            await asyncio.sleep(5)  # their charts drawn, the browser quiet again
-        await measure("idle")
+            log(f"  {len(others)} sessions back in {time.perf_counter() - t:.1f} s, load {loadavg()}")
+            await asyncio.sleep(5)  # their pages drawn, the browser quiet again
+        present = True
+
+    async def busy_round():
         stop = asyncio.Event()
-        busy_before = sum(len(s.changes) for s in others)
+        before = sum(len(s.changes) for s in others)
         tasks = [asyncio.create_task(s.busy(args.every, stop)) for s in others]
-        await asyncio.sleep(args.every)  # the room is up to speed
-        await measure("busy")
-        stop.set()
-        await asyncio.gather(*tasks)
-        rounds[-1]["others_changes"] = sum(len(s.changes) for s in others) - busy_before
+        try:
+            await asyncio.sleep(args.every)  # the room is up to speed
+            await measure("busy")
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        rounds[-1]["others_changes"] = sum(len(s.changes) for s in others) - before
+
+    # interleaved, the order reversed every other round (alone · idle · busy, busy · idle · alone, …): alone rounds
+    # come before and after the crowded ones, and a slow or fast minute of the VM does not fall on one condition
+    for r in range(args.rounds):
+        for cond in ("alone", "idle", "busy") if r % 2 == 0 else ("busy", "idle", "alone"):
+            if cond == "alone":
+                await others_leave()
+                await measure("alone")
+            else:
+                await others_back()
+                await (busy_round() if cond == "busy" else measure("idle"))
+    await others_back()
     out["memory_end"] = {"sessions": n, "rss_mb": rss_mb(server_pid), "peak_rss_mb": peak_rss_mb(server_pid)}
     out["rounds"] = rounds
     out["latency"] = {
@@ -520,6 +544,10 @@ def report(out: dict) -> None:
     )
 
 
+def _interrupted(*_):
+    raise KeyboardInterrupt
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sessions", type=int, default=30, help="browser sessions, the measured one included")
@@ -540,6 +568,8 @@ def main():
         ap.error("--sessions must be at least 2")
     if not Path(CHROMIUM).exists():
         sys.exit(f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)")
+    # `timeout` or a kill: stop the server and the browser on the way out, as for Ctrl-C
+    signal.signal(signal.SIGTERM, _interrupted)
     t = time.perf_counter()
     with tempfile.TemporaryFile() as logfile:
         proc, url = start_server(logfile)
