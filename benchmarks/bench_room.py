@@ -534,6 +534,14 @@ def report(out: dict) -> None:
             f"  (the others' own changes: {o['changes']}, median {o['median_ms']:.0f} ms, p90 {o['p90_ms']:.0f} ms,"
             f" {o['failures']} timed out; the measured user's: {out['measured_failures']} timed out)"
         )
+    ncpu = os.cpu_count() or 1
+    for c in ("alone", "idle", "busy"):
+        rs = [r for r in out["rounds"] if r["condition"] == c]
+        wall, srv, brw = (sum(r[k] for r in rs) for k in ("wall_s", "server_cpu_s", "browser_cpu_s"))
+        print(
+            f"  CPU in the {c} rounds: server {srv:.0f} s, browser (Chromium, Playwright) {brw:.0f} s,"
+            f" of {wall * ncpu:.0f} s ({wall:.0f} s × {ncpu} cores)"
+        )
     print(out["probe_after"])
     L = out["latency"]
     print(
