@@ -34,7 +34,13 @@ PAGES = {
     ],
 }
 
-nav = st.navigation(PAGES)
+# optional login (secrets [auth]): when it is on and the user may not see the data, the pages are registered but
+# hidden and never run; the sign-in screen is drawn instead and the run stops
+gate = ui.login_gate()
+nav = st.navigation(PAGES, position="sidebar" if gate.open else "hidden")
+if not gate.open:
+    ui.show_sign_in(gate)
+ui.show_signed_in(gate)
 ui.sidebar()
 try:
     nav.run()

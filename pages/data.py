@@ -38,70 +38,77 @@ for w in cohort.warnings:
         st.caption(":material/warning: " + ui.md_escape(w.text()))
 
 st.subheader("Load your own cohort")
-limit_mb = st.get_option("server.maxUploadSize")
-st.markdown(
-    "One `.xlsx` workbook with one sheet per table, one `.zip` of the cohort folder, or the files themselves: CSV or "
-    "Parquet, named after the tables (`patients.csv`, `labs.parquet`, …) with `metadata.json`. Everything is checked "
-    "against the data contract below; a file with problems is rejected as a whole with every problem listed, and the "
-    "current cohort stays loaded. Files stay in this session's memory; nothing is stored or sent anywhere."
-)
-st.caption(
-    f":material/info: Each file may be up to {limit_mb} MB: the browser refuses a larger file on its own, and the "
-    "other files upload without it. Send a large cohort (more than a few thousand patients) as **one .zip** of its "
-    "files, or as **Parquet** files (several times smaller than CSV). A `metadata.json` listing the tables (as the "
-    "dashboard's own exports and `python -m misc_dash synth` write) makes an incomplete upload fail loudly."
-)
-UPLOAD_KINDS = {
-    "contract": "Files in the data contract",
-    "export": "Another export: map its columns",
-    "redcap": "A REDCap export (data dictionary + records)",
-}
-kind = st.radio(
-    "What are you uploading?",
-    list(UPLOAD_KINDS),
-    format_func=UPLOAD_KINDS.get,
-    key="upload_kind",
-    horizontal=True,
-    help="Another export (a data warehouse's, a spreadsheet with other column names or codes): map each contract "
-    "column to one of its columns, preview, then load; save the mapping to reuse it here or with "
-    "python -m misc_dash validate PATH --mapping FILE. A REDCap project: upload its data dictionary and a records "
-    "export; a project built on the data contract (docs/REDCAP.md) needs no mapping.",
-)
-files = st.file_uploader(
-    {
-        "contract": "Cohort files",
-        "export": "Export files (CSV, Parquet, .xlsx or a .zip; and a saved mapping)",
-        "redcap": "The data dictionary and the records export (CSV; and a saved mapping)",
-    }[kind],
-    type=["xlsx", "csv", "json", "zip", "parquet"],
-    accept_multiple_files=True,
-    key="upload_files",
-)
-made_up = st.checkbox(
-    "These are synthetic patients",
-    key="upload_synthetic",
-    help="Tick only for made-up or resampled patients. The app decides the label from this answer, never from a "
-    "file's metadata: an upload is real patient data unless you say otherwise.",
-)
-if kind == "export" and files:
-    ui.mapping_upload(files, synthetic=made_up)
-elif kind == "redcap" and files:
-    ui.redcap_upload(files, synthetic=made_up)
-c1, c2 = st.columns(2)
-if kind == "contract" and c1.button("Validate and load", disabled=not files, type="primary"):
-    with st.status("Validating the upload …", expanded=True) as status:
-        bar = st.progress(0.0, text="Reading the files")
-        ui_state.load_upload(
-            files, progress=lambda f, m: bar.progress(min(max(float(f), 0.0), 1.0), text=m), synthetic=made_up
-        )
-        failed = ui.upload_failed()
-        status.update(label="Upload refused" if failed else "Upload validated", state="error" if failed else "complete")
-    if not failed:
+if not ui.upload_allowed():  # login on and not signed in: no uploader (ui_state.load_upload refuses too)
+    st.info("Sign in to load your own cohort.", icon=":material/lock:")
+else:
+    limit_mb = st.get_option("server.maxUploadSize")
+    st.markdown(
+        "One `.xlsx` workbook with one sheet per table, one `.zip` of the cohort folder, or the files themselves: "
+        "CSV or Parquet, named after the tables (`patients.csv`, `labs.parquet`, …) with `metadata.json`. Everything "
+        "is checked against the data contract below; a file with problems is rejected as a whole with every problem "
+        "listed, and the current cohort stays loaded. Files are kept in this session's memory (while a file over 1 MB "
+        "is being received, the web server holds it in a temporary file, deleted once read); nothing is stored or "
+        "sent anywhere."
+    )
+    st.caption(
+        f":material/info: Each file may be up to {limit_mb} MB: the browser refuses a larger file on its own, and the "
+        "other files upload without it. Send a large cohort (more than a few thousand patients) as **one .zip** of its "
+        "files, or as **Parquet** files (several times smaller than CSV). A `metadata.json` listing the tables (as the "
+        "dashboard's own exports and `python -m misc_dash synth` write) makes an incomplete upload fail loudly."
+    )
+    UPLOAD_KINDS = {
+        "contract": "Files in the data contract",
+        "export": "Another export: map its columns",
+        "redcap": "A REDCap export (data dictionary + records)",
+    }
+    kind = st.radio(
+        "What are you uploading?",
+        list(UPLOAD_KINDS),
+        format_func=UPLOAD_KINDS.get,
+        key="upload_kind",
+        horizontal=True,
+        help="Another export (a data warehouse's, a spreadsheet with other column names or codes): map each contract "
+        "column to one of its columns, preview, then load; save the mapping to reuse it here or with "
+        "python -m misc_dash validate PATH --mapping FILE. A REDCap project: upload its data dictionary and a records "
+        "export; a project built on the data contract (docs/REDCAP.md) needs no mapping.",
+    )
+    files = st.file_uploader(
+        {
+            "contract": "Cohort files",
+            "export": "Export files (CSV, Parquet, .xlsx or a .zip; and a saved mapping)",
+            "redcap": "The data dictionary and the records export (CSV; and a saved mapping)",
+        }[kind],
+        type=["xlsx", "csv", "json", "zip", "parquet"],
+        accept_multiple_files=True,
+        key="upload_files",
+    )
+    made_up = st.checkbox(
+        "These are synthetic patients",
+        key="upload_synthetic",
+        help="Tick only for made-up or resampled patients. The app decides the label from this answer, never from a "
+        "file's metadata: an upload is real patient data unless you say otherwise.",
+    )
+    if kind == "export" and files:
+        ui.mapping_upload(files, synthetic=made_up)
+    elif kind == "redcap" and files:
+        ui.redcap_upload(files, synthetic=made_up)
+    c1, c2 = st.columns(2)
+    if kind == "contract" and c1.button("Validate and load", disabled=not files, type="primary"):
+        with st.status("Validating the upload …", expanded=True) as status:
+            bar = st.progress(0.0, text="Reading the files")
+            ui_state.load_upload(
+                files, progress=lambda f, m: bar.progress(min(max(float(f), 0.0), 1.0), text=m), synthetic=made_up
+            )
+            failed = ui.upload_failed()
+            status.update(
+                label="Upload refused" if failed else "Upload validated", state="error" if failed else "complete"
+            )
+        if not failed:
+            st.rerun()
+    back = "Back to the server's cohort" if os.environ.get(ENV_COHORT) else "Back to the reconstructed default cohort"
+    if c2.button(back, disabled=st.session_state.get(ui.K_UPLOAD_COHORT) is None):
+        ui.use_default_cohort()
         st.rerun()
-back = "Back to the server's cohort" if os.environ.get(ENV_COHORT) else "Back to the reconstructed default cohort"
-if c2.button(back, disabled=st.session_state.get(ui.K_UPLOAD_COHORT) is None):
-    ui.use_default_cohort()
-    st.rerun()
 problems = st.session_state.get(ui.K_UPLOAD_PROBLEMS)
 if problems:
     errors = [p for p in problems if not isinstance(p, Problem) or p.severity == "error"]

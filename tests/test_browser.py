@@ -53,8 +53,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _serve():
-    port = _free_port()
+def _serve(extra: tuple[str, ...] = (), port: int | None = None):
+    """Start the app on loopback (``extra``: more ``streamlit run`` options) and yield its address."""
+    port = port or _free_port()
     cmd = [
         sys.executable,
         "-m",
@@ -71,6 +72,7 @@ def _serve():
         "false",
         "--server.fileWatcherType",
         "none",
+        *extra,
     ]
     proc = subprocess.Popen(
         cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}

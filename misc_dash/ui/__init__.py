@@ -7,6 +7,7 @@ drawn from the filter-field registry), :mod:`.elements` (header, cards, tables, 
 A page reads its controls, builds its cards (``view.cards(name, options)``) and shows them (:func:`show_cards`).
 """
 
+from .auth import LoginGate, login_gate, show_sign_in, show_signed_in, upload_allowed
 from .elements import (
     details_table,
     markdown_table,
@@ -51,6 +52,7 @@ __all__ = [
     "K_VIEW",
     "PLOT_CONFIG",
     "STATIC_DIR",
+    "LoginGate",
     "View",
     "basket",
     "bound_value",
@@ -63,6 +65,7 @@ __all__ = [
     "get_view",
     "literature",
     "load_upload",
+    "login_gate",
     "mapping_upload",
     "markdown_table",
     "md_escape",
@@ -77,11 +80,14 @@ __all__ = [
     "show",
     "show_cards",
     "show_header",
+    "show_sign_in",
+    "show_signed_in",
     "show_table",
     "sidebar",
     "summary_table",
     "table",
     "test_line",
+    "upload_allowed",
     "upload_failed",
     "use_default_cohort",
     "view_switch",

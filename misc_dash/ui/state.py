@@ -45,8 +45,10 @@ from ..loading import (
     load_cohort,
     validate_files,
 )
+from .auth import upload_allowed
 
 # ------------------------------------------------------------------------------------------------ keys
+SIGN_IN_TO_UPLOAD = "Sign in to load a cohort: uploads are refused to anyone not signed in."
 K_COMPARE = "compare_by"
 FILTER_KEYS = tuple(f.url_key for f in F.FILTER_FIELDS)
 GROUP_PREFIXES = ("ga", "gb")  # custom groups A and B: widget keys "<prefix>_<field key>"
@@ -519,6 +521,9 @@ def load_upload(files, progress=None, synthetic: bool = False) -> None:
     st.session_state[K_UPLOAD_PROBLEMS] = None
     if not files:
         return
+    if not upload_allowed():  # login on and not signed in (or not allowed): not even read
+        st.session_state[K_UPLOAD_PROBLEMS] = [SIGN_IN_TO_UPLOAD]
+        return
     files = files if isinstance(files, list) else [files]
     try:
         cohort, problems = validate_files([(f.name, f.getvalue()) for f in files], progress=progress)
@@ -530,6 +535,8 @@ def load_upload(files, progress=None, synthetic: bool = False) -> None:
 def accept_upload(cohort, problems: list, synthetic: bool) -> None:
     """Make a validated upload the session's cohort (labelled synthetic or real by the uploader's answer), or keep
     the current cohort and the problems for display when it was refused (``cohort`` None)."""
+    if not upload_allowed():  # every upload path (files, mapped export, REDCap) ends here
+        cohort, problems = None, [SIGN_IN_TO_UPLOAD]
     if cohort is not None and cohort.synthetic != bool(synthetic):
         if cohort.synthetic:
             problems = [
