@@ -103,15 +103,20 @@ def server():
     yield from _serve()
 
 
-@pytest.fixture(scope="module")
-def page(server):
+def _browser():
+    """Yield Debian's Chromium, headless, launched by Playwright (for a module-scoped fixture)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        pg = browser.new_page(viewport={"width": 1600, "height": 1100})
-        yield pg
+        yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    for browser in _browser():
+        yield browser.new_page(viewport={"width": 1600, "height": 1100})
 
 
 def wait_idle(pg, timeout=45_000):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_browser import CHROMIUM, LAUNCH_ARGS, _free_port, _serve
+from tests.test_browser import CHROMIUM, _browser, _free_port, _serve
 
 pytestmark = [
     pytest.mark.browser,
@@ -55,12 +55,7 @@ def server(provider, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield b
-        b.close()
+    yield from _browser()
 
 
 def _idle(pg):

@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.test_browser import CHROMIUM, LAUNCH_ARGS, PAGES, _serve, wait_idle
+from tests.test_browser import CHROMIUM, PAGES, _browser, _serve, wait_idle
 
 pytestmark = [
     pytest.mark.browser,
@@ -24,12 +24,7 @@ def server():
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield b
-        b.close()
+    yield from _browser()
 
 
 def _settle(pg):
