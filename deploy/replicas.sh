@@ -133,7 +133,7 @@ for ((i = 0; i < n; i++)); do
   "$root/.venv/bin/streamlit" run app.py --server.headless true --server.address 127.0.0.1 --server.port "$p" \
     >"$run/replica-$((i + 1)).log" 2>&1 &
   pids+=("$!")
-  upstreams+="server 127.0.0.1:$p max_fails=1 fail_timeout=10s;"$'\n        '
+  upstreams+="server 127.0.0.1:$p max_fails=0;"$'\n        '
   log "replica $((i + 1)): http://127.0.0.1:$p (pid $!, log $run/replica-$((i + 1)).log)"
 done
 

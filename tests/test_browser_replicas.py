@@ -231,6 +231,29 @@ def test_through_the_proxy_health_headers_and_metrics(proxy):
         assert status == 200 and "session" in body
 
 
+def test_one_failed_request_never_moves_a_browser(proxy):
+    """The nginx.conf that replicas.sh generated: no upstream line lets nginx mark a replica down after a failure
+    (max_fails=0; nginx's default max_fails=1 moves all of a replica's browsers for 10 s, and their sessions and
+    uploads with them), and nginx drops idle upstream connections before the replica does (uvicorn's
+    timeout_keep_alive, which Streamlit leaves at its default), so no request is sent on a connection being closed.
+    (CI once logged one browser's static files on the other replica, after a reset keep-alive connection.)"""
+    import inspect
+
+    import uvicorn
+    from streamlit.web.server.starlette import starlette_server
+
+    _, run, ports = proxy
+    conf = (run / "nginx.conf").read_text()
+    upstream = re.search(r"upstream misc_dash \{(.*?)\n    \}", conf, re.S).group(1)
+    body = [line.strip() for line in upstream.splitlines() if line.strip() and not line.strip().startswith("#")]
+    servers = [line for line in body if line.startswith("server ")]
+    assert servers == [f"server 127.0.0.1:{p} max_fails=0;" for p in ports], body
+    nginx_idle = int(re.fullmatch(r"keepalive_timeout (\d+)s;", next(b for b in body if "keepalive_timeout" in b))[1])
+    uvicorn_idle = inspect.signature(uvicorn.Config).parameters["timeout_keep_alive"].default
+    assert "timeout_keep_alive" not in inspect.getsource(starlette_server)  # Streamlit keeps uvicorn's default
+    assert nginx_idle < uvicorn_idle, (nginx_idle, uvicorn_idle)
+
+
 def test_two_browsers_two_replicas_sticky_and_isolated(proxy):
     from playwright.sync_api import sync_playwright
 
@@ -330,3 +353,5 @@ def test_two_browsers_two_replicas_sticky_and_isolated(proxy):
     # nothing of the upload went to nginx's disk: it streamed to the replica (proxy_request_buffering off)
     errors = (run / "error.log").read_text()
     assert "temporary file" not in errors, errors
+    # and no request failed on its way to a replica (a reset keep-alive connection, a replica marked down)
+    assert "upstream" not in errors, errors
