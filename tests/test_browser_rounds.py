@@ -193,8 +193,8 @@ def test_shared_link_reopens_the_same_numbers_and_chart(browser, server, path):
 
 
 def test_presentation_mode_fills_the_projector_screen(browser, server):
-    """At 1280 × 720 with ?present=1: no sidebar, the first chart covers at least half of the first screen, and no
-    chart text is smaller than 20 px."""
+    """At 1280 × 720 with ?present=1: no sidebar, the first chart covers at least half of the first screen, no
+    chart text is smaller than 20 px, and none is cut off (on Fever, and on each of the Adjusted page's slides)."""
     ctx = browser.new_context(viewport={"width": 1280, "height": 720})
     pg = ctx.new_page()
     try:
@@ -215,8 +215,39 @@ def test_presentation_mode_fills_the_projector_screen(browser, server):
         pg.screenshot(path=str(__import__("tests.test_browser", fromlist=["SHOTS"]).SHOTS / "present_fever_1280.png"))
         # keyboard: → moves to the next slide (the only chart here wraps around to itself: the slide counter says so)
         assert "Slide 1 of" in pg.locator('[data-testid="stMain"]').inner_text()
+        assert not _text_outside_the_chart(pg)
+        # the Adjusted page's six slides (forest plots with long row labels; short figures grown to the projector's
+        # height): every text of every chart, its burned-in caption included, inside the chart
+        pg.goto(f"{server}/adjusted?present=1&compare_by=Anakinra+%28any%29+vs+none")
+        _settle(pg)
+        n = int(re.search(r"Slide 1 of (\d+)", pg.locator('[data-testid="stMain"]').inner_text())[1])
+        assert n >= 6
+        for k in range(1, n + 1):
+            if k > 1:
+                pg.get_by_role("button", name="Next").click()
+                pg.wait_for_function("(k) => document.body.innerText.includes(`Slide ${k} of`)", arg=k)
+                _settle(pg)
+            assert not _text_outside_the_chart(pg), f"slide {k}"
     finally:
         ctx.close()
+
+
+def _text_outside_the_chart(pg) -> list[dict]:
+    """Every text of a chart that is drawn (partly) outside its SVG, i.e. cut off on screen."""
+    return pg.evaluate(
+        """() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(c => {
+            const svg = c.querySelector('svg.main-svg');
+            if (!svg) return [];
+            const r = svg.getBoundingClientRect();
+            return [...c.querySelectorAll('svg.main-svg text')]
+                .filter(t => t.textContent.trim() && t.getBoundingClientRect().width > 0)
+                .map(t => [t, t.getBoundingClientRect()])
+                .filter(([, b]) => b.left < r.left - 1 || b.right > r.right + 1 || b.top < r.top - 1
+                                   || b.bottom > r.bottom + 1)
+                .map(([t, b]) => ({text: t.textContent.slice(0, 60), left: b.left - r.left, right: r.right - b.right,
+                                   top: b.top - r.top, bottom: r.bottom - b.bottom}));
+        })"""
+    )
 
 
 def test_no_request_leaves_the_machine(browser, server):

@@ -295,6 +295,37 @@ def test_caption_is_burned_in_wrapped_and_escaped(by_key):
     assert json.loads(with_caption(fig, "").to_json()) == json.loads(fig.to_json())
 
 
+def test_presentation_min_height_keeps_the_caption_inside(by_key):
+    """for_presentation(min_height=...) grows a short figure before the caption goes in: the caption (paper
+    coordinates, so its place scales with the plot area) still ends inside the bottom margin. Growing the height
+    after the caption had pushed it off the bottom of the Adjusted page's slides."""
+    from misc_dash.figures.present import PRESENTATION_FONT
+
+    fig = by_key["fever.km"].figure
+    for min_h in (None, 1400):
+        out = for_presentation(fig, "word " * 80, min_height=min_h)
+        lay = out.layout
+        assert lay.height >= (min_h or 0)
+        plot_h = lay.height - lay.margin.t - lay.margin.b
+        (cap,) = [a for a in lay.annotations if a.name == CAPTION_NAME]
+        below_plot_px = -cap.y * plot_h  # from the plot area's bottom down to the caption's top
+        lines = cap.text.count("<br>") + 1
+        assert below_plot_px + lines * PRESENTATION_FONT * 1.3 <= lay.margin.b, (min_h, below_plot_px, lay.margin.b)
+
+
+def test_forest_rows_get_a_left_margin_that_fits_them():
+    """A forest plot's rows are the categories of its y axis (categoryarray, not ticktext): the left margin is sized
+    for the longest, so plotly's automargin has nothing to push (a push moved the plot right of the margin that the
+    burned-in caption is wrapped to, and the caption ran off the right edge)."""
+    from misc_dash.figures.adjusted import build_hr_comparison_figure
+    from misc_dash.figures.style import BASE_FONT, CHAR_PX
+
+    label = "Age band: 5–11 years (n = 4 vs 16) ⚠ small"
+    fig = build_hr_comparison_figure([{"label": label, "hr": 0.5, "ci": (0.2, 1.1)}, {"label": "x", "hr": 1.0,
+                                      "ci": (0.5, 2.0)}])  # fmt: skip
+    assert fig.layout.margin.l >= CHAR_PX * (BASE_FONT - 1) * len(label)
+
+
 # ------------------------------------------------------------------------------------------------ images
 @needs_chromium
 def test_svg_carries_the_caption(by_key, kaleido_server):

@@ -321,7 +321,9 @@ def _legend_rows(names: list[str], font: float, width: float) -> int:
     return rows if names else 0
 
 
-def for_presentation(fig: go.Figure, caption: str | None = None, width: int | None = None) -> go.Figure:
+def for_presentation(
+    fig: go.Figure, caption: str | None = None, width: int | None = None, min_height: int | None = None
+) -> go.Figure:
     """A copy of ``fig`` for a projector: every font at least :data:`MIN_FONT` px (the layout font
     :data:`PRESENTATION_FONT`; titles, axis titles and ticks, legend, annotations, hover labels and trace text
     scaled up by :data:`FONT_SCALE`), drawn lines at least :data:`MIN_LINE_WIDTH` px and markers at least
@@ -330,7 +332,9 @@ def for_presentation(fig: go.Figure, caption: str | None = None, width: int | No
     :func:`presentation_colors` (by colour, so a group keeps one colour across its lines, CI bands with their
     transparency, and markers), margins and height grown so the plot area keeps its size (a heatmap's grows with
     its cell text), and ``caption`` burned
-    in at the presentation size (:func:`with_caption`; ``width`` as there)."""
+    in at the presentation size (:func:`with_caption`; ``width`` as there). ``min_height``: the figure is at least
+    that tall (px) before the caption goes in (the caption sits in paper coordinates: growing the figure after it
+    would push it off the bottom)."""
     d = go.Figure(fig).to_dict()
     layout = d.get("layout", {})
     data = d.get("data", [])
@@ -385,7 +389,8 @@ def for_presentation(fig: go.Figure, caption: str | None = None, width: int | No
     if any(tr.get("type") == "heatmap" for tr in data):  # cell text grew: the cells grow with it
         new_h += max(h - m["t"] - m["b"], 0) * (FONT_SCALE - 1)
     layout["margin"] = {**old_margin, **{k: round(v) for k, v in new.items()}}
-    layout["height"] = round(new_h)
+    layout["height"] = round(max(new_h, min_height or 0))
+    new_h = layout["height"]
     t = layout.get("title")
     if isinstance(t, dict) and t.get("yref") == "container" and t.get("yanchor") == "top":
         t["y"] = 1 - 10 / new_h

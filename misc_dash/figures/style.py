@@ -185,7 +185,8 @@ def _margins_for_labels(fig: FigureSpec, bottom: int) -> tuple[int, int, int]:
     """Left, right and bottom margins wide enough for the tick labels and axis titles, so that plotly's
     ``automargin`` (kept as a safety net) has nothing to push: a push makes plotly draw the figure twice. Left: the
     widest y tick label (explicit ticktext, or the category labels of horizontal bars / heatmaps) plus the title's
-    lines; right: a heatmap's colour bar; bottom: multi-line category labels under the x axis."""
+    lines (and a categorical y axis's ``categoryarray``: a forest plot's rows); right: a heatmap's colour bar;
+    bottom: multi-line category labels under the x axis."""
     tick = BASE_FONT - 1
     title_line = (BASE_FONT + 1) * 1.3
     y_labels: list[Any] = []
@@ -203,6 +204,8 @@ def _margins_for_labels(fig: FigureSpec, bottom: int) -> tuple[int, int, int]:
         if not k.startswith("yaxis") or ax.get("side") == "right" or ax.get("visible") is False:
             continue
         labels = list(ax.get("ticktext") or []) + y_labels
+        if ax.get("categoryorder") == "array":
+            labels += list(ax.get("categoryarray") or [])
         label_px = max([_text_px(v, tick) for v in labels] + [5 * CHAR_PX * tick])
         title = (ax.get("title") or {}).get("text")
         title_px = (str(title).count("<br>") + 1) * title_line + 8 if title else 0

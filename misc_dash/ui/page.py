@@ -202,8 +202,7 @@ def _present(view: View, cards: list) -> None:
     st.session_state[K_SLIDE] = i
     st.query_params[K_SLIDE] = str(i + 1)
     card = slides[i]
-    fig = for_presentation(card.figure, caption=card.context_line())
-    fig.update_layout(height=max(int(fig.layout.height or 0), 560))
+    fig = for_presentation(card.figure, caption=card.context_line(), min_height=560)
     plot(fig, key="present")
     c1, c2, c3 = st.columns([1, 3, 1], vertical_alignment="center")
     c1.button("Previous", on_click=step, args=(-1,), icon=":material/arrow_back:", key="slide_prev")

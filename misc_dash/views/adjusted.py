@@ -374,7 +374,8 @@ def subgroup_rows(vc: ViewContext, f) -> tuple[list[dict], list[TestLine]]:
                     d.loc[m, "time_days"], d.loc[m, "event"], d.loc[m, "group"], None, group_order=f.groups
                 )
             n_txt = f" (n = {n1} vs {n2})" if vc.policy is None else ""  # real cohorts: counts in the table only
-            label = f"{LABELS[name]}: {lv}{n_txt}{' ⚠ small' if small else ''}"
+            head = LABELS[name][:1].upper() + LABELS[name][1:]  # a row label starts a line: "Age band: < 5 years"
+            label = f"{head}: {lv}{n_txt}{' ⚠ small' if small else ''}"
             note = "no patient in one group" if not (n1 and n2) else "not estimable"
             rows.append({**_row(label, t, note), "subgroup": LABELS[name], "level": str(lv), "n": (n1, n2),
                          "small": small, "result": t})  # fmt: skip
