@@ -270,3 +270,25 @@ def test_adjusted_page_has_the_echo_card(anakinra_cards):
     res = vc.run("adjusted", AdjustedOptions(adjust_for=("cv_shock", "age_years")).analysis_options())
     assert [t.result.estimate for t in card.tests] == [res.echo[m].result.estimate for m in ("lvef", "strain")]
     assert all("adjusted for baseline" in t.what for t in card.tests)
+
+
+def test_echo_card_adds_van_elteren_with_a_stratum(cohort):
+    """With a stratum chosen, the echo card gives, under each adjusted difference, van Elteren's stratified test of
+    the change (its p with test and n; the effect is the adjusted difference above it); none without a stratum."""
+    vc = views.ViewContext(A.prepare(cohort, grouping="anakinra"), cohort.n_patients)
+    card = next(
+        c for c in views.build_cards("adjusted", vc, AdjustedOptions(strata="cv_shock")) if c.key == "adjusted.echo"
+    )
+    lines = [(t.what, t.result) for t in card.tests]
+    assert [w for w, _ in lines] == [
+        "Follow-up LVEF, second − first group, adjusted for baseline LVEF, CV shock",
+        "Change in LVEF, within the strata of CV shock",
+        "Follow-up Ap4 strain, second − first group, adjusted for baseline Ap4 strain, CV shock",
+        "Change in Ap4 strain, within the strata of CV shock",
+    ]
+    ve = lines[1][1]
+    assert ve.test == "Van Elteren stratified Wilcoxon (by CV shock)" and ve.n == (13, 27)
+    assert ve.p_value == pytest.approx(0.984067079177334048, rel=1e-10)  # R, see test_analyze_adjusted.py
+    assert "van Elteren" in card.methods
+    plain = next(c for c in views.build_cards("adjusted", vc, AdjustedOptions()) if c.key == "adjusted.echo")
+    assert not [t for t in plain.tests if "strata" in t.what]

@@ -137,6 +137,27 @@ def test_adjusted_echo_and_aliased_covariate_vs_r():
     assert set(a["echo"]) == {"lvef", "strain"} and a["fever"]["iptw"] is None
 
 
+def test_echo_change_stratified_by_van_elteren_vs_r():
+    """``adjusted.echo.lvef.stratified`` with --strata. R, on d with change <- lvef_followup - lvef_baseline, the
+    van Elteren statistic by hand (Σ_k W_k/(n_k + 1), within-stratum permutation mean and variance with ties) for
+    "With anakinra" vs "Without anakinra": by CV shock T 13.514874141876431324, E 13.5, V 0.554747602482944857,
+    z 0.019970282234979507, p 0.984067079177334048 (coin: independence_test(change ~ gf | sf, ytrafo = rank / (n +
+    1) per block): -0.019970282234978314, the first level's sign, p 0.984067079177335047); by age band (cut(age,
+    c(0, 5, 12, Inf), right = FALSE)) z -0.0065953569247760423, p 0.9947377046872943884. n: 13 vs 27. Without
+    --strata: null; with three groups: null (the stratified log-rank still runs)."""
+    e = adjusted("--group-by", "anakinra", "--strata", "cv_shock")["echo"]["lvef"]["stratified"]
+    assert e["strata"] == "cv_shock" and e["test"] == "Van Elteren stratified Wilcoxon (by CV shock)"
+    assert e["statistic"] == pytest.approx(0.019970282234979507, **R)
+    assert e["p_value"] == pytest.approx(0.984067079177334048, **R)
+    assert e["n"] == {"Without anakinra": 13, "With anakinra": 27} and e["strata_contributing"] == 2
+    b = adjusted("--group-by", "anakinra", "--strata", "age_band")["echo"]["lvef"]["stratified"]
+    assert b["statistic"] == pytest.approx(-0.0065953569247760423, **R)
+    assert b["p_value"] == pytest.approx(0.9947377046872943884, **R)
+    assert adjusted("--group-by", "anakinra", "--adjust-for", "cv_shock")["echo"]["lvef"]["stratified"] is None
+    three = adjusted("--strata", "cv_shock")
+    assert three["echo"]["lvef"]["stratified"] is None and three["fever"]["stratified_logrank"] is not None
+
+
 def test_phenotype_covariate_is_categorical_vs_r():
     """The phenotype as R's dummy columns. R: coxph(Surv(time_days, event) ~ anakinra + phenotype, d): anakinra HR
     0.24594458424912966 (0.10480587515133494–0.57715026408714443), p 0.00126889743548418035 (the group's HR does

@@ -12,7 +12,8 @@ comparisons (issue 17), with the positivity check before any adjusted number and
   = w, robust = TRUE)``) with its balance table and weighted Kaplan–Meier curves, and the E-value of the adjusted
   Cox HR (defervescence is common: VanderWeele's HR → RR conversion).
 * Echo (the pairs of :func:`.cardiac.echo`): the follow-up difference, second group minus first, adjusted for the
-  baseline value and the covariates (R ``lm(followup ~ group + baseline + …)``).
+  baseline value and the covariates (R ``lm(followup ~ group + baseline + …)``); with a stratum, van Elteren's
+  stratified Wilcoxon test of the change (follow-up − baseline) between the two groups.
 
 Covariates: ``cv_shock``, ``icu``, ``kd_like`` (0/1), ``sex`` (dummy ``sexM``), ``age_years`` (continuous) and
 ``phenotype`` (the categorical phenotype: one dummy column per phenotype but the first present in the display
@@ -142,6 +143,10 @@ class AdjustedEcho:
     positivity: stats.Positivity | None
     n_used: int
     notes: tuple[str, ...] = ()
+    # van Elteren's stratified Wilcoxon of the change (follow-up − baseline) by the stratum, two groups: the
+    # stratified counterpart of the Cardiac page's Mann–Whitney (None without --strata or without two groups)
+    stratified: stats.TestResult | None = None
+    strata: str | None = None
 
 
 @dataclass(frozen=True)
@@ -325,21 +330,38 @@ def _echo(ctx: Context, measure: str, opts: AnalysisOptions, adj: AdjustOptions)
     if miss.any():
         notes.append(f"{int(miss.sum())} patient(s) with a missing value left out (complete cases).")
     present = tuple(g for g in ctx.groups if (pairs["group"][~miss] == g).any())
+    strat = _echo_stratified(pairs, pf, y - x0, ctx.groups, adj)
     if len(present) != 2:
         notes.append(
             f"The adjusted follow-up difference compares two groups; {len(present)} group(s) have patients with "
             "two echoes here."
         )
-        return AdjustedEcho(measure, names, None, None, int((~miss).sum()), tuple(notes))
+        return AdjustedEcho(measure, names, None, None, int((~miss).sum()), tuple(notes), strat, adj.strata)
     keep = ~miss
     grp = pairs["group"][keep].reset_index(drop=True)
     cv = cov[keep].reset_index(drop=True)
     pos = _positivity(grp, cv, present) if adj.adjust_for else None
     if pos is not None and not pos.ok:
         notes.append("Positivity fails (" + "; ".join(pos.problems) + "): no adjusted difference is given.")
-        return AdjustedEcho(measure, names, None, pos, int(keep.sum()), tuple(notes))
+        return AdjustedEcho(measure, names, None, pos, int(keep.sum()), tuple(notes), strat, adj.strata)
     res = stats.adjusted_difference(y[keep], grp, x0[keep], cv, group_order=present)
-    return AdjustedEcho(measure, names, res, pos, int(keep.sum()), tuple(notes))
+    return AdjustedEcho(measure, names, res, pos, int(keep.sum()), tuple(notes), strat, adj.strata)
+
+
+def _echo_stratified(
+    pairs: pd.DataFrame, pf: pd.DataFrame, change: np.ndarray, groups: tuple[str, ...], adj: AdjustOptions
+) -> stats.TestResult | None:
+    """Van Elteren's test of the change between two groups within the strata of ``adj.strata``, on every patient with
+    both echoes and a stratum (the adjustment covariates play no part in it); None without a stratum or unless
+    exactly two groups have such patients."""
+    if not adj.strata:
+        return None
+    s = _column(pf, adj.strata)
+    ok = ~np.isnan(change) & s.notna().to_numpy()
+    present = tuple(g for g in groups if (pairs["group"][ok] == g).any())
+    if len(present) != 2:
+        return None
+    return stats.van_elteren(change[ok], pairs["group"][ok], s[ok], group_order=present, strata_name=LABELS[adj.strata])
 
 
 # ---------------------------------------------------------------------------------------------- JSON
@@ -444,6 +466,19 @@ def _echo_json(e: AdjustedEcho) -> dict:
         if e.positivity is None
         else {"ok": e.positivity.ok, "problems": list(e.positivity.problems)},
         "notes": list(e.notes) + (list(r.notes) if r is not None else []),
+        "stratified": None if e.stratified is None else _van_elteren_json(e.stratified, e.strata),
+    }
+
+
+def _van_elteren_json(s: stats.TestResult, strata: str | None) -> dict:
+    return {
+        "strata": strata,
+        "test": s.test,
+        "statistic": s.statistic,
+        "p_value": s.p_value,
+        "n": dict(zip(s.groups, s.n)),
+        "strata_contributing": s.extra("strata contributing"),
+        "notes": list(s.notes),
     }
 
 

@@ -138,7 +138,11 @@ ECHO_METHODS = (
     "Follow-up value (last echo) of each measure on the group, its baseline value and the chosen covariates (R "
     "lm(followup ~ group + baseline + covariates)): the group coefficient is the follow-up difference, second group "
     "minus first, at equal baseline, t-based 95% CI. Adjusting for baseline answers the change score's problem: a "
-    "child who starts lower has more room to improve. Complete cases; positivity as for the hazard ratio."
+    "child who starts lower has more room to improve. Complete cases; positivity as for the hazard ratio. With a "
+    "stratum chosen: van Elteren's stratified Wilcoxon test of the change (follow-up − baseline), the stratified "
+    "form of the Cardiac page's Mann–Whitney: within-stratum rank sums weighted by 1/(n + 1), normal approximation "
+    "(R: coin independence_test(change ~ group | stratum) with ranks / (n + 1) per block); a stratum with one group "
+    "only contributes nothing. It gives a p-value, no effect: the adjusted difference above is the effect."
 )
 
 
@@ -155,6 +159,8 @@ def _echo_card(vc: ViewContext, opts: A.AnalysisOptions, echo: dict) -> Card:
             warnings += [f"{p[:1].upper()}{p[1:]}." for p in e.positivity.problems]
         else:
             tests.append(TestLine(what, e.result, missing="no estimate: the adjusted difference compares two groups"))
+        if e.stratified is not None:
+            tests.append(TestLine(f"Change in {name}, within the strata of {LABELS[e.strata]}", e.stratified))
         notices += [f"{name}: {n}" for n in e.notes if not n.startswith("Positivity fails")]
     return Card(
         "adjusted.echo",
