@@ -23,7 +23,8 @@ with ui.controls():
         "Stratify by", ["none", *STRATA], format_func=lambda s: "no strata" if s == "none" else LABELS[s],
         key="adj_strata", bind="query-params",
         help="The stratified log-rank of time to defervescence (every group) and, with two groups, van Elteren's "
-        "stratified Wilcoxon of the LVEF and strain change.",
+        "stratified Wilcoxon of the LVEF and strain change and the Mantel–Haenszel odds ratio of a normal "
+        "follow-up echo.",
     )  # fmt: skip
     c3, c4, c5 = st.columns(3)
     weights = c3.toggle("Inverse probability weights (IPTW)", value=True, key="adj_weights", bind="query-params")

@@ -274,7 +274,8 @@ def test_adjusted_page_has_the_echo_card(anakinra_cards):
 
 def test_echo_card_adds_van_elteren_with_a_stratum(cohort):
     """With a stratum chosen, the echo card gives, under each adjusted difference, van Elteren's stratified test of
-    the change (its p with test and n; the effect is the adjusted difference above it); none without a stratum."""
+    the change (its p with test and n; the effect is the adjusted difference above it) and the Mantel–Haenszel odds
+    ratio of a normal follow-up value with its CI; neither without a stratum."""
     vc = views.ViewContext(A.prepare(cohort, grouping="anakinra"), cohort.n_patients)
     card = next(
         c for c in views.build_cards("adjusted", vc, AdjustedOptions(strata="cv_shock")) if c.key == "adjusted.echo"
@@ -283,12 +284,18 @@ def test_echo_card_adds_van_elteren_with_a_stratum(cohort):
     assert [w for w, _ in lines] == [
         "Follow-up LVEF, second − first group, adjusted for baseline LVEF, CV shock",
         "Change in LVEF, within the strata of CV shock",
+        "Normal LVEF at follow-up (≥ 55%), within the strata of CV shock",
         "Follow-up Ap4 strain, second − first group, adjusted for baseline Ap4 strain, CV shock",
         "Change in Ap4 strain, within the strata of CV shock",
+        "Normal Ap4 strain at follow-up (≤ -21.4%), within the strata of CV shock",
     ]
     ve = lines[1][1]
     assert ve.test == "Van Elteren stratified Wilcoxon (by CV shock)" and ve.n == (13, 27)
     assert ve.p_value == pytest.approx(0.984067079177334048, rel=1e-10)  # R, see test_analyze_adjusted.py
-    assert "van Elteren" in card.methods
+    mh = lines[2][1]  # an effect with its CI next to the p
+    assert mh.effect == "common odds ratio (With anakinra vs Without anakinra)" and mh.n == (13, 27)
+    assert (mh.estimate, mh.ci_low, mh.ci_high) == pytest.approx((0.6518518518518519, 0.04337390282773361,
+                                                                  9.79646305868046952), rel=1e-10)  # fmt: skip
+    assert "van Elteren" in card.methods and "Mantel–Haenszel" in card.methods
     plain = next(c for c in views.build_cards("adjusted", vc, AdjustedOptions()) if c.key == "adjusted.echo")
     assert not [t for t in plain.tests if "strata" in t.what]

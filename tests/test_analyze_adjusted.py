@@ -158,6 +158,30 @@ def test_echo_change_stratified_by_van_elteren_vs_r():
     assert three["echo"]["lvef"]["stratified"] is None and three["fever"]["stratified_logrank"] is not None
 
 
+def test_echo_normal_at_followup_by_mantel_haenszel_vs_r():
+    """``adjusted.echo.lvef.normal_stratified``: LVEF ≥ 55% at follow-up (the Cardiac page's threshold), With vs
+    Without anakinra, by the stratum. R, on d's patients with both echoes: mantelhaen.test(table(factor(group, levels
+    = c("With anakinra", "Without anakinra")), factor(lvef_followup >= 55, levels = c(TRUE, FALSE)), cv_shock),
+    correct = TRUE): X-squared 0.07786982248520688, p 0.78020518865657074, common OR 0.65185185185185190, CI
+    0.04337390282773361–9.79646305868046952; by age band (cut(age_years, c(0, 5, 12, Inf), right = FALSE)):
+    0.14165830577764493, p 0.70663796597765827, OR 0.35641677255400256, CI 0.03340547636101332–3.80275720019572816."""
+    e = adjusted("--group-by", "anakinra", "--strata", "cv_shock")["echo"]["lvef"]["normal_stratified"]
+    assert e["outcome"] == "follow-up ≥ 55" and e["test"] == "Mantel–Haenszel (by CV shock)"
+    assert e["statistic"] == pytest.approx(0.07786982248520688, **R)
+    assert e["p_value"] == pytest.approx(0.78020518865657074, **R)
+    assert e["odds_ratio"] == pytest.approx(0.65185185185185190, **R)
+    assert e["ci"] == pytest.approx([0.04337390282773361, 9.79646305868046952], **R)
+    assert e["n"] == {"Without anakinra": 13, "With anakinra": 27}
+    b = adjusted("--group-by", "anakinra", "--strata", "age_band")["echo"]["lvef"]["normal_stratified"]
+    assert b["statistic"] == pytest.approx(0.14165830577764493, **R)
+    assert b["p_value"] == pytest.approx(0.70663796597765827, **R)
+    assert b["odds_ratio"] == pytest.approx(0.35641677255400256, **R)
+    assert b["ci"] == pytest.approx([0.03340547636101332, 3.80275720019572816], **R)
+    s = adjusted("--group-by", "anakinra", "--strata", "cv_shock")["echo"]["strain"]["normal_stratified"]
+    assert s["outcome"] == "follow-up ≤ -21.4"
+    assert s["notes"] == ["Strata where every patient has the same outcome contribute nothing: CV shock yes."]
+
+
 def test_phenotype_covariate_is_categorical_vs_r():
     """The phenotype as R's dummy columns. R: coxph(Surv(time_days, event) ~ anakinra + phenotype, d): anakinra HR
     0.24594458424912966 (0.10480587515133494–0.57715026408714443), p 0.00126889743548418035 (the group's HR does

@@ -147,6 +147,10 @@ class AdjustedEcho:
     # stratified counterpart of the Cardiac page's Mann–Whitney (None without --strata or without two groups)
     stratified: stats.TestResult | None = None
     strata: str | None = None
+    # Mantel–Haenszel common odds ratio of a normal follow-up value (the Cardiac page's threshold: LVEF ≥ 55%,
+    # strain ≤ −21.4%), second group vs first, by the same stratum
+    normal_stratified: stats.TestResult | None = None
+    normal_rule: str = ""  # e.g. "≥ 55"
 
 
 @dataclass(frozen=True)
@@ -184,6 +188,14 @@ def _column(pf: pd.DataFrame, name: str) -> pd.Series:
         cats = list(s.cat.categories) if isinstance(s.dtype, pd.CategoricalDtype) else sorted(s.dropna().unique())
         return pd.Series(pd.Categorical(s, categories=cats), index=s.index)
     return s.map(lambda v: None if pd.isna(v) else str(v)).astype(object)
+
+
+def _stratum_labels(s: pd.Series) -> pd.Series:
+    """A stratum column as the stratified tests name its levels in their notes: "yes" / "no" for a 0/1 field (not
+    "1.0"), text otherwise; missing stays missing."""
+    if pd.api.types.is_float_dtype(s):
+        return s.map(lambda v: None if pd.isna(v) else ("yes" if v == 1 else "no" if v == 0 else f"{v:g}"))
+    return s
 
 
 def _frame(pf: pd.DataFrame, names: tuple[str, ...]) -> pd.DataFrame:
@@ -240,7 +252,12 @@ def _fever(ctx: Context, t: pd.DataFrame, adj: AdjustOptions) -> AdjustedFever:
     if adj.strata:
         if len(present) >= 2:
             slr = stats.stratified_logrank(
-                time, event, group, strata[adj.strata], group_order=present, strata_name=LABELS[adj.strata]
+                time,
+                event,
+                group,
+                _stratum_labels(strata[adj.strata]),
+                group_order=present,
+                strata_name=LABELS[adj.strata],
             )
         else:
             notes.append("The stratified log-rank needs at least two groups with patients.")
@@ -331,37 +348,52 @@ def _echo(ctx: Context, measure: str, opts: AnalysisOptions, adj: AdjustOptions)
         notes.append(f"{int(miss.sum())} patient(s) with a missing value left out (complete cases).")
     present = tuple(g for g in ctx.groups if (pairs["group"][~miss] == g).any())
     strat = _echo_stratified(pairs, pf, y - x0, ctx.groups, adj)
+    high = er.normal_direction == ">="
+    rule = f"{'≥' if high else '≤'} {er.normal_threshold:g}"
+    normal = np.where(np.isnan(y), np.nan, (y >= er.normal_threshold) if high else (y <= er.normal_threshold))
+    mh = _echo_stratified(pairs, pf, normal, ctx.groups, adj, test=_mantel_haenszel)
+    extra = (strat, adj.strata, mh, rule)
     if len(present) != 2:
         notes.append(
             f"The adjusted follow-up difference compares two groups; {len(present)} group(s) have patients with "
             "two echoes here."
         )
-        return AdjustedEcho(measure, names, None, None, int((~miss).sum()), tuple(notes), strat, adj.strata)
+        return AdjustedEcho(measure, names, None, None, int((~miss).sum()), tuple(notes), *extra)
     keep = ~miss
     grp = pairs["group"][keep].reset_index(drop=True)
     cv = cov[keep].reset_index(drop=True)
     pos = _positivity(grp, cv, present) if adj.adjust_for else None
     if pos is not None and not pos.ok:
         notes.append("Positivity fails (" + "; ".join(pos.problems) + "): no adjusted difference is given.")
-        return AdjustedEcho(measure, names, None, pos, int(keep.sum()), tuple(notes), strat, adj.strata)
+        return AdjustedEcho(measure, names, None, pos, int(keep.sum()), tuple(notes), *extra)
     res = stats.adjusted_difference(y[keep], grp, x0[keep], cv, group_order=present)
-    return AdjustedEcho(measure, names, res, pos, int(keep.sum()), tuple(notes), strat, adj.strata)
+    return AdjustedEcho(measure, names, res, pos, int(keep.sum()), tuple(notes), *extra)
+
+
+def _mantel_haenszel(values, groups, strata, group_order, strata_name) -> stats.TestResult:
+    return stats.mantel_haenszel_by(values, groups, strata, group_order=group_order, strata_name=strata_name)
 
 
 def _echo_stratified(
-    pairs: pd.DataFrame, pf: pd.DataFrame, change: np.ndarray, groups: tuple[str, ...], adj: AdjustOptions
+    pairs: pd.DataFrame,
+    pf: pd.DataFrame,
+    values: np.ndarray,
+    groups: tuple[str, ...],
+    adj: AdjustOptions,
+    test=stats.van_elteren,
 ) -> stats.TestResult | None:
-    """Van Elteren's test of the change between two groups within the strata of ``adj.strata``, on every patient with
-    both echoes and a stratum (the adjustment covariates play no part in it); None without a stratum or unless
-    exactly two groups have such patients."""
+    """A stratified two-group test of ``values`` (one per echo pair) within the strata of ``adj.strata``: van
+    Elteren's of the change, or Mantel–Haenszel's of a 0/1 outcome, on every patient with a value and a stratum (the
+    adjustment covariates play no part in it); None without a stratum or unless exactly two groups have such
+    patients."""
     if not adj.strata:
         return None
-    s = _column(pf, adj.strata)
-    ok = ~np.isnan(change) & s.notna().to_numpy()
+    s = _stratum_labels(_column(pf, adj.strata))
+    ok = ~np.isnan(values) & s.notna().to_numpy()
     present = tuple(g for g in groups if (pairs["group"][ok] == g).any())
     if len(present) != 2:
         return None
-    return stats.van_elteren(change[ok], pairs["group"][ok], s[ok], group_order=present, strata_name=LABELS[adj.strata])
+    return test(values[ok], pairs["group"][ok], s[ok], group_order=present, strata_name=LABELS[adj.strata])
 
 
 # ---------------------------------------------------------------------------------------------- JSON
@@ -467,6 +499,22 @@ def _echo_json(e: AdjustedEcho) -> dict:
         else {"ok": e.positivity.ok, "problems": list(e.positivity.problems)},
         "notes": list(e.notes) + (list(r.notes) if r is not None else []),
         "stratified": None if e.stratified is None else _van_elteren_json(e.stratified, e.strata),
+        "normal_stratified": None if e.normal_stratified is None else _mh_json(e),
+    }
+
+
+def _mh_json(e: AdjustedEcho) -> dict:
+    s = e.normal_stratified
+    return {
+        "strata": e.strata,
+        "outcome": f"follow-up {e.normal_rule}",
+        "test": s.test,
+        "statistic": s.statistic,
+        "p_value": s.p_value,
+        "odds_ratio": s.estimate,
+        "ci": [s.ci_low, s.ci_high],
+        "n": dict(zip(s.groups, s.n)),
+        "notes": list(s.notes),
     }
 
 

@@ -283,7 +283,8 @@ def mantel_haenszel_by(
         for i, grp in enumerate((order[1], order[0])):
             tab[i, 0, k] = np.sum(m & (g == grp) & y)
             tab[i, 1, k] = np.sum(m & (g == grp) & ~y)
-    res = mantel_haenszel(tab, strata=levels, correct=correct, conf_level=conf_level, groups=(order[1], order[0]))
+    named = [f"{strata_name} {lv}" for lv in levels]  # notes read "… contribute nothing: CV shock yes"
+    res = mantel_haenszel(tab, strata=named, correct=correct, conf_level=conf_level, groups=(order[1], order[0]))
     notes = list(res.notes)
     if dropped:
         notes.insert(0, f"{dropped} patient(s) without outcome, group or {strata_name} left out.")

@@ -142,7 +142,10 @@ ECHO_METHODS = (
     "stratum chosen: van Elteren's stratified Wilcoxon test of the change (follow-up − baseline), the stratified "
     "form of the Cardiac page's Mann–Whitney: within-stratum rank sums weighted by 1/(n + 1), normal approximation "
     "(R: coin independence_test(change ~ group | stratum) with ranks / (n + 1) per block); a stratum with one group "
-    "only contributes nothing. It gives a p-value, no effect: the adjusted difference above is the effect."
+    "only contributes nothing. It gives a p-value, no effect: the adjusted difference above is the effect. And the "
+    "share with a normal follow-up value (the Cardiac page's thresholds: LVEF ≥ 55%, strain ≤ −21.4%) by "
+    "Mantel–Haenszel: the common odds ratio of the second group vs the first with its Robins–Breslow–Greenland 95% "
+    "CI and the continuity-corrected χ² p (R mantelhaen.test(table(group, normal, stratum)))."
 )
 
 
@@ -161,6 +164,9 @@ def _echo_card(vc: ViewContext, opts: A.AnalysisOptions, echo: dict) -> Card:
             tests.append(TestLine(what, e.result, missing="no estimate: the adjusted difference compares two groups"))
         if e.stratified is not None:
             tests.append(TestLine(f"Change in {name}, within the strata of {LABELS[e.strata]}", e.stratified))
+        if e.normal_stratified is not None:
+            what_n = f"Normal {name} at follow-up ({e.normal_rule}%), within the strata of {LABELS[e.strata]}"
+            tests.append(TestLine(what_n, e.normal_stratified))
         notices += [f"{name}: {n}" for n in e.notes if not n.startswith("Positivity fails")]
     return Card(
         "adjusted.echo",
