@@ -289,6 +289,7 @@ def test_echo_card_adds_van_elteren_with_a_stratum(cohort):
         "Change in Ap4 strain, within the strata of CV shock",
         "Normal Ap4 strain at follow-up (≤ -21.4%), within the strata of CV shock",
     ]
+    assert lines[0][1].test == "Linear model (follow-up ~ group + baseline + CV shock)"  # labels, not field names
     ve = lines[1][1]
     assert ve.test == "Van Elteren stratified Wilcoxon (by CV shock)" and ve.n == (13, 27)
     assert ve.p_value == pytest.approx(0.984067079177334048, rel=1e-10)  # R, see test_analyze_adjusted.py

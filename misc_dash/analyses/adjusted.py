@@ -366,7 +366,7 @@ def _echo(ctx: Context, measure: str, opts: AnalysisOptions, adj: AdjustOptions)
     if pos is not None and not pos.ok:
         notes.append("Positivity fails (" + "; ".join(pos.problems) + "): no adjusted difference is given.")
         return AdjustedEcho(measure, names, None, pos, int(keep.sum()), tuple(notes), *extra)
-    res = stats.adjusted_difference(y[keep], grp, x0[keep], cv, group_order=present)
+    res = stats.adjusted_difference(y[keep], grp, x0[keep], cv, group_order=present, labels=LABELS)
     return AdjustedEcho(measure, names, res, pos, int(keep.sum()), tuple(notes), *extra)
 
 

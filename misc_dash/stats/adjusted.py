@@ -285,10 +285,12 @@ def adjusted_difference(
     covariates: Any = None,
     group_order: Sequence[Any] | None = None,
     conf_level: float = 0.95,
+    labels: Mapping[str, str] | None = None,
 ) -> TestResult:
     """Follow-up difference, second group − first, adjusted for ``baseline`` and ``covariates`` = the group
     coefficient of R ``lm(followup ~ group + baseline + covariates)`` (group a factor with the first group as
-    reference), t-based CI and p; df = residual df. Patients missing any value are left out (noted)."""
+    reference), t-based CI and p; df = residual df. Patients missing any value are left out (noted). ``labels``:
+    how the test's name spells each covariate column (default: the column name)."""
     y = _to_float(followup)
     a, levels = _treatment(groups, group_order)
     cov = _frame(covariates, len(y))
@@ -299,7 +301,7 @@ def adjusted_difference(
     X.insert(0, "(Intercept)", 1.0)
     ok = ~np.isnan(y) & ~np.isnan(X.to_numpy(float)).any(axis=1)
     ns = (int(np.sum(ok & (a == 0))), int(np.sum(ok & (a == 1))))
-    names = list(cov.columns)
+    names = [(labels or {}).get(c, c) for c in cov.columns]
     base = dict(
         test=f"Linear model (follow-up ~ group + {' + '.join(names)})" if names else "Linear model (follow-up ~ group)",
         statistic_name="t",
