@@ -50,6 +50,24 @@ _PANDAS_DTYPE = {"str": "str", "int": "Int64", "float": "float64", "bool": "bool
 
 MAX_PROBLEMS_PER_RULE = 50  # rows listed per rule and column; the rest are counted in one summary problem
 ZIP_MAX_BYTES = 1 << 30  # total uncompressed size of the members read from one .zip
+
+
+def upload_too_large(items: Iterable[tuple[str, object]]) -> Problem | None:
+    """One problem when the uploaded files together hold more than :data:`ZIP_MAX_BYTES` (the most one upload is
+    read from, as for a .zip's members): Streamlit limits each file (server.maxUploadSize), not their sum, and
+    reading several large files at once would hold many times their size in this server's memory."""
+    items = list(items)
+    total = sum(len(d) if not isinstance(d, Path) else d.stat().st_size for _, d in items)
+    if total <= ZIP_MAX_BYTES:
+        return None
+    return Problem(
+        "upload",
+        f"the {len(items)} files hold {total / 1e6:.0f} MB together, more than the {ZIP_MAX_BYTES / 1e6:.0f} MB "
+        "this server reads from one upload; nothing was read",
+        "upload one cohort at a time, as one .zip or as Parquet files (smaller than CSV)",
+    )
+
+
 TABLE_SUFFIXES = (".csv", ".parquet")
 ENV_COHORT = "MISC_DASH_COHORT"
 
@@ -1778,6 +1796,9 @@ def validate_files(
     progress = progress or _no_progress
     items = list(files.items() if isinstance(files, Mapping) else files)
     items = [(PurePosixPath(str(n).replace("\\", "/")).name, data) for n, data in items]
+    too_large = upload_too_large(items)
+    if too_large is not None:
+        return None, [too_large]
     for suffix in ((".xlsx", ".xlsm"), (".zip",)):
         chosen = [(n, d) for n, d in items if n.lower().endswith(suffix)]
         if chosen:

@@ -39,6 +39,7 @@ from .loading import (
     _stage,
     _validate_tables,
     read_sheets,
+    upload_too_large,
     zip_members,
 )
 
@@ -374,6 +375,9 @@ def read_sources(
         )
     else:
         files = [(PurePosixPath(str(n).replace("\\", "/")).name, d) for n, d in source]
+        too_large = upload_too_large(files)
+        if too_large is not None:
+            return {}, [too_large]
     out: dict[str, pd.DataFrame] = {}
     for k, (name, data) in enumerate(files):
         progress(k / max(len(files), 1), f"Reading {name}")

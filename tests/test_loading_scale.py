@@ -196,6 +196,27 @@ def test_zip_guards(tmp_path, monkeypatch, no_cache):
     assert problems[0].message.startswith("cannot be read as a .zip")
 
 
+def test_several_files_together_over_the_limit_are_not_read(monkeypatch, no_cache):
+    """Streamlit limits each uploaded file (server.maxUploadSize), not their sum: several files that together hold
+    more than ZIP_MAX_BYTES (what one upload is read from, as for a .zip's members) are refused before any is
+    parsed, with one problem saying so, on both upload paths (contract files and a hospital export to map)."""
+    from misc_dash import mapping as M
+    from tests.test_loading import FILES
+
+    files = [(f"{k}.csv", v.encode()) for k, v in FILES.items()]
+    total = sum(len(b) for _, b in files)
+    monkeypatch.setattr(L, "ZIP_MAX_BYTES", total - 1)
+    cohort, problems = validate_files(files)
+    assert cohort is None and len(problems) == 1
+    assert problems[0].file == "upload" and f"the {len(files)} files hold" in problems[0].message
+    assert "one .zip" in problems[0].fix
+    sources, problems = M.read_sources(files)
+    assert sources == {} and len(problems) == 1 and "nothing was read" in problems[0].message
+    monkeypatch.setattr(L, "ZIP_MAX_BYTES", total)
+    cohort, problems = validate_files(files)
+    assert cohort is not None  # at the limit: read
+
+
 def test_manifest_refuses_an_upload_missing_a_file(synth_dir, no_cache):
     """What the browser does at ~24,000 patients with 50 MB per file: labs.csv and temperatures.csv never
     arrive. With the manifest in metadata.json the upload is refused, naming the files and suggesting a .zip."""
