@@ -51,6 +51,9 @@ _PANDAS_DTYPE = {"str": "str", "int": "Int64", "float": "float64", "bool": "bool
 MAX_PROBLEMS_PER_RULE = 50  # rows listed per rule and column; the rest are counted in one summary problem
 ZIP_MAX_BYTES = 1 << 30  # total uncompressed size of the members read from one .zip
 
+TABLE_SUFFIXES = (".csv", ".parquet")
+ENV_COHORT = "MISC_DASH_COHORT"
+
 
 def upload_too_large(items: Iterable[tuple[str, object]]) -> Problem | None:
     """One problem when the uploaded files together hold more than :data:`ZIP_MAX_BYTES` (the most one upload is
@@ -67,9 +70,6 @@ def upload_too_large(items: Iterable[tuple[str, object]]) -> Problem | None:
         "upload one cohort at a time, as one .zip or as Parquet files (smaller than CSV)",
     )
 
-
-TABLE_SUFFIXES = (".csv", ".parquet")
-ENV_COHORT = "MISC_DASH_COHORT"
 
 Progress = Callable[[float, str], None]
 

@@ -13,7 +13,8 @@ comparisons (issue 17), with the positivity check before any adjusted number and
   Cox HR (defervescence is common: VanderWeele's HR → RR conversion).
 * Echo (the pairs of :func:`.cardiac.echo`): the follow-up difference, second group minus first, adjusted for the
   baseline value and the covariates (R ``lm(followup ~ group + baseline + …)``); with a stratum, van Elteren's
-  stratified Wilcoxon test of the change (follow-up − baseline) between the two groups.
+  stratified Wilcoxon test of the change (follow-up − baseline) between the two groups and the Mantel–Haenszel
+  common odds ratio of a normal follow-up value (R ``mantelhaen.test``).
 
 Covariates: ``cv_shock``, ``icu``, ``kd_like`` (0/1), ``sex`` (dummy ``sexM``), ``age_years`` (continuous) and
 ``phenotype`` (the categorical phenotype: one dummy column per phenotype but the first present in the display
@@ -351,7 +352,7 @@ def _echo(ctx: Context, measure: str, opts: AnalysisOptions, adj: AdjustOptions)
     high = er.normal_direction == ">="
     rule = f"{'≥' if high else '≤'} {er.normal_threshold:g}"
     normal = np.where(np.isnan(y), np.nan, (y >= er.normal_threshold) if high else (y <= er.normal_threshold))
-    mh = _echo_stratified(pairs, pf, normal, ctx.groups, adj, test=_mantel_haenszel)
+    mh = _echo_stratified(pairs, pf, normal, ctx.groups, adj, test=stats.mantel_haenszel_by)
     extra = (strat, adj.strata, mh, rule)
     if len(present) != 2:
         notes.append(
@@ -368,10 +369,6 @@ def _echo(ctx: Context, measure: str, opts: AnalysisOptions, adj: AdjustOptions)
         return AdjustedEcho(measure, names, None, pos, int(keep.sum()), tuple(notes), *extra)
     res = stats.adjusted_difference(y[keep], grp, x0[keep], cv, group_order=present, labels=LABELS)
     return AdjustedEcho(measure, names, res, pos, int(keep.sum()), tuple(notes), *extra)
-
-
-def _mantel_haenszel(values, groups, strata, group_order, strata_name) -> stats.TestResult:
-    return stats.mantel_haenszel_by(values, groups, strata, group_order=group_order, strata_name=strata_name)
 
 
 def _echo_stratified(
